@@ -1,0 +1,1 @@
+//! containerlab-cgroup (being written)

@@ -1,0 +1,1 @@
+//! containerlab-oci (being written)
