@@ -1,0 +1,368 @@
+//! The command line: parses arguments, picks a mode, maps outcomes to exit codes.
+
+use crate::engine::{agent, cleanup};
+use crate::exit;
+use crate::headless::{Format, JsonSink, JunitSink, TextSink};
+use crate::inspect::namespaces;
+use crate::lesson::load::{self, Loaded};
+use crate::lesson::text::pick_language;
+use crate::lesson::validate::Severity;
+use crate::session::events::Sink;
+use crate::session::play::{play, requirements, PlayOutcome};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "containerlab",
+    version,
+    about = "Learn how Linux containers work by making the real syscalls, one step at a time",
+    after_help = "Start with `sudo containerlab run lesson uts --headless`, or `containerlab list`."
+)]
+pub struct Cli {
+    /// Language of lesson texts (en, ja); default from LC_ALL / LANG.
+    #[arg(long, global = true)]
+    pub lang: Option<String>,
+    /// An extra directory (or file) of lessons, adding to or replacing the built-in ones by id.
+    #[arg(long = "lessons", global = true, value_name = "DIR")]
+    pub lessons: Vec<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Play a lesson, or all of them.
+    Run {
+        #[command(subcommand)]
+        what: RunWhat,
+    },
+    /// List the lessons: id, title, number of steps.
+    List,
+    /// Validate lesson files (default: the built-in lessons and any --lessons).
+    Check {
+        /// Lesson files or directories.
+        paths: Vec<PathBuf>,
+    },
+    /// Print every namespace on the machine, like util-linux `lsns`.
+    Ns,
+    /// Probe this machine for what the lessons need.
+    Doctor,
+    /// Remove what crashed or killed sessions left behind (mounts, cgroups, links, processes).
+    Cleanup {
+        /// Also clean sessions whose owner process still runs.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Internal: the sandbox helper process (started by containerlab itself).
+    /// Its session paths come in the environment, so `ps` and `lsns` show a short command line.
+    #[command(name = "__agent", hide = true)]
+    Agent {
+        #[arg(long, env = "CONTAINERLAB_AGENT_JOURNAL", hide_env = true)]
+        journal: PathBuf,
+        #[arg(long, env = "CONTAINERLAB_AGENT_WORK", hide_env = true)]
+        work: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RunWhat {
+    /// One lesson by id.
+    Lesson {
+        id: String,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
+    /// Every lesson, in order.
+    All {
+        #[command(flatten)]
+        opts: RunOpts,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunOpts {
+    /// Play without a screen: every step, every exercise solved; for CI.
+    #[arg(long)]
+    pub headless: bool,
+    /// Output of a headless run.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let lang = pick_language(cli.lang.as_deref());
+    match cli.command {
+        Some(Command::Agent { journal, work }) => {
+            agent::run_holder(agent::AgentArgs { journal, work })
+        }
+        Some(Command::Run { what }) => run(what, &cli.lessons, &lang),
+        Some(Command::List) => list(&cli.lessons, &lang),
+        Some(Command::Check { paths }) => check(&paths, &cli.lessons),
+        Some(Command::Ns) => {
+            for line in namespaces::render(&namespaces::table()) {
+                println!("{line}");
+            }
+            exit::OK
+        }
+        Some(Command::Doctor) => doctor(&cli.lessons),
+        Some(Command::Cleanup { force }) => run_cleanup(force),
+        None => {
+            eprintln!(
+                "containerlab: the terminal UI is not available in this build; use a subcommand:"
+            );
+            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            exit::USAGE
+        }
+    }
+}
+
+/// Loads the catalog; diagnostics with errors are printed, warnings are not (see `check`).
+fn catalog(extra: &[PathBuf]) -> Vec<Loaded> {
+    let (lessons, diags) = load::catalog(extra);
+    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
+        eprintln!("{d}");
+    }
+    lessons
+}
+
+fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
+    let lessons = catalog(extra);
+    let (chosen, opts): (Vec<&Loaded>, RunOpts) = match what {
+        RunWhat::Lesson { id, opts } => match lessons.iter().find(|l| l.lesson.id == id) {
+            Some(l) => (vec![l], opts),
+            None => {
+                let ids: Vec<&str> = lessons.iter().map(|l| l.lesson.id.as_str()).collect();
+                eprintln!(
+                    "containerlab: no lesson {id:?}; lessons: {}",
+                    ids.join(", ")
+                );
+                return exit::USAGE;
+            }
+        },
+        RunWhat::All { opts } => (lessons.iter().collect(), opts),
+    };
+    if !opts.headless {
+        eprintln!("containerlab: the terminal UI is not available in this build; add --headless");
+        return exit::USAGE;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("containerlab: cannot find my own binary to start the sandbox helper: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
+    let interrupt = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, interrupt.clone());
+    }
+    let out: Box<dyn std::io::Write> = match &opts.output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("containerlab: {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        },
+        None => Box::new(std::io::stdout()),
+    };
+    let mut junit = JunitSink::default();
+    let mut text;
+    let mut json;
+    let sink: &mut dyn Sink = match opts.format {
+        Format::Text => {
+            text = TextSink::new(out);
+            &mut text
+        }
+        Format::Json => {
+            json = JsonSink(out);
+            &mut json
+        }
+        Format::Junit => &mut junit,
+    };
+    let mut outcomes = Vec::new();
+    for loaded in chosen {
+        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), sink);
+        outcomes.push(outcome);
+        if outcome == PlayOutcome::Interrupted {
+            break;
+        }
+    }
+    if opts.format == Format::Junit {
+        let xml = junit.finish();
+        let written = match &opts.output {
+            Some(path) => std::fs::write(path, xml),
+            None => {
+                println!("{xml}");
+                Ok(())
+            }
+        };
+        if let Err(e) = written {
+            eprintln!("containerlab: cannot write the report: {e}");
+        }
+    }
+    exit_code(&outcomes)
+}
+
+/// The run's exit code: interrupted beats failed beats refused.
+fn exit_code(outcomes: &[PlayOutcome]) -> i32 {
+    if outcomes.contains(&PlayOutcome::Interrupted) {
+        exit::INTERRUPTED
+    } else if outcomes.contains(&PlayOutcome::Failed) {
+        exit::CHECK_FAILED
+    } else if outcomes.contains(&PlayOutcome::Refused) {
+        exit::ENVIRONMENT
+    } else {
+        exit::OK
+    }
+}
+
+fn list(extra: &[PathBuf], lang: &str) -> i32 {
+    let lessons = catalog(extra);
+    println!("{:<10} {:>5}  TITLE", "ID", "STEPS");
+    for l in &lessons {
+        println!(
+            "{:<10} {:>5}  {}",
+            l.lesson.id,
+            l.lesson.steps.len(),
+            l.lesson.title.get(lang)
+        );
+    }
+    exit::OK
+}
+
+fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
+    let mut diags = Vec::new();
+    let mut files = 0;
+    if paths.is_empty() {
+        for (name, text) in load::BUILTIN {
+            files += 1;
+            diags.extend(load::load_file(&format!("<built-in>/{name}"), text).1);
+        }
+    }
+    for path in paths.iter().chain(extra) {
+        match load::lesson_files(path) {
+            Ok(found) if found.is_empty() => {
+                eprintln!("{}: no lesson files (*.yaml) here", path.display());
+                return exit::USAGE;
+            }
+            Ok(found) => {
+                for f in found {
+                    files += 1;
+                    match std::fs::read_to_string(&f) {
+                        Ok(text) => {
+                            diags.extend(load::load_file(&f.display().to_string(), &text).1)
+                        }
+                        Err(e) => diags.push(crate::lesson::validate::Diagnostic::whole_file(
+                            &f.display().to_string(),
+                            e.to_string(),
+                        )),
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                return exit::USAGE;
+            }
+        }
+    }
+    for d in &diags {
+        eprintln!("{d}");
+    }
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags.len() - errors;
+    println!("checked {files} lesson file(s): {errors} error(s), {warnings} warning(s)");
+    if errors > 0 {
+        exit::USAGE
+    } else {
+        exit::OK
+    }
+}
+
+fn doctor(extra: &[PathBuf]) -> i32 {
+    use crate::lesson::schema::Requirement::*;
+    let all = [
+        Root,
+        UserNamespaces,
+        CgroupMemory,
+        CgroupPids,
+        Overlayfs,
+        Veth,
+        Busybox,
+        Ping,
+    ];
+    let lessons = catalog(extra);
+    println!("{:<16} {:<4} DETAIL", "FEATURE", "OK");
+    let mut all_ok = true;
+    for probe in crate::probe::check_all(&all) {
+        let affected: Vec<&str> = lessons
+            .iter()
+            .filter(|l| requirements(&l.lesson).contains(&probe.requirement))
+            .map(|l| l.lesson.id.as_str())
+            .collect();
+        let name = serde_json::to_value(probe.requirement)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        println!(
+            "{name:<16} {:<4} {}",
+            if probe.ok { "yes" } else { "NO" },
+            probe.detail
+        );
+        if !probe.ok {
+            all_ok = false;
+            if let Some(fix) = &probe.fix {
+                println!("{:<21} fix: {fix}", "");
+            }
+            if !affected.is_empty() {
+                println!("{:<21} affects: {}", "", affected.join(", "));
+            }
+        }
+    }
+    if all_ok {
+        exit::OK
+    } else {
+        exit::ENVIRONMENT
+    }
+}
+
+fn run_cleanup(force: bool) -> i32 {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "containerlab cleanup: run as root (what the lab leaves behind needs root to remove)"
+        );
+        return exit::ENVIRONMENT;
+    }
+    let report = cleanup::cleanup(force);
+    for (id, pid) in &report.skipped {
+        println!("{id}: still in use by pid {pid}; left alone (use --force to clean it anyway)");
+    }
+    for (id, r) in &report.sessions {
+        println!("{id}: removed {} object(s)", r.undone.len());
+        for u in &r.undone {
+            println!("  - {u}");
+        }
+        for f in &r.failures {
+            println!("  ✗ {f}");
+        }
+    }
+    if report.sessions.is_empty() && report.skipped.is_empty() {
+        println!("nothing to clean up");
+    }
+    if report.is_clean() {
+        exit::OK
+    } else {
+        exit::CHECK_FAILED
+    }
+}

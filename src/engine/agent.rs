@@ -1,0 +1,337 @@
+//! The sandbox's agent: the single-threaded process that makes a lesson's syscalls.
+//!
+//! `unshare(2)` of a user or mount namespace is refused to a multithreaded caller, and a new
+//! namespace belongs to the process that made it. So the front end (which may run threads: the
+//! TUI does) never calls them itself: it re-executes its own binary as `containerlab __agent`,
+//! the *holder*, and sends it one request per line. The holder lives for the whole lesson and
+//! keeps its namespaces from step to step, so views, checks and a learner's shell can all look at
+//! the same thing. It can fork further agents (members): after `unshare(CLONE_NEWPID)` the first
+//! one becomes PID 1 of the new PID namespace. Requests for a member are passed along its socket.
+//! Every agent dies with its parent (PR_SET_PDEATHSIG), so a killed front end leaves no process.
+
+use super::interpret::{execute, Context};
+use super::journal::{Entry, Journal};
+use super::ops::{Life, Member, Op, OpError, Reply, Request, Value};
+use super::rundir::start_time;
+use super::syscalls::LiveKernel;
+use containerlab_trace::{quoted, Trace};
+use nix::sys::signal::Signal;
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{fork, ForkResult, Pid};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+
+/// The name the holder answers to.
+pub const HOLDER: &str = "sandbox";
+
+/// What the agent is told on its command line.
+pub struct AgentArgs {
+    pub journal: PathBuf,
+    pub work: PathBuf,
+}
+
+struct MemberHandle {
+    pid: Pid,
+    channel: Option<(BufReader<UnixStream>, UnixStream)>,
+    life: Life,
+}
+
+struct Agent {
+    name: String,
+    work: PathBuf,
+    host_mnt_ns: u64,
+    journal: Journal,
+    members: BTreeMap<String, MemberHandle>,
+}
+
+/// Runs the holder on stdin/stdout until the front end closes stdin. Never returns.
+pub fn run_holder(args: AgentArgs) -> ! {
+    let journal = match Journal::open(&args.journal) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("containerlab agent: cannot open journal: {e}");
+            std::process::exit(3)
+        }
+    };
+    let mut agent = Agent {
+        name: HOLDER.into(),
+        work: args.work,
+        host_mnt_ns: mnt_ns_inode(),
+        journal,
+        members: BTreeMap::new(),
+    };
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    agent.serve(&mut stdin.lock(), &mut stdout.lock());
+    std::process::exit(0)
+}
+
+fn mnt_ns_inode() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/mnt")
+        .map(|m| m.ino())
+        .unwrap_or(0)
+}
+
+impl Agent {
+    fn serve(&mut self, input: &mut dyn BufRead, output: &mut dyn Write) {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match input.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            let (reply, exit_after) = match serde_json::from_str::<Request>(&line) {
+                Ok(req) => self.handle(req),
+                Err(e) => (
+                    Reply {
+                        trace: Trace::new(),
+                        result: Err(OpError::msg(format!("bad request: {e}"))),
+                    },
+                    None,
+                ),
+            };
+            let mut text = serde_json::to_string(&reply).expect("replies serialise");
+            text.push('\n');
+            if output
+                .write_all(text.as_bytes())
+                .and_then(|_| output.flush())
+                .is_err()
+            {
+                return;
+            }
+            if let Some(code) = exit_after {
+                std::process::exit(code);
+            }
+        }
+    }
+
+    /// Answers one request; the second value asks the loop to exit after replying.
+    fn handle(&mut self, req: Request) -> (Reply, Option<i32>) {
+        self.reap();
+        if req.target != self.name {
+            let exiting = matches!(req.op, Op::Exit { .. }).then(|| req.target.clone());
+            let reply = self.forward(req);
+            // Collect an exiting member now, so its fate (and that of any process the kernel
+            // killed with it, as when a PID namespace's init exits) is known to the next question.
+            if let Some(name) = exiting {
+                self.wait_for(&name);
+                self.reap();
+            }
+            return (reply, None);
+        }
+        let mut trace = Trace::new();
+        let mut exit_after = None;
+        let result = match &req.op {
+            Op::Spawn { name } => self.spawn(name, &mut trace),
+            Op::Run { argv, env } => run_program(argv, env, &mut trace),
+            Op::Exit { code } => {
+                if self.name == HOLDER {
+                    Err(OpError::msg("the holder leaves when the session ends"))
+                } else {
+                    trace.records.push(containerlab_trace::Record {
+                        call: format!("exit_group({code})"),
+                        result: containerlab_trace::Outcome::Returned("?".into()),
+                    });
+                    exit_after = Some(*code);
+                    Ok(Value::Done)
+                }
+            }
+            Op::Members => Ok(Value::Members(self.member_list())),
+            op => {
+                let current = || mnt_ns_inode();
+                let mut ctx = Context {
+                    work: self.work.clone(),
+                    host_mnt_ns: self.host_mnt_ns,
+                    current_mnt_ns: &current,
+                    journal: Some(&mut self.journal),
+                };
+                execute(op, &mut LiveKernel, &mut trace, &mut ctx)
+            }
+        };
+        (Reply { trace, result }, exit_after)
+    }
+
+    /// Passes a request to the member it names and brings back its answer.
+    fn forward(&mut self, req: Request) -> Reply {
+        let fail = |message: String| Reply {
+            trace: Trace::new(),
+            result: Err(OpError::msg(message)),
+        };
+        let Some(member) = self.members.get_mut(&req.target) else {
+            return fail(format!("no process named {:?} in this sandbox", req.target));
+        };
+        let Some((reader, writer)) = member.channel.as_mut() else {
+            return fail(format!("process {:?} has {}", req.target, member.life));
+        };
+        let mut text = serde_json::to_string(&req).expect("requests serialise");
+        text.push('\n');
+        let mut answer = String::new();
+        let ok = writer.write_all(text.as_bytes()).is_ok()
+            && reader.read_line(&mut answer).is_ok_and(|n| n > 0);
+        if !ok {
+            member.channel = None;
+            self.wait_for(&req.target);
+            let life = &self.members[&req.target].life;
+            return fail(format!("process {:?} has {life}", req.target));
+        }
+        serde_json::from_str(&answer)
+            .unwrap_or_else(|e| fail(format!("bad answer from {:?}: {e}", req.target)))
+    }
+
+    /// fork(2)s a member agent that serves requests on its own socket.
+    fn spawn(&mut self, name: &str, trace: &mut Trace) -> Result<Value, OpError> {
+        if self.name != HOLDER {
+            return Err(OpError::msg("only the holder starts new processes"));
+        }
+        if self.members.contains_key(name) || name == HOLDER {
+            return Err(OpError::msg(format!(
+                "a process named {name:?} exists already"
+            )));
+        }
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )?;
+        // SAFETY: the agent is single-threaded, so the child may run any code after fork.
+        let forked = unsafe { fork() };
+        let child = trace.record_with("fork()", forked, |r| match r {
+            ForkResult::Parent { child } => child.to_string(),
+            ForkResult::Child => "0".into(),
+        })?;
+        match child {
+            ForkResult::Child => {
+                drop(ours);
+                // Die with the holder, so no member outlives the session.
+                let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+                self.name = name.to_string();
+                self.members.clear();
+                let stream = UnixStream::from(theirs);
+                let mut reader = BufReader::new(stream.try_clone().expect("dup socket"));
+                let mut writer = stream;
+                self.serve(&mut reader, &mut writer);
+                std::process::exit(0);
+            }
+            ForkResult::Parent { child } => {
+                drop(theirs);
+                let stream = UnixStream::from(ours);
+                let reader = BufReader::new(stream.try_clone()?);
+                self.journal.append(&Entry::Process {
+                    name: name.to_string(),
+                    pid: child.as_raw(),
+                    start_time: start_time(child.as_raw()).unwrap_or(0),
+                })?;
+                self.members.insert(
+                    name.to_string(),
+                    MemberHandle {
+                        pid: child,
+                        channel: Some((reader, stream)),
+                        life: Life::Running,
+                    },
+                );
+                Ok(Value::Pid(child.as_raw()))
+            }
+        }
+    }
+
+    fn member_list(&self) -> Vec<Member> {
+        self.members
+            .iter()
+            .map(|(name, m)| Member {
+                name: name.clone(),
+                pid: m.pid.as_raw(),
+                life: m.life.clone(),
+            })
+            .collect()
+    }
+
+    /// Collects the exit status of members that have ended, without blocking.
+    fn reap(&mut self) {
+        for member in self.members.values_mut() {
+            if member.life == Life::Running {
+                if let Ok(status) = waitpid(member.pid, Some(WaitPidFlag::WNOHANG)) {
+                    if let Some(life) = life_of(status) {
+                        member.life = life;
+                        member.channel = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for a member whose channel closed: it is exiting.
+    ///
+    /// It must not block in waitpid() on that one member: when the exiting member is PID 1 of a
+    /// PID namespace, the kernel kills the namespace's other processes and the exit completes only
+    /// after they are reaped, and they may be our children too. So collect everyone, repeatedly.
+    fn wait_for(&mut self, name: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self
+            .members
+            .get(name)
+            .is_some_and(|m| m.life == Life::Running)
+            && std::time::Instant::now() < deadline
+        {
+            self.reap();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
+fn life_of(status: WaitStatus) -> Option<Life> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(Life::Exited { code }),
+        WaitStatus::Signaled(_, sig, _) => Some(Life::Killed {
+            signal: sig.as_str().to_string(),
+        }),
+        _ => None,
+    }
+}
+
+/// fork + execve + wait, in the agent's current namespaces and root, output captured.
+fn run_program(
+    argv: &[String],
+    env: &[(String, String)],
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    let Some(program) = argv.first() else {
+        return Err(OpError::msg("nothing to run: the command is empty"));
+    };
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&argv[1..]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // The program's own process group keeps a learner's Ctrl-C for the front end.
+    cmd.process_group(0);
+    let shown_argv: Vec<String> = argv.iter().map(|a| quoted(a)).collect();
+    let call = format!("execve({}, [{}])", quoted(program), shown_argv.join(", "));
+    let output = trace.record_io(call, cmd.output(), |_| "0".into())?;
+    let life = match output.status.code() {
+        Some(code) => Life::Exited { code },
+        None => Life::Killed {
+            signal: output
+                .status
+                .signal()
+                .and_then(|s| Signal::try_from(s).ok())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "a signal".into()),
+        },
+    };
+    trace.records.push(containerlab_trace::Record {
+        call: "wait4(child)".into(),
+        result: containerlab_trace::Outcome::Returned(life.to_string()),
+    });
+    Ok(Value::Finished {
+        life,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}

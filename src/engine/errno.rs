@@ -1,0 +1,83 @@
+//! Kernel errors explained: an errno from a step, with its likely cause and what to do.
+//!
+//! The same errno means different things from different calls (EINVAL from `pivot_root` is not
+//! EINVAL from `unshare`), so explanations are looked up by call and errno together.
+
+/// An explanation for `errno` returned by the syscall that `call` (a trace line's call text)
+/// names, or None when there is nothing more to say than the errno's own text.
+pub fn explain(call: &str, errno: &str) -> Option<&'static str> {
+    let name = call.split('(').next().unwrap_or(call).trim();
+    let target = call;
+    Some(match (name, errno) {
+        ("unshare" | "setns" | "mount" | "umount2" | "sethostname" | "pivot_root" | "chroot", "EPERM") => {
+            "This call needs CAP_SYS_ADMIN in the namespace that owns the resource. Run the lab as \
+             root (sudo containerlab ...), or create a user namespace first and act inside it."
+        }
+        ("unshare", "EINVAL") if target.contains("CLONE_NEWUSER") || target.contains("CLONE_NEWNS") => {
+            "A multithreaded process may not unshare a user or mount namespace. The lab makes \
+             these calls in its single-threaded helper; if you see this, report a bug."
+        }
+        ("unshare", "EINVAL") => "The kernel does not know one of the requested namespace kinds (is it built with CONFIG_*_NS?).",
+        ("unshare" | "clone", "ENOSPC") => {
+            "The limit on namespaces of this kind is reached (/proc/sys/user/max_*_namespaces). \
+             Raise it with sysctl, or end other sessions."
+        }
+        ("fork" | "clone", "ENOMEM") => {
+            "The PID namespace's init (PID 1) has exited: the kernel allows no new process in a \
+             namespace whose init is gone."
+        }
+        ("write", "EPERM") if target.contains("uid_map") || target.contains("gid_map") => {
+            "uid_map/gid_map can be written once, by a process with CAP_SETUID/CAP_SETGID in the \
+             parent user namespace; for gid_map without that, write \"deny\" to setgroups first."
+        }
+        ("write", "EINVAL") if target.contains("_map") => {
+            "A map line is \"inside-id outside-id count\", and the ranges may not overlap."
+        }
+        ("pivot_root", "EINVAL") => {
+            "new_root must be a mount point, not on the same mount as the current root, and the \
+             current root must not have shared propagation: bind-mount new_root onto itself and \
+             make / private (mount --make-rprivate /) first."
+        }
+        ("pivot_root", "EBUSY") => "new_root or put_old is already the root or in use.",
+        ("umount2", "EBUSY") => {
+            "Something still uses the mount (an open file, a process's cwd, or a mount on top of \
+             it). Leave it, or use a lazy unmount (umount -l, MNT_DETACH)."
+        }
+        ("umount2", "EINVAL") => "The path is not a mount point (in this mount namespace).",
+        ("mount", "ENODEV") => {
+            "The kernel does not have this filesystem type. Load its module (modprobe overlay) or \
+             see `containerlab doctor`."
+        }
+        ("mount", "ENOENT") => "The mount point or source does not exist (in this process's view of the filesystem).",
+        ("execve", "ENOENT") => {
+            "The program is not there: paths are looked up inside the process's root, so after \
+             chroot the program (and, for a dynamic binary, its loader and libraries) must exist \
+             inside the new root."
+        }
+        ("write", "EBUSY") if target.contains("cgroup") => {
+            "cgroup v2's no-internal-processes rule: a cgroup that enables controllers for its \
+             children cannot hold processes itself."
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain;
+
+    #[test]
+    fn same_errno_different_calls_different_causes() {
+        let a = explain("pivot_root(\".\", \"old\")", "EINVAL").unwrap();
+        let b = explain("umount2(\"/x\", 0)", "EINVAL").unwrap();
+        assert_ne!(a, b);
+        assert!(a.contains("private"));
+    }
+
+    #[test]
+    fn uid_map_eperm_mentions_setgroups() {
+        let e = explain("write(open(\"/proc/9/gid_map\"), \"0 0 1\", 5)", "EPERM").unwrap();
+        assert!(e.contains("setgroups"));
+        assert!(explain("sethostname(\"x\", 1)", "EFAULT").is_none());
+    }
+}

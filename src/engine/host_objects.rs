@@ -1,0 +1,35 @@
+//! Removing the host objects that other modules create: cgroups, network links, IPC objects.
+//!
+//! Each function treats "already gone" as success, because teardown and `cleanup` may both try.
+
+use std::path::Path;
+
+pub fn remove_cgroup(path: &Path) -> Result<(), String> {
+    if !path.exists() {
+        return Ok(());
+    }
+    Err(format!(
+        "cgroup removal not available yet for {}",
+        path.display()
+    ))
+}
+
+pub fn delete_link(name: &str) -> Result<(), String> {
+    Err(format!("link removal not available yet for {name}"))
+}
+
+pub fn remove_shm(id: i32) -> Result<(), String> {
+    // SAFETY: shmctl with IPC_RMID and a null buffer only marks the segment for removal.
+    let r = unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) };
+    match nix::errno::Errno::result(r) {
+        Ok(_) | Err(nix::Error::EINVAL) | Err(nix::Error::EIDRM) => Ok(()),
+        Err(e) => Err(format!("shmctl(IPC_RMID): {e}")),
+    }
+}
+
+pub fn unlink_mq(name: &str) -> Result<(), String> {
+    match nix::mqueue::mq_unlink(name) {
+        Ok(()) | Err(nix::Error::ENOENT) => Ok(()),
+        Err(e) => Err(format!("mq_unlink: {e}")),
+    }
+}

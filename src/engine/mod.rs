@@ -1,0 +1,18 @@
+//! The engine: creates and removes kernel objects, and knows nothing of lessons or screens.
+//!
+//! A front end starts a [`sandbox::Sandbox`], which runs the single-threaded
+//! [`agent`] process that makes the syscalls. Everything that would outlive the sandbox is
+//! written to the [`journal`] the moment it exists and undone by [`teardown`].
+
+pub mod agent;
+pub mod cleanup;
+pub mod errno;
+pub mod host_objects;
+pub mod interpret;
+pub mod journal;
+pub mod namespaces;
+pub mod ops;
+pub mod rundir;
+pub mod sandbox;
+pub mod syscalls;
+pub mod teardown;

@@ -1,0 +1,199 @@
+//! The engine's vocabulary: what a front end can ask a sandbox process to do, and what it answers.
+//!
+//! Requests travel as one JSON object per line to the sandbox's agent process (see
+//! [`crate::engine::agent`]), which makes the syscalls and answers with the [`Reply`]: the value,
+//! or the kernel's error, and always the trace of every call it made.
+
+use super::namespaces::Namespace;
+use containerlab_trace::Trace;
+use serde::{Deserialize, Serialize};
+
+/// Mount propagation, as `mount --make-*` sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Propagation {
+    Private,
+    Shared,
+    Slave,
+    Unbindable,
+}
+
+/// The flags a lesson may pass to mount(2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MountFlag {
+    Bind,
+    Rec,
+    Rdonly,
+    Nosuid,
+    Nodev,
+    Noexec,
+    Remount,
+}
+
+/// One operation, run by one process of the sandbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// unshare(2): move this process into new namespaces.
+    Unshare { namespaces: Vec<Namespace> },
+    /// setns(2): join the namespaces of another process of the sandbox.
+    Join {
+        pid: i32,
+        namespaces: Vec<Namespace>,
+    },
+    /// sethostname(2) in this process's UTS namespace.
+    SetHostname { name: String },
+    /// mount(NULL, path, NULL, MS_REC?|MS_<propagation>, NULL).
+    SetPropagation {
+        path: String,
+        propagation: Propagation,
+        recursive: bool,
+    },
+    /// mount(2) of any filesystem, or a bind mount.
+    Mount {
+        source: String,
+        target: String,
+        fstype: Option<String>,
+        flags: Vec<MountFlag>,
+        data: Option<String>,
+    },
+    /// umount2(2).
+    Umount { target: String, detach: bool },
+    /// mkdir(2), with parents; `host_visible` journals it so teardown removes it.
+    Mkdir { path: String },
+    /// Write a file (uid_map, cgroup files, sysctl), as `echo CONTENT > PATH` would.
+    WriteFile { path: String, content: String },
+    /// fork(2) a new agent process; the holder keeps a channel to it under `name`.
+    Spawn { name: String },
+    /// Run a program to completion in this process's namespaces (fork + execve + wait).
+    Run {
+        argv: Vec<String>,
+        #[serde(default)]
+        env: Vec<(String, String)>,
+    },
+    /// exit(2) this process (an agent that is not the holder).
+    Exit { code: i32 },
+    /// uname(2): this process's hostname. Read-only.
+    Hostname,
+    /// List a directory as this process sees it (its root and mount namespace). Read-only.
+    ReadDir { path: String },
+    /// Read a file as this process sees it. Read-only.
+    ReadFile { path: String },
+    /// What became of every process this holder started. Read-only.
+    Members,
+}
+
+impl Op {
+    /// Read-only questions, whose calls are not part of what a step "did".
+    pub fn is_query(&self) -> bool {
+        matches!(
+            self,
+            Op::Hostname | Op::ReadDir { .. } | Op::ReadFile { .. } | Op::Members
+        )
+    }
+}
+
+/// What a request carries over the wire: which process runs it, and the op.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    pub target: String,
+    pub op: Op,
+}
+
+/// The life of one process the sandbox started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Life {
+    Running,
+    Exited { code: i32 },
+    Killed { signal: String },
+}
+
+impl std::fmt::Display for Life {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Life::Running => write!(f, "running"),
+            Life::Exited { code } => write!(f, "exited with status {code}"),
+            Life::Killed { signal } => write!(f, "killed by {signal}"),
+        }
+    }
+}
+
+/// One process of the sandbox, as the holder knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: String,
+    /// Its PID as the host sees it.
+    pub pid: i32,
+    pub life: Life,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Value {
+    Done,
+    Pid(i32),
+    Text(String),
+    Entries(Vec<String>),
+    Finished {
+        life: Life,
+        stdout: String,
+        stderr: String,
+    },
+    Members(Vec<Member>),
+}
+
+/// A failed answer: the kernel's errno (when there is one) and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpError {
+    pub errno: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for OpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.errno {
+            Some(e) => write!(f, "{} ({e})", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl From<nix::Error> for OpError {
+    fn from(e: nix::Error) -> Self {
+        OpError {
+            errno: Some(containerlab_trace::errno_name(e)),
+            message: e.desc().to_string(),
+        }
+    }
+}
+
+impl From<std::io::Error> for OpError {
+    fn from(e: std::io::Error) -> Self {
+        match e.raw_os_error() {
+            Some(code) => nix::Error::from_raw(code).into(),
+            None => OpError {
+                errno: None,
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+impl OpError {
+    pub fn msg(message: impl Into<String>) -> Self {
+        OpError {
+            errno: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// The whole answer to one request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reply {
+    pub trace: Trace,
+    pub result: Result<Value, OpError>,
+}

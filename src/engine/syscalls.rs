@@ -1,0 +1,195 @@
+//! The kernel calls the engine makes, behind one trait.
+//!
+//! The interpreter in [`crate::engine::interpret`] turns an [`Op`](super::ops::Op) into calls on
+//! this trait and writes each into the trace. [`LiveKernel`] makes the real calls; tests use a
+//! recording fake to check which calls an op makes, in which order, with which arguments, without
+//! touching the machine.
+
+use nix::mount::{MntFlags, MsFlags};
+use nix::sched::CloneFlags;
+use std::os::fd::AsFd;
+use std::path::Path;
+
+pub trait Syscalls {
+    fn unshare(&mut self, flags: CloneFlags) -> nix::Result<()>;
+    fn setns(&mut self, ns_file: &Path, flags: CloneFlags) -> nix::Result<()>;
+    fn sethostname(&mut self, name: &str) -> nix::Result<()>;
+    fn gethostname(&mut self) -> nix::Result<String>;
+    fn mount(
+        &mut self,
+        source: Option<&str>,
+        target: &str,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> nix::Result<()>;
+    fn umount2(&mut self, target: &str, flags: MntFlags) -> nix::Result<()>;
+    fn mkdir_all(&mut self, path: &Path) -> std::io::Result<()>;
+    fn write_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize>;
+    fn read_file(&mut self, path: &Path) -> std::io::Result<String>;
+    fn read_dir(&mut self, path: &Path) -> std::io::Result<Vec<String>>;
+}
+
+/// The real kernel.
+pub struct LiveKernel;
+
+impl Syscalls for LiveKernel {
+    fn unshare(&mut self, flags: CloneFlags) -> nix::Result<()> {
+        nix::sched::unshare(flags)
+    }
+
+    fn setns(&mut self, ns_file: &Path, flags: CloneFlags) -> nix::Result<()> {
+        let file = std::fs::File::open(ns_file)
+            .map_err(|e| nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        nix::sched::setns(file.as_fd(), flags)
+    }
+
+    fn sethostname(&mut self, name: &str) -> nix::Result<()> {
+        nix::unistd::sethostname(name)
+    }
+
+    fn gethostname(&mut self) -> nix::Result<String> {
+        nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned())
+    }
+
+    fn mount(
+        &mut self,
+        source: Option<&str>,
+        target: &str,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> nix::Result<()> {
+        nix::mount::mount(source, target, fstype, flags, data)
+    }
+
+    fn umount2(&mut self, target: &str, flags: MntFlags) -> nix::Result<()> {
+        nix::mount::umount2(target, flags)
+    }
+
+    fn mkdir_all(&mut self, path: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(path)
+    }
+
+    fn write_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize> {
+        use std::io::Write;
+        // One write(2) of the whole content: files such as uid_map accept exactly one write.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(false)
+            .open(path)?;
+        file.write(content.as_bytes())
+    }
+
+    fn read_file(&mut self, path: &Path) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
+    fn read_dir(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort_by_key(|n| natural_key(n));
+        Ok(names)
+    }
+}
+
+/// Sorts `2` before `10` (as `ls /proc` readers expect) and names after numbers.
+fn natural_key(s: &str) -> (u8, u64, String) {
+    match s.parse::<u64>() {
+        Ok(n) => (0, n, String::new()),
+        Err(_) => (1, 0, s.to_string()),
+    }
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! A kernel that only writes down what it was asked, for tests of the interpreter.
+    use super::*;
+
+    #[derive(Default)]
+    pub struct RecordingKernel {
+        pub calls: Vec<String>,
+        pub hostname: String,
+        /// Calls whose name is listed here fail with EPERM.
+        pub refuse: Vec<&'static str>,
+    }
+
+    impl RecordingKernel {
+        fn note(&mut self, name: &'static str, call: String) -> nix::Result<()> {
+            self.calls.push(call);
+            if self.refuse.contains(&name) {
+                Err(nix::Error::EPERM)
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    impl Syscalls for RecordingKernel {
+        fn unshare(&mut self, flags: CloneFlags) -> nix::Result<()> {
+            self.note("unshare", format!("unshare({:#x})", flags.bits()))
+        }
+        fn setns(&mut self, ns_file: &Path, flags: CloneFlags) -> nix::Result<()> {
+            self.note(
+                "setns",
+                format!("setns({}, {:#x})", ns_file.display(), flags.bits()),
+            )
+        }
+        fn sethostname(&mut self, name: &str) -> nix::Result<()> {
+            self.note("sethostname", format!("sethostname({name})"))?;
+            self.hostname = name.to_string();
+            Ok(())
+        }
+        fn gethostname(&mut self) -> nix::Result<String> {
+            Ok(self.hostname.clone())
+        }
+        fn mount(
+            &mut self,
+            source: Option<&str>,
+            target: &str,
+            fstype: Option<&str>,
+            flags: MsFlags,
+            data: Option<&str>,
+        ) -> nix::Result<()> {
+            self.note(
+                "mount",
+                format!(
+                    "mount({source:?}, {target}, {fstype:?}, {:#x}, {data:?})",
+                    flags.bits()
+                ),
+            )
+        }
+        fn umount2(&mut self, target: &str, flags: MntFlags) -> nix::Result<()> {
+            self.note("umount2", format!("umount2({target}, {:#x})", flags.bits()))
+        }
+        fn mkdir_all(&mut self, path: &Path) -> std::io::Result<()> {
+            self.calls.push(format!("mkdir({})", path.display()));
+            Ok(())
+        }
+        fn write_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize> {
+            self.calls
+                .push(format!("write({}, {content:?})", path.display()));
+            Ok(content.len())
+        }
+        fn read_file(&mut self, path: &Path) -> std::io::Result<String> {
+            self.calls.push(format!("read({})", path.display()));
+            Ok(String::new())
+        }
+        fn read_dir(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
+            self.calls.push(format!("readdir({})", path.display()));
+            Ok(vec![])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_sort_numerically_before_names() {
+        let mut v = vec!["10", "self", "2", "1"];
+        v.sort_by_key(|s| super::natural_key(s));
+        assert_eq!(v, ["1", "2", "10", "self"]);
+    }
+}

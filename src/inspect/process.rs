@@ -1,0 +1,142 @@
+//! One process as /proc shows it: the status fields that matter for containers, its namespace
+//! inodes, its user-id maps and its cgroups.
+//!
+//! `NSpid` lists a process's PID in every PID namespace it is visible in, outermost first: a
+//! container's init shows `NSpid: 4242 1`. `uid_map` says which user ids inside a user namespace
+//! stand for which ids outside: `0 1000 1` makes uid 0 inside be uid 1000 outside.
+
+use super::caps;
+use super::namespaces::ns_inode;
+use serde::Serialize;
+
+/// The namespace links of a process, including the `*_for_children` ones.
+pub const NS_LINKS: [&str; 10] = [
+    "cgroup",
+    "ipc",
+    "mnt",
+    "net",
+    "pid",
+    "pid_for_children",
+    "time",
+    "time_for_children",
+    "user",
+    "uts",
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessView {
+    pub pid: i32,
+    pub command: String,
+    /// The lines of /proc/PID/status a learner is shown, as (key, value) in file order.
+    pub status: Vec<(String, String)>,
+    pub nspid: Vec<i32>,
+    pub ns: Vec<(String, u64)>,
+    pub uid_map: String,
+    pub gid_map: String,
+    pub setgroups: String,
+    pub cgroup: String,
+    pub caps: Vec<(String, Vec<String>)>,
+}
+
+/// The status keys worth showing for containers.
+const STATUS_KEYS: [&str; 13] = [
+    "Name",
+    "State",
+    "Pid",
+    "PPid",
+    "NSpid",
+    "NSpgid",
+    "Uid",
+    "Gid",
+    "CapPrm",
+    "CapEff",
+    "CapBnd",
+    "NoNewPrivs",
+    "Seccomp",
+];
+
+impl ProcessView {
+    /// Reads a process; None if it is gone.
+    pub fn read(pid: i32) -> Option<ProcessView> {
+        let status_text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let fields = status_fields(&status_text);
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let nspid = get("NSpid")
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        let caps = ["CapPrm", "CapEff", "CapBnd", "CapInh", "CapAmb"]
+            .iter()
+            .filter_map(|k| {
+                let mask = u64::from_str_radix(&get(k)?, 16).ok()?;
+                Some((k.to_string(), caps::decode(mask)))
+            })
+            .collect();
+        let read =
+            |name: &str| std::fs::read_to_string(format!("/proc/{pid}/{name}")).unwrap_or_default();
+        Some(ProcessView {
+            pid,
+            command: super::namespaces::command_line(pid),
+            status: fields
+                .into_iter()
+                .filter(|(k, _)| STATUS_KEYS.contains(&k.as_str()))
+                .collect(),
+            nspid,
+            ns: NS_LINKS
+                .iter()
+                .filter_map(|n| Some((n.to_string(), ns_inode(pid, n)?)))
+                .collect(),
+            uid_map: read("uid_map"),
+            gid_map: read("gid_map"),
+            setgroups: read("setgroups").trim().to_string(),
+            cgroup: read("cgroup"),
+            caps,
+        })
+    }
+
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.status
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn ns_inode(&self, link: &str) -> Option<u64> {
+        self.ns.iter().find(|(n, _)| n == link).map(|(_, i)| *i)
+    }
+}
+
+/// Splits /proc/PID/status into (key, value) pairs, values with their tabs folded to spaces.
+pub fn status_fields(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| {
+            (
+                k.trim().to_string(),
+                v.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_status_has_nspid_and_namespaces() {
+        let me = std::process::id() as i32;
+        let v = ProcessView::read(me).unwrap();
+        // NSpid lists outermost first; the last entry is the pid in the reader's own namespace.
+        assert_eq!(v.nspid.last(), Some(&me));
+        assert_eq!(v.field("Pid"), Some(me.to_string().as_str()));
+        assert!(v.ns_inode("uts").is_some());
+        assert!(v.uid_map.contains('0'));
+    }
+}

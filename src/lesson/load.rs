@@ -1,0 +1,152 @@
+//! Reading lesson files: the built-in ones embedded in the binary, plus any directory given on the
+//! command line, whose lessons add to or replace the built-in ones by id. Every error names the
+//! file, line and column.
+
+use super::schema::Lesson;
+use super::validate::{validate, Diagnostic, Severity};
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_lessons.rs"));
+
+/// A lesson and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The file as shown in messages: a real path, or `<built-in>/uts.yaml`.
+    pub file: String,
+    pub source: String,
+    pub lesson: Lesson,
+}
+
+/// Parses one file's text. A syntax error or an unknown field is a diagnostic with its location.
+pub fn parse(file: &str, source: &str) -> Result<Lesson, Diagnostic> {
+    serde_yaml::from_str::<Lesson>(source).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            severity: Severity::Error,
+            message: clean_message(&e.to_string()),
+        }
+    })
+}
+
+/// serde_yaml appends " at line L column C" to messages; the location is printed in front instead.
+fn clean_message(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Parses and validates one file.
+pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) {
+    match parse(file, source) {
+        Ok(lesson) => {
+            let diags = validate(file, source, &lesson);
+            let ok = !diags.iter().any(|d| d.severity == Severity::Error);
+            let loaded = ok.then(|| Loaded {
+                file: file.to_string(),
+                source: source.to_string(),
+                lesson,
+            });
+            (loaded, diags)
+        }
+        Err(d) => (None, vec![d]),
+    }
+}
+
+/// The `*.yaml` files of a directory (sorted), or the path itself if it is a file.
+pub fn lesson_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// All lessons: the built-in ones, then those in `extra` (replacing built-ins with the same id).
+/// Files that fail to load are reported, not fatal for the others.
+pub fn catalog(extra: &[PathBuf]) -> (Vec<Loaded>, Vec<Diagnostic>) {
+    let mut lessons: Vec<Loaded> = Vec::new();
+    let mut diags = Vec::new();
+    let mut add = |loaded: Option<Loaded>, d: Vec<Diagnostic>| {
+        diags.extend(d);
+        if let Some(l) = loaded {
+            lessons.retain(|o| o.lesson.id != l.lesson.id);
+            lessons.push(l);
+        }
+    };
+    for (name, text) in BUILTIN {
+        let (l, d) = load_file(&format!("<built-in>/{name}"), text);
+        add(l, d);
+    }
+    for dir in extra {
+        match lesson_files(dir) {
+            Ok(files) => {
+                for f in files {
+                    let file = f.display().to_string();
+                    match std::fs::read_to_string(&f) {
+                        Ok(text) => {
+                            let (l, d) = load_file(&file, &text);
+                            add(l, d);
+                        }
+                        Err(e) => add(None, vec![Diagnostic::whole_file(&file, e.to_string())]),
+                    }
+                }
+            }
+            Err(e) => add(
+                None,
+                vec![Diagnostic::whole_file(
+                    &dir.display().to_string(),
+                    e.to_string(),
+                )],
+            ),
+        }
+    }
+    lessons.sort_by(|a, b| (a.lesson.order, &a.lesson.id).cmp(&(b.lesson.order, &b.lesson.id)));
+    (lessons, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let src = "format_version: 1\nid: x\ntitle: {en: [unclosed\n";
+        let d = parse("bad.yaml", src).unwrap_err();
+        assert_eq!(d.file, "bad.yaml");
+        assert!(d.line >= 3, "{d}");
+        assert!(!d.message.contains(" at line "));
+    }
+
+    #[test]
+    fn unknown_field_is_named_with_its_location() {
+        let src =
+            "format_version: 1\nid: x\ntitle: {en: T}\nintro: {en: I}\nsteps: []\ncolour: red\n";
+        let d = parse("f.yaml", src).unwrap_err();
+        assert!(d.message.contains("unknown field `colour`"), "{d}");
+        assert_eq!(d.line, 6);
+    }
+
+    #[test]
+    fn builtin_lessons_all_load_cleanly() {
+        let (lessons, diags) = catalog(&[]);
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(lessons.iter().any(|l| l.lesson.id == "uts"));
+        assert!(lessons.iter().any(|l| l.lesson.id == "pid"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Lessons: versioned YAML files, parsed into [`schema`] types by [`load`] and checked for
+//! meaning by [`validate`]. The lesson layer knows nothing of the kernel: the session runner turns
+//! its actions into engine operations.
+
+pub mod load;
+pub mod schema;
+pub mod text;
+pub mod validate;

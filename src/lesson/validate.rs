@@ -1,0 +1,480 @@
+//! Meaning-level checks on a lesson that parsed: unique ids, references that point at something,
+//! texts in every language, exercises that can be judged. Each finding carries a file location,
+//! found by looking up the offending value in the source.
+
+use super::schema::{Action, Lesson, Observe};
+use super::text::{Text, LANGUAGES};
+use crate::inspect::process::NS_LINKS;
+use std::collections::HashSet;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding, printed as `file:line:column: error: message`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn whole_file(file: &str, message: String) -> Diagnostic {
+        Diagnostic {
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+            severity: Severity::Error,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {sev}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+struct Findings<'a> {
+    file: &'a str,
+    source: &'a str,
+    /// The line of the step or check being validated: findings are searched from here on, so
+    /// they point into the right step rather than at the first match in the file.
+    from_line: usize,
+    out: Vec<Diagnostic>,
+}
+
+impl Findings<'_> {
+    /// Moves the search start to where `id: value` is, at or after the current start.
+    fn enter(&mut self, id: &str) {
+        if let Some((line, _)) = locate_from(self.source, self.from_line, "id", id) {
+            self.from_line = line;
+        }
+    }
+
+    fn at(&mut self, severity: Severity, key: &str, value: &str, message: String) {
+        let (line, column) = locate_from(self.source, self.from_line, key, value)
+            .or_else(|| {
+                (!value.is_empty())
+                    .then(|| locate_from(self.source, self.from_line, "", value))
+                    .flatten()
+            })
+            .or_else(|| locate(self.source, key, value))
+            .unwrap_or((1, 1));
+        self.out.push(Diagnostic {
+            file: self.file.to_string(),
+            line,
+            column,
+            severity,
+            message,
+        });
+    }
+
+    fn error(&mut self, key: &str, value: &str, message: String) {
+        self.at(Severity::Error, key, value, message);
+    }
+}
+
+/// Where `key: value` first appears in the source (1-based line and column of the value), in
+/// block (`key: value`) or flow (`{key: value}`) style, quoted or not.
+pub fn locate(source: &str, key: &str, value: &str) -> Option<(usize, usize)> {
+    locate_from(source, 1, key, value)
+}
+
+/// Like [`locate`], from line `from` (1-based) on. An empty key matches any key.
+pub fn locate_from(source: &str, from: usize, key: &str, value: &str) -> Option<(usize, usize)> {
+    for (i, line) in source.lines().enumerate().skip(from.saturating_sub(1)) {
+        if key.is_empty() {
+            if let Some(pos) = find_value(line, value) {
+                return Some((i + 1, pos + 1));
+            }
+            continue;
+        }
+        let mut from = 0;
+        while let Some(pos) = line[from..].find(key) {
+            let start = from + pos;
+            from = start + key.len();
+            let before_ok = start == 0
+                || !line[..start]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let rest = &line[start + key.len()..];
+            let Some(after_colon) = rest.strip_prefix(':') else {
+                continue;
+            };
+            let trimmed = after_colon.trim_start();
+            let unquoted = trimmed.trim_start_matches(['"', '\'']);
+            if before_ok && (value.is_empty() || unquoted.starts_with(value)) {
+                let col = line.len() - unquoted.len() + 1;
+                return Some((i + 1, col));
+            }
+        }
+    }
+    None
+}
+
+/// Validates a parsed lesson. Errors make the lesson unusable; warnings do not.
+pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
+    let mut f = Findings {
+        file,
+        source,
+        from_line: 1,
+        out: Vec::new(),
+    };
+    if lesson.format_version != super::schema::FORMAT_VERSION {
+        f.error(
+            "format_version",
+            &lesson.format_version.to_string(),
+            format!(
+                "format_version {} is not supported: this containerlab reads version {}",
+                lesson.format_version,
+                super::schema::FORMAT_VERSION
+            ),
+        );
+    }
+    if lesson.id.is_empty()
+        || !lesson
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        f.error(
+            "id",
+            &lesson.id,
+            format!(
+                "lesson id {:?} must be lower-case letters, digits and '-'",
+                lesson.id
+            ),
+        );
+    }
+    if lesson.steps.is_empty() {
+        f.error("steps", "", "a lesson needs at least one step".into());
+    }
+    texts(&mut f, "title", &lesson.title, "the lesson title");
+    texts(&mut f, "intro", &lesson.intro, "the lesson intro");
+    if let Some(outro) = &lesson.outro {
+        texts(&mut f, "outro", outro, "the lesson outro");
+    }
+
+    let mut step_ids = HashSet::new();
+    let mut check_ids = HashSet::new();
+    let mut action_ids: Vec<(String, bool)> = Vec::new(); // (id, is a run)
+    let mut processes: Vec<String> = vec!["sandbox".into()];
+    for step in &lesson.steps {
+        f.enter(&step.id);
+        if !step_ids.insert(step.id.clone()) {
+            f.error("id", &step.id, format!("duplicate step id {:?}", step.id));
+        }
+        texts(
+            &mut f,
+            "title",
+            &step.title,
+            &format!("step {:?} title", step.id),
+        );
+        texts(
+            &mut f,
+            "text",
+            &step.text,
+            &format!("step {:?} text", step.id),
+        );
+        for action in &step.actions {
+            let common = action.common();
+            if !processes.contains(&common.process) {
+                f.error(
+                    "in",
+                    &common.process,
+                    format!(
+                        "step {:?}: action {} runs in {:?}, which no earlier `spawn` started",
+                        step.id,
+                        action.name(),
+                        common.process
+                    ),
+                );
+            }
+            if let Some(id) = &common.id {
+                if action_ids.iter().any(|(a, _)| a == id) {
+                    f.error("id", id, format!("duplicate action id {id:?}"));
+                }
+                action_ids.push((id.clone(), matches!(action, Action::Run(_))));
+            }
+            if let Some(e) = &common.expect_error {
+                if !is_errno_name(e) {
+                    f.error(
+                        "expect_error",
+                        e,
+                        format!("{e:?} is not an errno name such as ENOENT"),
+                    );
+                }
+            }
+            match action {
+                Action::Spawn(s) => {
+                    if processes.contains(&s.name) || s.name == "host" {
+                        f.error(
+                            "name",
+                            &s.name,
+                            format!("process name {:?} is taken", s.name),
+                        );
+                    }
+                    processes.push(s.name.clone());
+                }
+                Action::Join(j) if !processes.contains(&j.target) => {
+                    f.error(
+                        "target",
+                        &j.target,
+                        format!("join: no process {:?} has been spawned", j.target),
+                    );
+                }
+                Action::Run(r) if r.argv.is_empty() => {
+                    f.error("argv", "", "run: argv is empty".into());
+                }
+                _ => {}
+            }
+        }
+        let step_line = f.from_line;
+        for check in &step.checks {
+            f.enter(&check.id);
+            if !check_ids.insert(check.id.clone()) {
+                f.error(
+                    "id",
+                    &check.id,
+                    format!("duplicate check id {:?}", check.id),
+                );
+            }
+            texts(
+                &mut f,
+                "claim",
+                &check.claim,
+                &format!("check {:?} claim", check.id),
+            );
+            if let Some(why) = &check.why {
+                texts(&mut f, "why", why, &format!("check {:?} why", check.id));
+            }
+            let observations = std::iter::once(&check.observe).chain(check.expect.observed());
+            for obs in observations {
+                observation(&mut f, &check.id, obs, &processes, &action_ids);
+            }
+        }
+        f.from_line = step_line;
+        if let Some(ex) = &step.exercise {
+            texts(
+                &mut f,
+                "task",
+                &ex.task,
+                &format!("step {:?} exercise task", step.id),
+            );
+            for hint in &ex.hints {
+                texts(&mut f, "hints", hint, &format!("step {:?} hint", step.id));
+            }
+            if ex.hints.is_empty() {
+                f.error(
+                    "exercise",
+                    "",
+                    format!("step {:?}: an exercise needs at least one hint", step.id),
+                );
+            }
+            if step.checks.is_empty() {
+                f.error(
+                    "exercise",
+                    "",
+                    format!(
+                        "step {:?}: an exercise needs checks that tell when it is solved",
+                        step.id
+                    ),
+                );
+            }
+            if !processes.contains(&ex.solution.process) {
+                f.error(
+                    "in",
+                    &ex.solution.process,
+                    format!(
+                        "exercise solution runs in unknown process {:?}",
+                        ex.solution.process
+                    ),
+                );
+            }
+        }
+    }
+    f.out
+}
+
+fn observation(
+    f: &mut Findings,
+    check: &str,
+    obs: &Observe,
+    processes: &[String],
+    actions: &[(String, bool)],
+) {
+    if let Some(who) = obs.who() {
+        if who != "host" && !processes.iter().any(|p| p == who) {
+            f.error(
+                "of",
+                who,
+                format!(
+                    "check {check:?} looks at process {who:?}, which is never spawned before it"
+                ),
+            );
+        }
+    }
+    if let Some(id) = obs.action_id() {
+        match actions.iter().find(|(a, _)| a == id) {
+            None => f.error(
+                "result",
+                id,
+                format!("check {check:?} refers to action id {id:?}, which no earlier action has"),
+            ),
+            Some((_, false)) if matches!(obs, Observe::Output(_)) => f.error(
+                "output",
+                id,
+                format!("check {check:?}: action {id:?} is not a `run`, so it has no output"),
+            ),
+            _ => {}
+        }
+    }
+    if let Observe::NsInode(n) = obs {
+        if !NS_LINKS.contains(&n.ns.as_str()) {
+            f.error(
+                "ns",
+                &n.ns,
+                format!(
+                    "unknown namespace {:?}; one of {}",
+                    n.ns,
+                    NS_LINKS.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// English must be there; other known languages should be (a warning names what is missing).
+fn texts(f: &mut Findings, key: &str, text: &Text, what: &str) {
+    if !text.has("en") {
+        f.error(key, "", format!("{what} has no English (`en`) text"));
+    }
+    for lang in text.languages() {
+        if !LANGUAGES.contains(&lang) {
+            f.error(
+                key,
+                "",
+                format!(
+                    "{what}: unknown language {lang:?}; known: {}",
+                    LANGUAGES.join(", ")
+                ),
+            );
+        }
+    }
+    for lang in LANGUAGES.iter().filter(|l| !text.has(l)) {
+        f.at(
+            Severity::Warning,
+            key,
+            "",
+            format!("{what} has no `{lang}` translation"),
+        );
+    }
+}
+
+/// The byte offset of `value` standing alone after a `:` (a YAML value, not part of a word).
+fn find_value(line: &str, value: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(pos) = line[from..].find(value) {
+        let start = from + pos;
+        let end = start + value.len();
+        let before = line[..start].trim_end_matches(['"', '\'', ' ']);
+        let after_ok = !line[end..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        if before.ends_with(':') && after_ok {
+            return Some(start);
+        }
+        from = end;
+    }
+    None
+}
+
+fn is_errno_name(s: &str) -> bool {
+    s.len() > 1
+        && s.starts_with('E')
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::load::parse;
+
+    const BASE: &str =
+        "format_version: 1\nid: t\ntitle: {en: T, ja: T}\nintro: {en: I, ja: I}\nsteps:\n";
+
+    fn errors(src: &str) -> Vec<Diagnostic> {
+        let lesson = parse("t.yaml", src).unwrap();
+        validate("t.yaml", src, &lesson)
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect()
+    }
+
+    #[test]
+    fn duplicate_step_ids_point_at_the_second() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n  - id: a\n    title: {{en: B, ja: B}}\n    text: {{en: y, ja: y}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("duplicate step id"));
+        assert_eq!(e[0].line, 6);
+    }
+
+    #[test]
+    fn a_check_on_a_process_never_spawned_is_an_error() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    checks:\n      - id: c\n        claim: {{en: c, ja: c}}\n        observe: {{hostname: ghost}}\n        expect: {{equals: lab}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("\"ghost\""));
+        assert_eq!(e[0].line, 12);
+    }
+
+    #[test]
+    fn result_of_unknown_action_is_an_error() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    checks:\n      - id: c\n        claim: {{en: c, ja: c}}\n        observe: {{result: nope}}\n        expect: {{equals: ok}}\n"
+        );
+        assert!(errors(&src)[0].message.contains("action id \"nope\""));
+    }
+
+    #[test]
+    fn missing_translation_is_a_warning_only() {
+        let src = "format_version: 1\nid: t\ntitle: {en: T}\nintro: {en: I, ja: I}\nsteps:\n  - id: a\n    title: {en: A, ja: A}\n    text: {en: x, ja: x}\n";
+        let lesson = parse("t.yaml", src).unwrap();
+        let d = validate("t.yaml", src, &lesson);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert!(d[0].message.contains("`ja`"));
+    }
+
+    #[test]
+    fn locate_finds_flow_and_block_values() {
+        let src = "a: 1\nsteps:\n  - id: \"x\"\n    observe: {hostname: ghost}\n";
+        assert_eq!(locate(src, "id", "x"), Some((3, 10)));
+        assert_eq!(locate(src, "hostname", "ghost"), Some((4, 25)));
+    }
+}

@@ -1,0 +1,119 @@
+//! What a session reports while it plays a lesson. Every front end renders these and nothing
+//! else; `--format json` prints them as they are, one per line.
+
+use super::views::RenderedView;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The machine cannot run the lesson; nothing was started.
+    Refused {
+        lesson: String,
+        reasons: Vec<String>,
+    },
+    LessonStart {
+        lesson: String,
+        title: String,
+        intro: String,
+        steps: usize,
+        lang: String,
+    },
+    StepStart {
+        step: usize,
+        id: String,
+        title: String,
+        text: String,
+        command: Option<String>,
+    },
+    /// One action ran: the syscalls it made, and its error if it failed.
+    Action {
+        step: usize,
+        action: String,
+        process: String,
+        trace: Vec<String>,
+        error: Option<ActionError>,
+    },
+    /// An exercise: its task, before the learner (or the headless runner) solves it.
+    Exercise {
+        step: usize,
+        task: String,
+        hints: Vec<String>,
+    },
+    /// The headless runner played an exercise's solution.
+    Solution {
+        step: usize,
+        shell: String,
+        trace: Vec<String>,
+    },
+    Views {
+        step: usize,
+        views: Vec<RenderedView>,
+    },
+    Check(CheckOutcome),
+    StepEnd {
+        step: usize,
+        passed: bool,
+    },
+    LessonEnd {
+        lesson: String,
+        passed: bool,
+        checks_passed: usize,
+        checks_failed: usize,
+    },
+    Teardown {
+        undone: usize,
+        failures: Vec<String>,
+    },
+}
+
+/// Why an action failed, with the errno explained.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionError {
+    pub errno: Option<String>,
+    pub message: String,
+    /// The likely cause and fix, when the lab knows one for this call and errno.
+    pub explanation: Option<String>,
+    /// True when the lesson expected this error (the failure is the point of the step).
+    pub expected: bool,
+}
+
+/// One check's verdict, with what was seen next to what was expected.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOutcome {
+    pub step: usize,
+    pub step_id: String,
+    pub id: String,
+    pub claim: String,
+    pub passed: bool,
+    pub observed: String,
+    pub expected: String,
+    /// Why the claim should hold: shown when it does not.
+    pub why: Option<String>,
+    /// `before-solution` for an exercise's check made before its solution ran, when failing is
+    /// what should happen.
+    pub phase: Phase,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Normal,
+    BeforeSolution,
+    AfterSolution,
+}
+
+/// Receives events as they happen.
+pub trait Sink {
+    fn emit(&mut self, event: &Event);
+}
+
+/// Keeps every event; for tests and for front ends that render later.
+#[derive(Default)]
+pub struct Collect(pub Vec<Event>);
+
+impl Sink for Collect {
+    fn emit(&mut self, event: &Event) {
+        self.0.push(event.clone());
+    }
+}

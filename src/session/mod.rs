@@ -1,0 +1,10 @@
+//! The session: plays a lesson on the engine, one step at a time, and reports what happened as
+//! [`events::Event`]s. Headless output and the TUI are both just sinks for these events, so a
+//! lesson behaves the same in both.
+
+pub mod events;
+pub mod observe;
+pub mod play;
+pub mod runner;
+pub mod template;
+pub mod views;

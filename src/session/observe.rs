@@ -1,0 +1,369 @@
+//! Observations and verdicts: what a check looks at, read from live state at the moment of the
+//! check, and the comparison with what the lesson expects.
+//!
+//! Values that any outside reader can see (namespace inodes, /proc/PID/status, mountinfo) come
+//! from the inspector; values that depend on *who* looks (the hostname, a directory listing as
+//! seen through a process's own root and mounts) are asked of that sandbox process itself.
+
+use super::template::expand;
+use crate::engine::ops::{Life, Op, Value};
+use crate::engine::sandbox::{EngineError, Sandbox};
+use crate::inspect::{mounts, namespaces, process::ProcessView};
+use crate::lesson::schema::{Expect, Literal, Observe, Pick};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// An observed value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    Number(i64),
+    Text(String),
+    List(Vec<Observed>),
+    /// Nothing could be read; the text says why (the process has exited, say).
+    Missing(String),
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Observed::Number(n) => write!(f, "{n}"),
+            Observed::Text(s) => write!(f, "{s:?}"),
+            Observed::List(items) => {
+                let shown: Vec<String> = items.iter().take(12).map(|i| i.to_string()).collect();
+                let more = items.len().saturating_sub(12);
+                if more > 0 {
+                    write!(f, "[{}, … {more} more]", shown.join(", "))
+                } else {
+                    write!(f, "[{}]", shown.join(", "))
+                }
+            }
+            Observed::Missing(why) => write!(f, "(nothing: {why})"),
+        }
+    }
+}
+
+impl Observed {
+    fn plain(&self) -> String {
+        match self {
+            Observed::Text(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn from_literal(l: &Literal) -> Observed {
+        match l {
+            Literal::Number(n) => Observed::Number(*n),
+            Literal::Text(s) => Observed::Text(s.clone()),
+        }
+    }
+}
+
+/// What an action left for checks to look at.
+#[derive(Debug, Clone)]
+pub struct ActionResult {
+    /// `ok` or the errno name.
+    pub outcome: String,
+    pub stdout: String,
+}
+
+/// Everything an observation may consult.
+pub struct Scene<'a> {
+    pub sandbox: &'a mut Sandbox,
+    pub pids: &'a BTreeMap<String, i32>,
+    pub results: &'a HashMap<String, ActionResult>,
+}
+
+impl Scene<'_> {
+    fn pid(&self, who: &str) -> Result<i32, String> {
+        if who == "host" {
+            return Ok(std::process::id() as i32);
+        }
+        self.pids
+            .get(who)
+            .copied()
+            .ok_or_else(|| format!("no process named {who:?} has been started"))
+    }
+
+    fn ask(&mut self, who: &str, op: Op) -> Result<Value, String> {
+        match self.sandbox.request(who, op) {
+            Ok(reply) => reply.result.map_err(|e| e.to_string()),
+            Err(EngineError::Interrupted) => Err("interrupted".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn life(&mut self, who: &str) -> Result<Life, String> {
+        if who == "sandbox" || who == "host" {
+            return Ok(Life::Running);
+        }
+        match self.ask("sandbox", Op::Members)? {
+            Value::Members(members) => members
+                .into_iter()
+                .find(|m| m.name == who)
+                .map(|m| m.life)
+                .ok_or_else(|| format!("no process named {who:?}")),
+            other => Err(format!("unexpected answer {other:?}")),
+        }
+    }
+
+    /// Reads the value `obs` names, now.
+    pub fn observe(&mut self, obs: &Observe) -> Observed {
+        self.try_observe(obs).unwrap_or_else(Observed::Missing)
+    }
+
+    fn try_observe(&mut self, obs: &Observe) -> Result<Observed, String> {
+        let work = self.sandbox.work();
+        let path = |p: &str, pids: &BTreeMap<String, i32>| expand(p, &work, pids);
+        Ok(match obs {
+            Observe::Hostname(who) if who == "host" => Observed::Text(
+                nix::unistd::gethostname()
+                    .map(|h| h.to_string_lossy().into_owned())
+                    .map_err(|e| e.to_string())?,
+            ),
+            Observe::Hostname(who) => match self.ask(who, Op::Hostname)? {
+                Value::Text(t) => Observed::Text(t),
+                other => return Err(format!("unexpected answer {other:?}")),
+            },
+            Observe::NsInode(n) => {
+                let pid = self.pid(&n.of)?;
+                let ino = namespaces::ns_inode(pid, &n.ns)
+                    .ok_or_else(|| format!("/proc/{pid}/ns/{} cannot be read", n.ns))?;
+                Observed::Number(ino as i64)
+            }
+            Observe::Nspid(who) => {
+                let view = self.process(who)?;
+                Observed::List(
+                    view.nspid
+                        .iter()
+                        .map(|p| Observed::Number(*p as i64))
+                        .collect(),
+                )
+            }
+            Observe::Pid(who) => Observed::Number(self.pid(who)? as i64),
+            Observe::Status(s) => {
+                let view = self.process(&s.of)?;
+                let raw = std::fs::read_to_string(format!("/proc/{}/status", view.pid))
+                    .map_err(|e| e.to_string())?;
+                let fields = crate::inspect::process::status_fields(&raw);
+                let value = fields
+                    .into_iter()
+                    .find(|(k, _)| *k == s.field)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| format!("/proc/PID/status has no field {:?}", s.field))?;
+                Observed::Text(value)
+            }
+            Observe::ProcPids(who) => {
+                let entries = if who == "host" {
+                    namespaces::pids()
+                        .into_iter()
+                        .map(|p| p.to_string())
+                        .collect()
+                } else {
+                    self.entries(who, "/proc")?
+                };
+                Observed::List(
+                    entries
+                        .iter()
+                        .filter_map(|e| e.parse::<i64>().ok())
+                        .map(Observed::Number)
+                        .collect(),
+                )
+            }
+            Observe::ReadDir(p) => {
+                let dir = path(&p.path, self.pids);
+                Observed::List(
+                    self.entries(&p.of, &dir)?
+                        .into_iter()
+                        .map(Observed::Text)
+                        .collect(),
+                )
+            }
+            Observe::File(p) => {
+                let file = path(&p.path, self.pids);
+                let text = if p.of == "host" {
+                    std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?
+                } else {
+                    match self.ask(&p.of, Op::ReadFile { path: file })? {
+                        Value::Text(t) => t,
+                        other => return Err(format!("unexpected answer {other:?}")),
+                    }
+                };
+                Observed::Text(text.trim().to_string())
+            }
+            Observe::MountPoints(who) => {
+                let pid = self.pid(who)?;
+                Observed::List(
+                    mounts::mounts_of(pid)
+                        .into_iter()
+                        .map(|m| Observed::Text(m.mount_point))
+                        .collect(),
+                )
+            }
+            Observe::Propagation(p) => {
+                let pid = self.pid(&p.of)?;
+                let target = path(&p.path, self.pids);
+                let table = mounts::mounts_of(pid);
+                Observed::Text(
+                    mounts::mount_at(&table, &target)
+                        .map(|m| m.propagation.clone())
+                        .unwrap_or_else(|| "not mounted".into()),
+                )
+            }
+            Observe::Life(who) => Observed::Text(self.life(who)?.to_string()),
+            Observe::Result(id) => Observed::Text(
+                self.results
+                    .get(id)
+                    .map(|r| r.outcome.clone())
+                    .ok_or_else(|| format!("action {id:?} has not run"))?,
+            ),
+            Observe::Output(id) => Observed::Text(
+                self.results
+                    .get(id)
+                    .map(|r| r.stdout.trim().to_string())
+                    .ok_or_else(|| format!("action {id:?} has not run"))?,
+            ),
+        })
+    }
+
+    fn process(&self, who: &str) -> Result<ProcessView, String> {
+        let pid = self.pid(who)?;
+        ProcessView::read(pid).ok_or_else(|| format!("process {who:?} (pid {pid}) is gone"))
+    }
+
+    fn entries(&mut self, who: &str, dir: &str) -> Result<Vec<String>, String> {
+        match self.ask(who, Op::ReadDir { path: dir.into() })? {
+            Value::Entries(e) => Ok(e),
+            other => Err(format!("unexpected answer {other:?}")),
+        }
+    }
+}
+
+/// Applies a `pick` to an observed list.
+pub fn pick(value: Observed, pick: Option<Pick>) -> Observed {
+    match (pick, value) {
+        (None, v) => v,
+        (Some(Pick::Count), Observed::List(items)) => Observed::Number(items.len() as i64),
+        (Some(Pick::First), Observed::List(items)) => items
+            .into_iter()
+            .next()
+            .unwrap_or(Observed::Missing("the list is empty".into())),
+        (Some(Pick::Last), Observed::List(items)) => items
+            .into_iter()
+            .last()
+            .unwrap_or(Observed::Missing("the list is empty".into())),
+        // A single value is its own first and last element: `pick` applies to lists only.
+        (Some(_), other) => other,
+    }
+}
+
+/// The verdict: passed or not, and the expectation in words.
+pub fn judge(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> (bool, String) {
+    let same = |a: &Observed, b: &Observed| match (a, b) {
+        (Observed::Missing(_), _) | (_, Observed::Missing(_)) => false,
+        _ => a.plain() == b.plain(),
+    };
+    let contains = |hay: &Observed, needle: &Observed| match hay {
+        Observed::List(items) => items.iter().any(|i| same(i, needle)),
+        Observed::Text(t) => t.contains(&needle.plain()),
+        _ => false,
+    };
+    let number = |o: &Observed| match o {
+        Observed::Number(n) => Some(*n),
+        Observed::Text(t) => t.trim().parse().ok(),
+        _ => None,
+    };
+    let missing = matches!(observed, Observed::Missing(_));
+    let other_v = || {
+        other
+            .cloned()
+            .unwrap_or(Observed::Missing("not observed".into()))
+    };
+    match expect {
+        Expect::Equals(l) => (same(observed, &Observed::from_literal(l)), format!("= {l}")),
+        Expect::NotEquals(l) => (
+            !missing && !same(observed, &Observed::from_literal(l)),
+            format!("≠ {l}"),
+        ),
+        Expect::Same(_) => {
+            let o = other_v();
+            (same(observed, &o), format!("= {o}"))
+        }
+        Expect::Differs(_) => {
+            let o = other_v();
+            (
+                !missing && !matches!(o, Observed::Missing(_)) && !same(observed, &o),
+                format!("≠ {o}"),
+            )
+        }
+        Expect::Contains(l) => (
+            contains(observed, &Observed::from_literal(l)),
+            format!("contains {l}"),
+        ),
+        Expect::NotContains(l) => (
+            !missing && !contains(observed, &Observed::from_literal(l)),
+            format!("does not contain {l}"),
+        ),
+        Expect::ContainsObserved(_) => {
+            let o = other_v();
+            (contains(observed, &o), format!("contains {o}"))
+        }
+        Expect::NotContainsObserved(_) => {
+            let o = other_v();
+            (
+                !missing && !matches!(o, Observed::Missing(_)) && !contains(observed, &o),
+                format!("does not contain {o}"),
+            )
+        }
+        Expect::AtLeast(n) => (number(observed).is_some_and(|v| v >= *n), format!("≥ {n}")),
+        Expect::AtMost(n) => (number(observed).is_some_and(|v| v <= *n), format!("≤ {n}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_texts_compare_by_value() {
+        let (ok, shown) = judge(
+            &Observed::Number(1),
+            &Expect::Equals(Literal::Number(1)),
+            None,
+        );
+        assert!(ok);
+        assert_eq!(shown, "= 1");
+        let (ok, _) = judge(
+            &Observed::Text("lab".into()),
+            &Expect::Equals(Literal::Text("lab".into())),
+            None,
+        );
+        assert!(ok);
+    }
+
+    #[test]
+    fn a_missing_value_never_passes_a_negative_check() {
+        let gone = Observed::Missing("process exited".into());
+        let (ok, _) = judge(&gone, &Expect::NotEquals(Literal::Number(1)), None);
+        assert!(!ok);
+        let (ok, _) = judge(
+            &gone,
+            &Expect::Differs(Observe::Pid("x".into())),
+            Some(&Observed::Number(3)),
+        );
+        assert!(!ok);
+    }
+
+    #[test]
+    fn pick_reduces_lists() {
+        let l = Observed::List(vec![Observed::Number(4242), Observed::Number(1)]);
+        assert_eq!(pick(l.clone(), Some(Pick::Last)), Observed::Number(1));
+        assert_eq!(pick(l.clone(), Some(Pick::First)), Observed::Number(4242));
+        assert_eq!(pick(l, Some(Pick::Count)), Observed::Number(2));
+        let (ok, _) = judge(
+            &Observed::List(vec![Observed::Number(1)]),
+            &Expect::Contains(Literal::Number(1)),
+            None,
+        );
+        assert!(ok);
+    }
+}

@@ -1,0 +1,308 @@
+//! Plays one lesson on one sandbox: a step's actions become engine operations, its checks are
+//! judged against live state, and everything is reported as events. The TUI and headless mode
+//! both drive this same runner.
+
+use super::events::{ActionError, CheckOutcome, Event, Phase, Sink};
+use super::observe::{judge, pick, ActionResult, Scene};
+use super::template::expand;
+use super::views::{render, RenderedView, Subjects};
+use crate::engine::errno;
+use crate::engine::ops::{Op, Value};
+use crate::engine::sandbox::{EngineError, Sandbox};
+use crate::engine::teardown::TeardownReport;
+use crate::lesson::schema::{Action, Lesson, Step, View};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// How a step went.
+#[derive(Debug, Clone, Default)]
+pub struct StepReport {
+    /// An action failed that the lesson did not expect to fail: later steps make no sense.
+    pub broken: bool,
+    pub checks: Vec<CheckOutcome>,
+}
+
+impl StepReport {
+    pub fn passed(&self) -> bool {
+        !self.broken && self.checks.iter().all(|c| c.passed)
+    }
+}
+
+pub struct Runner {
+    lesson: Lesson,
+    lang: String,
+    sandbox: Sandbox,
+    pids: BTreeMap<String, i32>,
+    results: HashMap<String, ActionResult>,
+}
+
+impl Runner {
+    /// Starts the lesson's sandbox (the holder process), from `exe`, this program's binary.
+    pub fn start(
+        lesson: Lesson,
+        lang: &str,
+        exe: &Path,
+        interrupt: Arc<AtomicBool>,
+    ) -> Result<Runner, EngineError> {
+        let sandbox = Sandbox::start(exe, interrupt)?;
+        let pids = BTreeMap::from([("sandbox".to_string(), sandbox.pid())]);
+        Ok(Runner {
+            lesson,
+            lang: lang.to_string(),
+            sandbox,
+            pids,
+            results: HashMap::new(),
+        })
+    }
+
+    pub fn lesson(&self) -> &Lesson {
+        &self.lesson
+    }
+
+    pub fn lang(&self) -> &str {
+        &self.lang
+    }
+
+    /// Host PIDs of the sandbox's processes by name (`sandbox` is the holder).
+    pub fn pids(&self) -> &BTreeMap<String, i32> {
+        &self.pids
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    pub fn intro_event(&self) -> Event {
+        Event::LessonStart {
+            lesson: self.lesson.id.clone(),
+            title: self.lesson.title.get(&self.lang).to_string(),
+            intro: self.lesson.intro.get(&self.lang).to_string(),
+            steps: self.lesson.steps.len(),
+            lang: self.lang.clone(),
+        }
+    }
+
+    /// Runs step `index`'s actions and reports them; then its views. Checks are separate
+    /// ([`Runner::check`]) so an exercise can be judged before and after the learner acts.
+    pub fn run_actions(&mut self, index: usize, sink: &mut dyn Sink) -> Result<bool, EngineError> {
+        let step = self.lesson.steps[index].clone();
+        sink.emit(&Event::StepStart {
+            step: index,
+            id: step.id.clone(),
+            title: step.title.get(&self.lang).to_string(),
+            text: step.text.get(&self.lang).to_string(),
+            command: step.command.clone(),
+        });
+        for action in &step.actions {
+            if !self.run_action(index, action, sink)? {
+                return Ok(false);
+            }
+        }
+        if let Some(ex) = &step.exercise {
+            sink.emit(&Event::Exercise {
+                step: index,
+                task: ex.task.get(&self.lang).to_string(),
+                hints: ex
+                    .hints
+                    .iter()
+                    .map(|h| h.get(&self.lang).to_string())
+                    .collect(),
+            });
+        }
+        Ok(true)
+    }
+
+    /// One action: returns false when it failed unexpectedly (the step is broken).
+    fn run_action(
+        &mut self,
+        index: usize,
+        action: &Action,
+        sink: &mut dyn Sink,
+    ) -> Result<bool, EngineError> {
+        let common = action.common();
+        let op = self.to_op(action);
+        let spawn_name = match action {
+            Action::Spawn(s) => Some(s.name.clone()),
+            _ => None,
+        };
+        let reply = self.sandbox.request(&common.process, op)?;
+        let trace: Vec<String> = reply.trace.records.iter().map(|r| r.to_string()).collect();
+        let last_call = reply
+            .trace
+            .records
+            .last()
+            .map(|r| r.call.clone())
+            .unwrap_or_default();
+        let (outcome, stdout, error, ok) = match &reply.result {
+            Ok(value) => {
+                if let (Some(name), Value::Pid(pid)) = (&spawn_name, value) {
+                    self.pids.insert(name.clone(), *pid);
+                }
+                let stdout = match value {
+                    Value::Finished { stdout, .. } => stdout.clone(),
+                    _ => String::new(),
+                };
+                match &common.expect_error {
+                    Some(expected) => (
+                        "ok".to_string(),
+                        stdout,
+                        Some(ActionError {
+                            errno: None,
+                            message: format!(
+                                "expected this to fail with {expected}, but it succeeded"
+                            ),
+                            explanation: None,
+                            expected: false,
+                        }),
+                        false,
+                    ),
+                    None => ("ok".to_string(), stdout, None, true),
+                }
+            }
+            Err(e) => {
+                let expected = e.errno.is_some() && e.errno == common.expect_error;
+                let explanation = e
+                    .errno
+                    .as_deref()
+                    .and_then(|errno| errno::explain(&last_call, errno))
+                    .map(str::to_string);
+                (
+                    e.errno.clone().unwrap_or_else(|| "error".into()),
+                    String::new(),
+                    Some(ActionError {
+                        errno: e.errno.clone(),
+                        message: e.message.clone(),
+                        explanation,
+                        expected,
+                    }),
+                    expected,
+                )
+            }
+        };
+        if let Some(id) = &common.id {
+            self.results
+                .insert(id.clone(), ActionResult { outcome, stdout });
+        }
+        sink.emit(&Event::Action {
+            step: index,
+            action: action.name().to_string(),
+            process: common.process.clone(),
+            trace,
+            error,
+        });
+        Ok(ok)
+    }
+
+    /// The engine operation for an action, placeholders expanded.
+    fn to_op(&self, action: &Action) -> Op {
+        let work = self.sandbox.work();
+        let x = |s: &str| expand(s, &work, &self.pids);
+        match action {
+            Action::Unshare(a) => Op::Unshare {
+                namespaces: a.namespaces.clone(),
+            },
+            Action::Join(a) => Op::Join {
+                pid: self.pids.get(&a.target).copied().unwrap_or(-1),
+                namespaces: a.namespaces.clone(),
+            },
+            Action::Sethostname(a) => Op::SetHostname { name: x(&a.name) },
+            Action::Propagation(a) => Op::SetPropagation {
+                path: x(&a.path),
+                propagation: a.propagation,
+                recursive: a.recursive,
+            },
+            Action::Mount(a) => Op::Mount {
+                source: x(&a.source),
+                target: x(&a.target),
+                fstype: a.fstype.clone(),
+                flags: a.flags.clone(),
+                data: a.data.as_deref().map(x),
+            },
+            Action::Umount(a) => Op::Umount {
+                target: x(&a.target),
+                detach: a.lazy,
+            },
+            Action::Mkdir(a) => Op::Mkdir { path: x(&a.path) },
+            Action::WriteFile(a) => Op::WriteFile {
+                path: x(&a.path),
+                content: x(&a.content),
+            },
+            Action::Spawn(a) => Op::Spawn {
+                name: a.name.clone(),
+            },
+            Action::Exit(a) => Op::Exit { code: a.code },
+            Action::Run(a) => Op::Run {
+                argv: a.argv.iter().map(|s| x(s)).collect(),
+                env: Vec::new(),
+            },
+        }
+    }
+
+    /// Judges step `index`'s checks against live state now.
+    pub fn check(&mut self, index: usize, phase: Phase) -> Vec<CheckOutcome> {
+        let step: Step = self.lesson.steps[index].clone();
+        let mut scene = Scene {
+            sandbox: &mut self.sandbox,
+            pids: &self.pids,
+            results: &self.results,
+        };
+        step.checks
+            .iter()
+            .map(|c| {
+                let observed = pick(scene.observe(&c.observe), c.pick);
+                let other = c.expect.observed().map(|o| pick(scene.observe(o), c.pick));
+                let (passed, expected) = judge(&observed, &c.expect, other.as_ref());
+                CheckOutcome {
+                    step: index,
+                    step_id: step.id.clone(),
+                    id: c.id.clone(),
+                    claim: c.claim.get(&self.lang).to_string(),
+                    passed,
+                    observed: observed.to_string(),
+                    expected,
+                    why: c.why.as_ref().map(|w| w.get(&self.lang).to_string()),
+                    phase,
+                }
+            })
+            .collect()
+    }
+
+    /// Plays an exercise's solution, as if the learner had typed it in the shell.
+    pub fn solve(&mut self, index: usize, sink: &mut dyn Sink) -> Result<bool, EngineError> {
+        let Some(ex) = self.lesson.steps[index].exercise.clone() else {
+            return Ok(true);
+        };
+        let reply = self.sandbox.request(
+            &ex.solution.process,
+            Op::Run {
+                argv: vec!["/bin/sh".into(), "-c".into(), ex.solution.shell.clone()],
+                env: Vec::new(),
+            },
+        )?;
+        sink.emit(&Event::Solution {
+            step: index,
+            shell: ex.solution.shell.clone(),
+            trace: reply.trace.records.iter().map(|r| r.to_string()).collect(),
+        });
+        Ok(matches!(
+            reply.result,
+            Ok(Value::Finished {
+                life: crate::engine::ops::Life::Exited { code: 0 },
+                ..
+            })
+        ))
+    }
+
+    /// The views a step names, rendered from live state now.
+    pub fn views(&self, views: &[View]) -> Vec<RenderedView> {
+        let subjects = Subjects { pids: &self.pids };
+        views.iter().map(|v| render(*v, &subjects)).collect()
+    }
+
+    /// Ends the lesson: every process stopped, every journaled object undone.
+    pub fn finish(self) -> TeardownReport {
+        self.sandbox.teardown()
+    }
+}

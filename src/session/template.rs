@@ -1,0 +1,27 @@
+//! Placeholders in lesson strings: `{work}` is the session's work directory on the host and
+//! `{pid:NAME}` the host PID of a sandbox process, so lessons never hard-code either.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub fn expand(text: &str, work: &Path, pids: &BTreeMap<String, i32>) -> String {
+    let mut out = text.replace("{work}", &work.to_string_lossy());
+    for (name, pid) in pids {
+        out = out.replace(&format!("{{pid:{name}}}"), &pid.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_work_and_pids() {
+        let pids = BTreeMap::from([("init".to_string(), 42)]);
+        assert_eq!(
+            expand("{work}/x /proc/{pid:init}/uid_map", Path::new("/w"), &pids),
+            "/w/x /proc/42/uid_map"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Live views rendered as text lines: what the learner sees beside a step. The TUI shows them in
+//! panes; headless output prints them under the step. Everything is read from the inspector at
+//! the moment of rendering.
+
+use crate::inspect::{mounts, namespaces, process::ProcessView};
+use crate::lesson::schema::View;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RenderedView {
+    pub view: View,
+    pub title: String,
+    pub lines: Vec<String>,
+}
+
+/// The sandbox's processes, by name, with their host PIDs (running ones only), plus the host.
+pub struct Subjects<'a> {
+    pub pids: &'a BTreeMap<String, i32>,
+}
+
+impl Subjects<'_> {
+    /// (name, pid) of every lab process still alive, holder first.
+    fn alive(&self) -> Vec<(String, i32)> {
+        let mut v: Vec<(String, i32)> = self
+            .pids
+            .iter()
+            .filter(|(_, pid)| {
+                ProcessView::read(**pid)
+                    .is_some_and(|p| p.field("State").is_none_or(|s| !s.starts_with('Z')))
+            })
+            .map(|(n, p)| (n.clone(), *p))
+            .collect();
+        v.sort_by_key(|(n, _)| (n != "sandbox", n.clone()));
+        v
+    }
+}
+
+pub fn render(view: View, subjects: &Subjects) -> RenderedView {
+    let (title, lines) = match view {
+        View::Namespaces => ("Namespaces (lsns)", namespaces_view(subjects)),
+        View::NsInodes => ("/proc/PID/ns inodes", ns_inodes_view(subjects)),
+        View::Status => ("/proc/PID/status", status_view(subjects)),
+        View::Processes => ("Processes", processes_view(subjects)),
+        View::Mounts => ("Mounts (differences from the host)", mounts_view(subjects)),
+        View::IdMaps => ("uid_map / gid_map", id_maps_view(subjects)),
+        View::Caps => ("Capabilities", caps_view(subjects)),
+        View::Cgroups => ("/proc/PID/cgroup", cgroups_view(subjects)),
+    };
+    RenderedView {
+        view,
+        title: title.to_string(),
+        lines,
+    }
+}
+
+/// The lsns table cut down to what matters: the host's own namespaces and every namespace a lab
+/// process is in; `*` marks the ones the lab made.
+fn namespaces_view(s: &Subjects) -> Vec<String> {
+    let me = std::process::id() as i32;
+    let host: Vec<u64> = namespaces::TYPES
+        .iter()
+        .filter_map(|t| namespaces::ns_inode(me, t))
+        .collect();
+    let lab: Vec<u64> = s
+        .alive()
+        .iter()
+        .flat_map(|(_, pid)| {
+            namespaces::TYPES
+                .iter()
+                .filter_map(|t| namespaces::ns_inode(*pid, t))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let rows: Vec<_> = namespaces::table()
+        .into_iter()
+        .filter(|r| host.contains(&r.ns) || lab.contains(&r.ns))
+        .collect();
+    let mut lines = namespaces::render(&rows);
+    for (line, row) in lines.iter_mut().skip(1).zip(&rows) {
+        let mark = if host.contains(&row.ns) { ' ' } else { '*' };
+        line.insert(0, mark);
+    }
+    if let Some(header) = lines.first_mut() {
+        header.insert(0, ' ');
+    }
+    lines.push("  * = made by this lesson".into());
+    lines
+}
+
+fn ns_inodes_view(s: &Subjects) -> Vec<String> {
+    let me = std::process::id() as i32;
+    let mut cols = vec![("host".to_string(), me)];
+    cols.extend(s.alive());
+    let mut lines = vec![std::iter::once(format!("{:<18}", "NS"))
+        .chain(
+            cols.iter()
+                .map(|(n, p)| format!("{:>12}", format!("{n}({p})"))),
+        )
+        .collect::<String>()];
+    for link in crate::inspect::process::NS_LINKS {
+        let host = namespaces::ns_inode(me, link);
+        let mut line = format!("{link:<18}");
+        for (_, pid) in &cols {
+            let ino = namespaces::ns_inode(*pid, link);
+            let mark = if ino != host { "*" } else { " " };
+            line.push_str(&format!(
+                "{:>12}",
+                ino.map(|i| format!("{i}{mark}"))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+        lines.push(line);
+    }
+    lines.push("  * = differs from the host".into());
+    lines
+}
+
+fn status_view(s: &Subjects) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (name, pid) in s.alive() {
+        let Some(view) = ProcessView::read(pid) else {
+            continue;
+        };
+        lines.push(format!("── {name} (host pid {pid}) ──"));
+        for (k, v) in &view.status {
+            if k.starts_with("Cap") {
+                continue;
+            }
+            lines.push(format!("  {k}:\t{v}"));
+        }
+    }
+    lines
+}
+
+fn processes_view(s: &Subjects) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{:<12} {:>8} {:<16} {}",
+        "NAME", "HOST PID", "NSpid", "COMMAND"
+    )];
+    for (name, pid) in s.alive() {
+        if let Some(view) = ProcessView::read(pid) {
+            let nspid: Vec<String> = view.nspid.iter().map(|p| p.to_string()).collect();
+            lines.push(format!(
+                "{name:<12} {pid:>8} {:<16} {}",
+                nspid.join(" "),
+                view.command
+            ));
+        }
+    }
+    lines
+}
+
+fn mounts_view(s: &Subjects) -> Vec<String> {
+    let me = std::process::id() as i32;
+    let host = mounts::mounts_of(me);
+    let host_ns = namespaces::ns_inode(me, "mnt");
+    let mut lines = Vec::new();
+    let mut seen = Vec::new();
+    for (name, pid) in s.alive() {
+        let ns = namespaces::ns_inode(pid, "mnt");
+        if ns == host_ns || seen.contains(&ns) {
+            continue;
+        }
+        seen.push(ns);
+        let table = mounts::mounts_of(pid);
+        let root = mounts::mount_at(&table, "/")
+            .map(|m| m.propagation.clone())
+            .unwrap_or_default();
+        lines.push(format!(
+            "── {name}: mount namespace {}, / is {root} ──",
+            ns.unwrap_or(0)
+        ));
+        let diff = mounts::diff(&host, &table);
+        if diff.is_empty() {
+            lines.push("  (same mounts as the host)".into());
+        }
+        lines.extend(diff.into_iter().map(|d| format!("  {d}")));
+    }
+    if lines.is_empty() {
+        let root = mounts::mount_at(&host, "/")
+            .map(|m| m.propagation.clone())
+            .unwrap_or_default();
+        lines.push(format!(
+            "every lab process shares the host's mount namespace; / is {root}"
+        ));
+    }
+    lines
+}
+
+fn id_maps_view(s: &Subjects) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (name, pid) in s.alive() {
+        if let Some(v) = ProcessView::read(pid) {
+            lines.push(format!("── {name} (host pid {pid}) ──"));
+            lines.push(format!("  uid_map:   {}", one_line(&v.uid_map)));
+            lines.push(format!("  gid_map:   {}", one_line(&v.gid_map)));
+            lines.push(format!("  setgroups: {}", v.setgroups));
+            lines.push(format!("  Uid: {}", v.field("Uid").unwrap_or("?")));
+        }
+    }
+    lines
+}
+
+fn caps_view(s: &Subjects) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (name, pid) in s.alive() {
+        if let Some(v) = ProcessView::read(pid) {
+            lines.push(format!("── {name} (host pid {pid}) ──"));
+            for (set, names) in &v.caps {
+                let shown = if names.len() > 6 {
+                    format!("{} capabilities: {}, …", names.len(), names[..6].join(","))
+                } else if names.is_empty() {
+                    "(none)".into()
+                } else {
+                    names.join(",")
+                };
+                lines.push(format!("  {set}: {shown}"));
+            }
+        }
+    }
+    lines
+}
+
+fn cgroups_view(s: &Subjects) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (name, pid) in s.alive() {
+        if let Some(v) = ProcessView::read(pid) {
+            lines.push(format!("── {name} (host pid {pid}) ──"));
+            lines.extend(v.cgroup.lines().map(|l| format!("  {l}")));
+        }
+    }
+    lines
+}
+
+fn one_line(s: &str) -> String {
+    let parts: Vec<String> = s
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    if parts.is_empty() {
+        "(empty)".into()
+    } else {
+        parts.join("; ")
+    }
+}
