@@ -65,6 +65,12 @@ pub enum Command {
         #[arg(long, env = "CONTAINERLAB_AGENT_WORK", hide_env = true)]
         work: PathBuf,
     },
+    /// Internal: allocate and touch MIB MiB of memory (the cgroup lesson's workload).
+    #[command(name = "__alloc", hide = true)]
+    Alloc { mib: u64 },
+    /// Internal: fork up to MAX sleeping children (the cgroup lesson's tame fork bomb).
+    #[command(name = "__forkbomb", hide = true)]
+    Forkbomb { max: u32 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,6 +99,10 @@ pub struct RunOpts {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// The root filesystem for the chroot lesson: a directory, or an alpine minirootfs
+    /// tarball (default: a static-busybox rootfs built in /var/cache/containerlab).
+    #[arg(long, value_name = "PATH")]
+    pub rootfs: Option<PathBuf>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -114,6 +124,8 @@ pub fn main() -> i32 {
         }
         Some(Command::Doctor) => doctor(&cli.lessons),
         Some(Command::Cleanup { force }) => run_cleanup(force),
+        Some(Command::Alloc { mib }) => crate::workloads::alloc(mib),
+        Some(Command::Forkbomb { max }) => crate::workloads::forkbomb(max),
         None => {
             eprintln!(
                 "containerlab: the terminal UI is not available in this build; use a subcommand:"
@@ -152,6 +164,10 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
     if !opts.headless {
         eprintln!("containerlab: the terminal UI is not available in this build; add --headless");
         return exit::USAGE;
+    }
+    if let Some(rootfs) = &opts.rootfs {
+        // Read by the sandbox helper (inherited environment), before any thread is started.
+        std::env::set_var("CONTAINERLAB_ROOTFS", rootfs);
     }
     let exe = match std::env::current_exe() {
         Ok(e) => e,

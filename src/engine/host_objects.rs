@@ -8,10 +8,24 @@ pub fn remove_cgroup(path: &Path) -> Result<(), String> {
     if !path.exists() {
         return Ok(());
     }
-    Err(format!(
-        "cgroup removal not available yet for {}",
-        path.display()
-    ))
+    let mut trace = containerlab_trace::Trace::new();
+    // The shared `containerlab` parent may hold other sessions' cgroups: only rmdir it, and
+    // leave it when it is still in use. Our own cgroups are emptied (SIGKILL) and removed.
+    if path.file_name().is_some_and(|n| n == containerlab_cgroup::PARENT) {
+        return match std::fs::remove_dir(path) {
+            Ok(()) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EBUSY) | Some(libc::ENOTEMPTY) | Some(libc::ENOENT)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(format!("rmdir: {e}")),
+        };
+    }
+    containerlab_cgroup::remove_tree(path, &mut trace).map_err(|e| e.to_string())
 }
 
 pub fn delete_link(name: &str) -> Result<(), String> {

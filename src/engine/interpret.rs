@@ -151,7 +151,16 @@ pub fn execute(
         Op::Hostname => Ok(Value::Text(sys.gethostname()?)),
         Op::ReadDir { path } => Ok(Value::Entries(sys.read_dir(Path::new(path))?)),
         Op::ReadFile { path } => Ok(Value::Text(sys.read_file(Path::new(path))?)),
-        Op::Spawn { .. } | Op::Run { .. } | Op::Exit { .. } | Op::Members => Err(OpError::msg(
+        Op::Spawn { .. }
+        | Op::Run { .. }
+        | Op::Exit { .. }
+        | Op::Members
+        | Op::CgroupCreate { .. }
+        | Op::CgroupLimit { .. }
+        | Op::Chroot { .. }
+        | Op::Chdir { .. }
+        | Op::PivotRoot { .. }
+        | Op::Rootfs { .. } => Err(OpError::msg(
             "process operations are run by the agent, not the interpreter",
         )),
     }

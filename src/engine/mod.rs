@@ -5,6 +5,8 @@
 //! written to the [`journal`] the moment it exists and undone by [`teardown`].
 
 pub mod agent;
+pub mod cgroups;
+pub mod chroot;
 pub mod cleanup;
 pub mod errno;
 pub mod host_objects;

@@ -71,6 +71,12 @@ pub enum Op {
         argv: Vec<String>,
         #[serde(default)]
         env: Vec<(String, String)>,
+        /// Start from an empty environment: only `env` is set.
+        #[serde(default)]
+        clear_env: bool,
+        /// A lab cgroup the child writes its own pid into (cgroup.procs) before execve.
+        #[serde(default)]
+        cgroup: Option<String>,
     },
     /// exit(2) this process (an agent that is not the holder).
     Exit { code: i32 },
@@ -82,6 +88,24 @@ pub enum Op {
     ReadFile { path: String },
     /// What became of every process this holder started. Read-only.
     Members,
+    /// mkdir a lab cgroup (`containerlab/<session>-<name>`) in every hierarchy.
+    CgroupCreate { name: String },
+    /// Write a lab cgroup's limits: memory, swap off, pids.
+    CgroupLimit {
+        name: String,
+        memory_max: Option<u64>,
+        swap_off: bool,
+        pids_max: Option<u64>,
+    },
+    /// chroot(2).
+    Chroot { path: String },
+    /// chdir(2).
+    Chdir { path: String },
+    /// pivot_root(2).
+    PivotRoot { new_root: String, put_old: String },
+    /// Copy (or build) the lab's rootfs into `dest` (under the session's work dir).
+    Rootfs { dest: String },
+
 }
 
 impl Op {

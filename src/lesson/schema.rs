@@ -103,6 +103,8 @@ pub enum View {
     Caps,
     /// /proc/PID/cgroup of every sandbox process.
     Cgroups,
+    /// The files of the cgroups this lesson made (limits, usage, events), as the driver names them.
+    Cgroup,
 }
 
 /// An exercise: the learner does the step's work in the shell; hints get more specific.
@@ -155,6 +157,18 @@ pub enum Action {
     Exit(ExitAction),
     /// Run a program to completion (fork, execve, wait).
     Run(RunAction),
+    /// Make a lab cgroup (mkdir in every hierarchy).
+    CgroupCreate(CgroupCreateAction),
+    /// Set a lab cgroup's limits.
+    CgroupLimit(CgroupLimitAction),
+    /// chroot(2).
+    Chroot(PathAction),
+    /// chdir(2).
+    Chdir(PathAction),
+    /// pivot_root(2).
+    PivotRoot(PivotRootAction),
+    /// Copy the lab's root filesystem (busybox, or `--rootfs`) to a directory under `{work}`.
+    Rootfs(PathAction),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -228,9 +242,43 @@ action_struct!(ExitAction {
     code: i32
 });
 action_struct!(RunAction {
-    /// The program and its arguments; `{work}` and `{pid:NAME}` are replaced.
-    argv: Vec<String>
+    /// The program and its arguments; `{work}`, `{exe}` and `{pid:NAME}` are replaced.
+    argv: Vec<String>,
+    /// Environment variables to set (in this order).
+    #[serde(default)]
+    env: Vec<EnvVar>,
+    /// Start from an empty environment, as a runtime does from an image config.
+    #[serde(default)]
+    clear_env: bool,
+    /// A cgroup made by `cgroup_create`: the child writes its pid into its cgroup.procs
+    /// before execve.
+    #[serde(default)]
+    cgroup: Option<String>
 });
+action_struct!(CgroupCreateAction { name: String });
+action_struct!(CgroupLimitAction {
+    name: String,
+    /// memory.max (v2) / memory.limit_in_bytes (v1), in MiB.
+    #[serde(default)]
+    memory_max_mib: Option<u64>,
+    /// No swap for the cgroup (v2 memory.swap.max = 0, v1 memory.swappiness = 0).
+    #[serde(default)]
+    swap_off: bool,
+    #[serde(default)]
+    pids_max: Option<u64>
+});
+action_struct!(PivotRootAction {
+    new_root: String,
+    put_old: String
+});
+
+/// One environment variable for `run`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
 
 fn root_path() -> String {
     "/".into()
@@ -264,6 +312,12 @@ impl Action {
             Action::Spawn(a) => c!(a),
             Action::Exit(a) => c!(a),
             Action::Run(a) => c!(a),
+            Action::CgroupCreate(a) => c!(a),
+            Action::CgroupLimit(a) => c!(a),
+            Action::Chroot(a) => c!(a),
+            Action::Chdir(a) => c!(a),
+            Action::PivotRoot(a) => c!(a),
+            Action::Rootfs(a) => c!(a),
         }
     }
 
@@ -281,6 +335,12 @@ impl Action {
             Action::Spawn(_) => "spawn",
             Action::Exit(_) => "exit",
             Action::Run(_) => "run",
+            Action::CgroupCreate(_) => "cgroup_create",
+            Action::CgroupLimit(_) => "cgroup_limit",
+            Action::Chroot(_) => "chroot",
+            Action::Chdir(_) => "chdir",
+            Action::PivotRoot(_) => "pivot_root",
+            Action::Rootfs(_) => "rootfs",
         }
     }
 }
@@ -344,6 +404,24 @@ pub enum Observe {
     Result(String),
     /// What a `run` action with this id printed on standard output, trimmed.
     Output(String),
+    /// A value of a cgroup this lesson made: memory_current, memory_max, memory_peak, oom_kill,
+    /// limit_hits (v2 memory.events `max`, v1 memory.failcnt), pids_current, pids_max,
+    /// cpu_usage_usec, procs (how many processes it holds).
+    Cgroup(CgroupValue),
+    /// How a `run` action with this id ended: `exited with status N` or `killed by SIGKILL`.
+    Ended(String),
+    /// The environment of a process (/proc/PID/environ), one `NAME=value` per line.
+    Environ(Who),
+    /// A file's `security.capability` extended attribute, decoded like getcap(8)
+    /// (`cap_net_raw=ep`), or `none`.
+    FileCaps(PathOf),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupValue {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -417,14 +495,18 @@ impl Observe {
             Observe::NsInode(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
             Observe::ReadDir(p) | Observe::File(p) | Observe::Propagation(p) => Some(&p.of),
-            Observe::Result(_) | Observe::Output(_) => None,
+            Observe::Environ(w) => Some(w),
+            Observe::FileCaps(p) => Some(&p.of),
+            Observe::Result(_) | Observe::Output(_) | Observe::Ended(_) | Observe::Cgroup(_) => {
+                None
+            }
         }
     }
 
     /// The action id this observation refers to, for validation.
     pub fn action_id(&self) -> Option<&str> {
         match self {
-            Observe::Result(id) | Observe::Output(id) => Some(id),
+            Observe::Result(id) | Observe::Output(id) | Observe::Ended(id) => Some(id),
             _ => None,
         }
     }

@@ -339,7 +339,7 @@ fn observation(
                 id,
                 format!("check {check:?} refers to action id {id:?}, which no earlier action has"),
             ),
-            Some((_, false)) if matches!(obs, Observe::Output(_)) => f.error(
+            Some((_, false)) if matches!(obs, Observe::Output(_) | Observe::Ended(_)) => f.error(
                 "output",
                 id,
                 format!("check {check:?}: action {id:?} is not a `run`, so it has no output"),

@@ -64,6 +64,8 @@ pub struct ActionResult {
     /// `ok` or the errno name.
     pub outcome: String,
     pub stdout: String,
+    /// How a `run` ended (`exited with status 0`, `killed by SIGKILL`).
+    pub ended: Option<String>,
 }
 
 /// Everything an observation may consult.
@@ -222,6 +224,41 @@ impl Scene<'_> {
                     .map(|r| r.stdout.trim().to_string())
                     .ok_or_else(|| format!("action {id:?} has not run"))?,
             ),
+            Observe::Cgroup(c) => {
+                let session = self.sandbox.rundir().id.clone();
+                let text = crate::engine::cgroups::read_value(&session, &c.name, &c.value)?;
+                match text.parse::<i64>() {
+                    Ok(n) => Observed::Number(n),
+                    Err(_) => Observed::Text(text),
+                }
+            }
+            Observe::Ended(id) => Observed::Text(
+                self.results
+                    .get(id)
+                    .ok_or_else(|| format!("action {id:?} has not run"))?
+                    .ended
+                    .clone()
+                    .ok_or_else(|| format!("action {id:?} did not run a program"))?,
+            ),
+            Observe::Environ(who) => {
+                let pid = self.pid(who)?;
+                let raw = std::fs::read(format!("/proc/{pid}/environ"))
+                    .map_err(|e| format!("/proc/{pid}/environ: {e}"))?;
+                Observed::Text(
+                    raw.split(|b| *b == 0)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+            }
+            Observe::FileCaps(p) => {
+                if p.of != "host" {
+                    return Err("file_caps is read on the host: use `of: host`".into());
+                }
+                let file = path(&p.path, self.pids);
+                Observed::Text(crate::inspect::filecaps::read(std::path::Path::new(&file))?)
+            }
         })
     }
 

@@ -36,6 +36,14 @@ pub struct Runner {
     sandbox: Sandbox,
     pids: BTreeMap<String, i32>,
     results: HashMap<String, ActionResult>,
+    /// Short names of the cgroups this lesson made, for the `cgroup` view.
+    cgroups: Vec<String>,
+}
+
+/// Fills the machine-dependent names in a text: `{cgroup_file:KEY}` (see
+/// [`crate::engine::cgroups::file_placeholder`]).
+fn fill(text: &str) -> String {
+    crate::engine::cgroups::expand_files(text)
 }
 
 impl Runner {
@@ -54,6 +62,7 @@ impl Runner {
             sandbox,
             pids,
             results: HashMap::new(),
+            cgroups: Vec::new(),
         })
     }
 
@@ -91,9 +100,9 @@ impl Runner {
         sink.emit(&Event::StepStart {
             step: index,
             id: step.id.clone(),
-            title: step.title.get(&self.lang).to_string(),
-            text: step.text.get(&self.lang).to_string(),
-            command: step.command.clone(),
+            title: fill(step.title.get(&self.lang)),
+            text: fill(step.text.get(&self.lang)),
+            command: step.command.as_deref().map(fill),
         });
         for action in &step.actions {
             if !self.run_action(index, action, sink)? {
@@ -135,10 +144,17 @@ impl Runner {
             .last()
             .map(|r| r.call.clone())
             .unwrap_or_default();
+        let ended = match &reply.result {
+            Ok(Value::Finished { life, .. }) => Some(life.to_string()),
+            _ => None,
+        };
         let (outcome, stdout, error, ok) = match &reply.result {
             Ok(value) => {
                 if let (Some(name), Value::Pid(pid)) = (&spawn_name, value) {
                     self.pids.insert(name.clone(), *pid);
+                }
+                if let Action::CgroupCreate(c) = action {
+                    self.cgroups.push(c.name.clone());
                 }
                 let stdout = match value {
                     Value::Finished { stdout, .. } => stdout.clone(),
@@ -183,7 +199,14 @@ impl Runner {
         };
         if let Some(id) = &common.id {
             self.results
-                .insert(id.clone(), ActionResult { outcome, stdout });
+                .insert(
+                    id.clone(),
+                    ActionResult {
+                        outcome,
+                        stdout,
+                        ended,
+                    },
+                );
         }
         sink.emit(&Event::Action {
             step: index,
@@ -198,7 +221,10 @@ impl Runner {
     /// The engine operation for an action, placeholders expanded.
     fn to_op(&self, action: &Action) -> Op {
         let work = self.sandbox.work();
-        let x = |s: &str| expand(s, &work, &self.pids);
+        let exe = std::env::current_exe()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "/proc/self/exe".into());
+        let x = |s: &str| expand(s, &work, &self.pids).replace("{exe}", &exe);
         match action {
             Action::Unshare(a) => Op::Unshare {
                 namespaces: a.namespaces.clone(),
@@ -235,8 +261,30 @@ impl Runner {
             Action::Exit(a) => Op::Exit { code: a.code },
             Action::Run(a) => Op::Run {
                 argv: a.argv.iter().map(|s| x(s)).collect(),
-                env: Vec::new(),
+                env: a
+                    .env
+                    .iter()
+                    .map(|v| (v.name.clone(), x(&v.value)))
+                    .collect(),
+                clear_env: a.clear_env,
+                cgroup: a.cgroup.clone(),
             },
+            Action::CgroupCreate(a) => Op::CgroupCreate {
+                name: a.name.clone(),
+            },
+            Action::CgroupLimit(a) => Op::CgroupLimit {
+                name: a.name.clone(),
+                memory_max: a.memory_max_mib.map(|m| m << 20),
+                swap_off: a.swap_off,
+                pids_max: a.pids_max,
+            },
+            Action::Chroot(a) => Op::Chroot { path: x(&a.path) },
+            Action::Chdir(a) => Op::Chdir { path: x(&a.path) },
+            Action::PivotRoot(a) => Op::PivotRoot {
+                new_root: x(&a.new_root),
+                put_old: x(&a.put_old),
+            },
+            Action::Rootfs(a) => Op::Rootfs { dest: x(&a.path) },
         }
     }
 
@@ -258,7 +306,7 @@ impl Runner {
                     step: index,
                     step_id: step.id.clone(),
                     id: c.id.clone(),
-                    claim: c.claim.get(&self.lang).to_string(),
+                    claim: fill(c.claim.get(&self.lang)),
                     passed,
                     observed: observed.to_string(),
                     expected,
@@ -279,6 +327,8 @@ impl Runner {
             Op::Run {
                 argv: vec!["/bin/sh".into(), "-c".into(), ex.solution.shell.clone()],
                 env: Vec::new(),
+                clear_env: false,
+                cgroup: None,
             },
         )?;
         sink.emit(&Event::Solution {
@@ -297,7 +347,11 @@ impl Runner {
 
     /// The views a step names, rendered from live state now.
     pub fn views(&self, views: &[View]) -> Vec<RenderedView> {
-        let subjects = Subjects { pids: &self.pids };
+        let subjects = Subjects {
+            pids: &self.pids,
+            session: &self.sandbox.rundir().id,
+            cgroups: &self.cgroups,
+        };
         views.iter().map(|v| render(*v, &subjects)).collect()
     }
 

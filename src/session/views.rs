@@ -17,6 +17,10 @@ pub struct RenderedView {
 /// The sandbox's processes, by name, with their host PIDs (running ones only), plus the host.
 pub struct Subjects<'a> {
     pub pids: &'a BTreeMap<String, i32>,
+    /// The session id, which qualifies the lesson's cgroup names.
+    pub session: &'a str,
+    /// Short names of the cgroups the lesson made.
+    pub cgroups: &'a [String],
 }
 
 impl Subjects<'_> {
@@ -46,6 +50,10 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::IdMaps => ("uid_map / gid_map", id_maps_view(subjects)),
         View::Caps => ("Capabilities", caps_view(subjects)),
         View::Cgroups => ("/proc/PID/cgroup", cgroups_view(subjects)),
+        View::Cgroup => (
+            "The lesson's cgroup",
+            crate::engine::cgroups::view_lines(subjects.session, subjects.cgroups),
+        ),
     };
     RenderedView {
         view,
