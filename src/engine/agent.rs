@@ -352,7 +352,9 @@ fn run_program(
     }
     // The program's own process group keeps a learner's Ctrl-C for the front end.
     cmd.process_group(0);
-    cmd.stdin(std::process::Stdio::null())
+    // Not Stdio::null(): that opens /dev/null, which a fresh chroot may not have. A pipe
+    // closed right after the fork reads as end-of-file just the same.
+    cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     if !cgroup_procs.is_empty() {
@@ -411,6 +413,8 @@ fn run_program(
             return Err(failed.unwrap_err().into());
         }
     };
+    let mut child = child;
+    drop(child.stdin.take());
     let pid = child.id();
     trace.records.push(containerlab_trace::Record {
         call: "fork()".into(),

@@ -410,7 +410,7 @@ pub enum Observe {
     Cgroup(CgroupValue),
     /// How a `run` action with this id ended: `exited with status N` or `killed by SIGKILL`.
     Ended(String),
-    /// The environment of a process (/proc/PID/environ), one `NAME=value` per line.
+    /// The names of a process's environment variables (/proc/PID/environ).
     Environ(Who),
     /// A file's `security.capability` extended attribute, decoded like getcap(8)
     /// (`cap_net_raw=ep`), or `none`.

@@ -244,12 +244,15 @@ impl Scene<'_> {
                 let pid = self.pid(who)?;
                 let raw = std::fs::read(format!("/proc/{pid}/environ"))
                     .map_err(|e| format!("/proc/{pid}/environ: {e}"))?;
-                Observed::Text(
+                Observed::List(
                     raw.split(|b| *b == 0)
                         .filter(|v| !v.is_empty())
-                        .map(|v| String::from_utf8_lossy(v).into_owned())
-                        .collect::<Vec<_>>()
-                        .join("\n"),
+                        .map(|v| {
+                            let entry = String::from_utf8_lossy(v);
+                            let name = entry.split('=').next().unwrap_or_default();
+                            Observed::Text(name.to_string())
+                        })
+                        .collect(),
                 )
             }
             Observe::FileCaps(p) => {
