@@ -51,6 +51,14 @@ pub fn check(req: Requirement) -> ProbeResult {
                 Some("install it: apt-get install iputils-ping".into()),
             ),
         },
+        Requirement::Capsh => match which("capsh") {
+            Some(p) => (true, format!("capsh at {}", p.display()), None),
+            None => (
+                false,
+                "no capsh on PATH".into(),
+                Some("install it: apt-get install libcap2-bin".into()),
+            ),
+        },
     };
     ProbeResult {
         requirement: req,

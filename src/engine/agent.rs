@@ -57,6 +57,7 @@ pub fn run_holder(args: AgentArgs) -> ! {
             std::process::exit(3)
         }
     };
+    super::privs::remember_host_net_ns();
     let mut agent = Agent {
         name: HOLDER.into(),
         work: args.work,
@@ -162,6 +163,17 @@ impl Agent {
                 super::chroot::pivot_root(new_root, put_old, &mut trace)
             }
             Op::Rootfs { dest } => super::chroot::copy_rootfs(dest, &self.work, &mut trace),
+            Op::SetIds { uid, gid } => super::privs::set_ids(*uid, *gid, &mut trace),
+            Op::LinkUp { name } => super::privs::link_up(name, &mut trace),
+            Op::CopyFile { from, to } => super::privs::copy_file(from, to, &self.work, &mut trace),
+            Op::SetFileCaps {
+                path,
+                caps,
+                effective,
+            } => super::privs::set_file_caps(path, caps, *effective, &self.work, &mut trace),
+            Op::BsetDrop { caps } => super::privs::bset_drop(caps, &mut trace),
+            Op::CapProfile { caps } => super::privs::apply_profile(caps, &mut trace),
+            Op::NoNewPrivs => super::privs::no_new_privs(&mut trace),
             Op::Exit { code } => {
                 if self.name == HOLDER {
                     Err(OpError::msg("the holder leaves when the session ends"))

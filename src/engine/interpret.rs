@@ -160,7 +160,14 @@ pub fn execute(
         | Op::Chroot { .. }
         | Op::Chdir { .. }
         | Op::PivotRoot { .. }
-        | Op::Rootfs { .. } => Err(OpError::msg(
+        | Op::Rootfs { .. }
+        | Op::SetIds { .. }
+        | Op::LinkUp { .. }
+        | Op::CopyFile { .. }
+        | Op::SetFileCaps { .. }
+        | Op::BsetDrop { .. }
+        | Op::CapProfile { .. }
+        | Op::NoNewPrivs => Err(OpError::msg(
             "process operations are run by the agent, not the interpreter",
         )),
     }

@@ -14,6 +14,7 @@ pub mod interpret;
 pub mod journal;
 pub mod namespaces;
 pub mod ops;
+pub mod privs;
 pub mod rundir;
 pub mod sandbox;
 pub mod syscalls;

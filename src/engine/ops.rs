@@ -105,6 +105,24 @@ pub enum Op {
     PivotRoot { new_root: String, put_old: String },
     /// Copy (or build) the lab's rootfs into `dest` (under the session's work dir).
     Rootfs { dest: String },
+    /// setgroups([]) + setresgid + setresuid.
+    SetIds { uid: u32, gid: u32 },
+    /// Bring a link up (never in the host's network namespace).
+    LinkUp { name: String },
+    /// Copy a file to a path under the work dir (content and mode, no xattrs).
+    CopyFile { from: String, to: String },
+    /// Write (or, with no caps, remove) a file's `security.capability` xattr (v2).
+    SetFileCaps {
+        path: String,
+        caps: Vec<String>,
+        effective: bool,
+    },
+    /// prctl(PR_CAPBSET_DROP) for each capability.
+    BsetDrop { caps: Vec<String> },
+    /// Bounding set cut to `caps`, then permitted/effective/inheritable = `caps`.
+    CapProfile { caps: Vec<String> },
+    /// prctl(PR_SET_NO_NEW_PRIVS, 1).
+    NoNewPrivs,
 
 }
 

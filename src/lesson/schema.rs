@@ -52,6 +52,8 @@ pub enum Requirement {
     Veth,
     Busybox,
     Ping,
+    /// capsh (libcap2-bin), to compare the lab's decoding with.
+    Capsh,
 }
 
 /// One step: text to read, the command a person would type, what the lab does, what it shows,
@@ -169,6 +171,22 @@ pub enum Action {
     PivotRoot(PivotRootAction),
     /// Copy the lab's root filesystem (busybox, or `--rootfs`) to a directory under `{work}`.
     Rootfs(PathAction),
+    /// Become an ordinary user: setgroups([]), setresgid, setresuid.
+    Setuid(SetuidAction),
+    /// Bring a network interface up (only in a network namespace the lesson made).
+    LinkUp(LinkUpAction),
+    /// Copy a file (content and mode, not its extended attributes) to a path under `{work}`.
+    CopyFile(CopyFileAction),
+    /// Write a file capability (`security.capability`, v2), like `setcap cap_net_raw+ep FILE`;
+    /// an empty list removes it. Only under `{work}`.
+    SetFileCaps(SetFileCapsAction),
+    /// Drop capabilities from the bounding set (prctl PR_CAPBSET_DROP).
+    BsetDrop(CapsAction),
+    /// A capability profile (Docker's default, say): bounding, permitted, effective and
+    /// inheritable sets become exactly this list.
+    CapProfile(CapsAction),
+    /// prctl(PR_SET_NO_NEW_PRIVS, 1).
+    NoNewPrivs(NoArgs),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -267,6 +285,17 @@ action_struct!(CgroupLimitAction {
     #[serde(default)]
     pids_max: Option<u64>
 });
+action_struct!(SetuidAction { uid: u32, gid: u32 });
+action_struct!(LinkUpAction { name: String });
+action_struct!(CopyFileAction { from: String, to: String });
+action_struct!(SetFileCapsAction {
+    path: String,
+    caps: Vec<String>,
+    #[serde(default = "yes")]
+    effective: bool
+});
+action_struct!(CapsAction { caps: Vec<String> });
+action_struct!(NoArgs {});
 action_struct!(PivotRootAction {
     new_root: String,
     put_old: String
@@ -318,6 +347,13 @@ impl Action {
             Action::Chdir(a) => c!(a),
             Action::PivotRoot(a) => c!(a),
             Action::Rootfs(a) => c!(a),
+            Action::Setuid(a) => c!(a),
+            Action::LinkUp(a) => c!(a),
+            Action::CopyFile(a) => c!(a),
+            Action::SetFileCaps(a) => c!(a),
+            Action::BsetDrop(a) => c!(a),
+            Action::CapProfile(a) => c!(a),
+            Action::NoNewPrivs(a) => c!(a),
         }
     }
 
@@ -341,6 +377,13 @@ impl Action {
             Action::Chdir(_) => "chdir",
             Action::PivotRoot(_) => "pivot_root",
             Action::Rootfs(_) => "rootfs",
+            Action::Setuid(_) => "setuid",
+            Action::LinkUp(_) => "link_up",
+            Action::CopyFile(_) => "copy_file",
+            Action::SetFileCaps(_) => "set_file_caps",
+            Action::BsetDrop(_) => "bset_drop",
+            Action::CapProfile(_) => "cap_profile",
+            Action::NoNewPrivs(_) => "no_new_privs",
         }
     }
 }
@@ -415,6 +458,16 @@ pub enum Observe {
     /// A file's `security.capability` extended attribute, decoded like getcap(8)
     /// (`cap_net_raw=ep`), or `none`.
     FileCaps(PathOf),
+    /// A capability set of a process decoded by name: `set` is effective, permitted,
+    /// inheritable, bounding or ambient.
+    Caps(CapsOf),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapsOf {
+    pub of: Who,
+    pub set: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -497,6 +550,7 @@ impl Observe {
             Observe::ReadDir(p) | Observe::File(p) | Observe::Propagation(p) => Some(&p.of),
             Observe::Environ(w) => Some(w),
             Observe::FileCaps(p) => Some(&p.of),
+            Observe::Caps(c) => Some(&c.of),
             Observe::Result(_) | Observe::Output(_) | Observe::Ended(_) | Observe::Cgroup(_) => {
                 None
             }

@@ -255,6 +255,24 @@ impl Scene<'_> {
                         .collect(),
                 )
             }
+            Observe::Caps(c) => {
+                let field = match c.set.as_str() {
+                    "effective" => "CapEff",
+                    "permitted" => "CapPrm",
+                    "inheritable" => "CapInh",
+                    "bounding" => "CapBnd",
+                    "ambient" => "CapAmb",
+                    other => return Err(format!("unknown capability set {other:?}")),
+                };
+                let view = self.process(&c.of)?;
+                let names = view
+                    .caps
+                    .iter()
+                    .find(|(k, _)| k == field)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| format!("/proc/PID/status has no {field}"))?;
+                Observed::List(names.into_iter().map(Observed::Text).collect())
+            }
             Observe::FileCaps(p) => {
                 if p.of != "host" {
                     return Err("file_caps is read on the host: use `of: host`".into());

@@ -40,6 +40,26 @@ pub struct Runner {
     cgroups: Vec<String>,
 }
 
+/// An expectation with `{work}`, `{pid:NAME}` and `{which:PROG}` in its text literal replaced.
+fn expand_literal(
+    expect: &crate::lesson::schema::Expect,
+    work: &Path,
+    pids: &BTreeMap<String, i32>,
+) -> crate::lesson::schema::Expect {
+    use crate::lesson::schema::{Expect, Literal};
+    let lit = |l: &Literal| match l {
+        Literal::Text(t) => Literal::Text(expand(t, work, pids)),
+        other => other.clone(),
+    };
+    match expect {
+        Expect::Equals(l) => Expect::Equals(lit(l)),
+        Expect::NotEquals(l) => Expect::NotEquals(lit(l)),
+        Expect::Contains(l) => Expect::Contains(lit(l)),
+        Expect::NotContains(l) => Expect::NotContains(lit(l)),
+        other => other.clone(),
+    }
+}
+
 /// Fills the machine-dependent names in a text: `{cgroup_file:KEY}` (see
 /// [`crate::engine::cgroups::file_placeholder`]).
 fn fill(text: &str) -> String {
@@ -285,12 +305,37 @@ impl Runner {
                 put_old: x(&a.put_old),
             },
             Action::Rootfs(a) => Op::Rootfs { dest: x(&a.path) },
+            Action::Setuid(a) => Op::SetIds {
+                uid: a.uid,
+                gid: a.gid,
+            },
+            Action::LinkUp(a) => Op::LinkUp {
+                name: a.name.clone(),
+            },
+            Action::CopyFile(a) => Op::CopyFile {
+                from: x(&a.from),
+                to: x(&a.to),
+            },
+            Action::SetFileCaps(a) => Op::SetFileCaps {
+                path: x(&a.path),
+                caps: a.caps.clone(),
+                effective: a.effective,
+            },
+            Action::BsetDrop(a) => Op::BsetDrop {
+                caps: a.caps.clone(),
+            },
+            Action::CapProfile(a) => Op::CapProfile {
+                caps: a.caps.clone(),
+            },
+            Action::NoNewPrivs(_) => Op::NoNewPrivs,
         }
     }
 
     /// Judges step `index`'s checks against live state now.
     pub fn check(&mut self, index: usize, phase: Phase) -> Vec<CheckOutcome> {
         let step: Step = self.lesson.steps[index].clone();
+        let work = self.sandbox.work();
+        let pids = self.pids.clone();
         let mut scene = Scene {
             sandbox: &mut self.sandbox,
             pids: &self.pids,
@@ -301,7 +346,8 @@ impl Runner {
             .map(|c| {
                 let observed = pick(scene.observe(&c.observe), c.pick);
                 let other = c.expect.observed().map(|o| pick(scene.observe(o), c.pick));
-                let (passed, expected) = judge(&observed, &c.expect, other.as_ref());
+                let expect = expand_literal(&c.expect, &work, &pids);
+                let (passed, expected) = judge(&observed, &expect, other.as_ref());
                 CheckOutcome {
                     step: index,
                     step_id: step.id.clone(),
