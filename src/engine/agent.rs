@@ -136,9 +136,8 @@ impl Agent {
                 clear_env,
                 cgroup,
             } => match cgroup {
-                Some(name) => super::cgroups::procs_files(&self.work, name).and_then(|files| {
-                    run_program(argv, env, *clear_env, &files, &mut trace)
-                }),
+                Some(name) => super::cgroups::procs_files(&self.work, name)
+                    .and_then(|files| run_program(argv, env, *clear_env, &files, &mut trace)),
                 None => run_program(argv, env, *clear_env, &[], &mut trace),
             },
             Op::CgroupCreate { name } => {
@@ -369,6 +368,14 @@ fn run_program(
     cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    // SAFETY: prctl is async-signal-safe. The program dies with the agent, so a session that is
+    // torn down (or killed) leaves no program running. (execve of a setuid or file-capability
+    // program clears this again; the lessons only run those briefly.)
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+        });
+    }
     if !cgroup_procs.is_empty() {
         let files: Vec<std::ffi::CString> = cgroup_procs
             .iter()

@@ -8,7 +8,7 @@
 
 use super::journal::{Entry, Journal};
 use super::ops::{OpError, Value};
-use containerlab_cgroup::{detect, Layout, LabCgroup, Version};
+use containerlab_cgroup::{detect, LabCgroup, Layout, Version};
 use containerlab_trace::Trace;
 use std::path::{Path, PathBuf};
 
@@ -38,9 +38,7 @@ fn layout() -> Result<Layout, OpError> {
 
 /// A handle on an existing lab cgroup.
 pub fn open(session: &str, name: &str) -> Result<LabCgroup, OpError> {
-    layout()?
-        .open(&full_name(session, name))
-        .map_err(cg_error)
+    layout()?.open(&full_name(session, name)).map_err(cg_error)
 }
 
 /// mkdir of the cgroup in every hierarchy (enabling v2 controllers on the way), journaled.
@@ -53,11 +51,15 @@ pub fn create(
     let layout = layout()?;
     let mut journal_error = None;
     let lab = layout
-        .create(&full_name(&session_of(work), name), trace, &mut |p: &Path| {
-            if let Err(e) = journal.append(&Entry::Cgroup { path: p.into() }) {
-                journal_error.get_or_insert(e);
-            }
-        })
+        .create(
+            &full_name(&session_of(work), name),
+            trace,
+            &mut |p: &Path| {
+                if let Err(e) = journal.append(&Entry::Cgroup { path: p.into() }) {
+                    journal_error.get_or_insert(e);
+                }
+            },
+        )
         .map_err(cg_error)?;
     if let Some(e) = journal_error {
         return Err(e.into());
@@ -180,7 +182,11 @@ pub fn file_placeholder(key: &str) -> Option<&'static str> {
         "memory_limit" => pick(v2, "memory.max", "memory.limit_in_bytes"),
         "memory_usage" => pick(v2, "memory.current", "memory.usage_in_bytes"),
         "memory_events" => pick(v2, "memory.events", "memory.oom_control"),
-        "oom_kill" => pick(v2, "memory.events (oom_kill)", "memory.oom_control (oom_kill)"),
+        "oom_kill" => pick(
+            v2,
+            "memory.events (oom_kill)",
+            "memory.oom_control (oom_kill)",
+        ),
         "limit_hits" => pick(v2, "memory.events (max)", "memory.failcnt"),
         "swap" => pick(v2, "memory.swap.max", "memory.swappiness"),
         "cpu_usage" => pick(v2, "cpu.stat (usage_usec)", "cpuacct.usage"),

@@ -123,7 +123,6 @@ pub enum Op {
     CapProfile { caps: Vec<String> },
     /// prctl(PR_SET_NO_NEW_PRIVS, 1).
     NoNewPrivs,
-
 }
 
 impl Op {

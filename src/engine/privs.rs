@@ -122,11 +122,7 @@ pub fn set_file_caps(
             0,
         )
     };
-    let shown = format!(
-        "{}={}",
-        caps.join(","),
-        if effective { "ep" } else { "p" }
-    );
+    let shown = format!("{}={}", caps.join(","), if effective { "ep" } else { "p" });
     trace.record(
         format!(
             "setxattr({}, \"security.capability\", {{VFS_CAP_REVISION_2, {shown}}}, {}, 0)",

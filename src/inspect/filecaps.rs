@@ -13,12 +13,18 @@ const VFS_CAP_FLAGS_EFFECTIVE: u32 = 0x01;
 
 /// The raw attribute, or None when the file has none.
 pub fn raw(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|e| e.to_string())?;
+    let c =
+        std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|e| e.to_string())?;
     let name = c"security.capability";
     let mut buf = vec![0u8; 64];
     // SAFETY: the buffer is valid for its length; the strings are NUL-terminated.
     let n = unsafe {
-        libc::getxattr(c.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+        libc::getxattr(
+            c.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
     };
     if n < 0 {
         let e = std::io::Error::last_os_error();
@@ -54,7 +60,12 @@ pub fn parse(data: &[u8]) -> Result<(u64, u64, bool), String> {
 
 /// A version 2 attribute value: these capabilities permitted (and effective, if `effective`).
 pub fn encode_v2(permitted: u64, effective: bool) -> Vec<u8> {
-    let magic = VFS_CAP_REVISION_2 | if effective { VFS_CAP_FLAGS_EFFECTIVE } else { 0 };
+    let magic = VFS_CAP_REVISION_2
+        | if effective {
+            VFS_CAP_FLAGS_EFFECTIVE
+        } else {
+            0
+        };
     let mut out = Vec::with_capacity(20);
     for w in [magic, permitted as u32, 0, (permitted >> 32) as u32, 0] {
         out.extend_from_slice(&w.to_le_bytes());

@@ -287,7 +287,10 @@ action_struct!(CgroupLimitAction {
 });
 action_struct!(SetuidAction { uid: u32, gid: u32 });
 action_struct!(LinkUpAction { name: String });
-action_struct!(CopyFileAction { from: String, to: String });
+action_struct!(CopyFileAction {
+    from: String,
+    to: String
+});
 action_struct!(SetFileCapsAction {
     path: String,
     caps: Vec<String>,

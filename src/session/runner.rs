@@ -218,15 +218,14 @@ impl Runner {
             }
         };
         if let Some(id) = &common.id {
-            self.results
-                .insert(
-                    id.clone(),
-                    ActionResult {
-                        outcome,
-                        stdout,
-                        ended,
-                    },
-                );
+            self.results.insert(
+                id.clone(),
+                ActionResult {
+                    outcome,
+                    stdout,
+                    ended,
+                },
+            );
         }
         sink.emit(&Event::Action {
             step: index,
