@@ -317,6 +317,8 @@ fn doctor(extra: &[PathBuf]) -> i32 {
         Veth,
         Busybox,
         Ping,
+        Capsh,
+        PingFileCapability,
     ];
     let lessons = catalog(extra);
     println!("{:<16} {:<4} DETAIL", "FEATURE", "OK");

@@ -229,3 +229,25 @@ pub fn expand_files(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_and_names() {
+        let work = Path::new("/run/containerlab/clab-12-ab/work");
+        assert_eq!(session_of(work), "clab-12-ab");
+        assert_eq!(full_name("clab-12-ab", "lab"), "clab-12-ab-lab");
+    }
+
+    #[test]
+    fn unknown_placeholders_stay_and_text_around_is_kept() {
+        assert_eq!(
+            expand_files("a {cgroup_file:nope} b"),
+            "a {cgroup_file:nope} b"
+        );
+        assert_eq!(expand_files("no placeholder"), "no placeholder");
+        assert_eq!(expand_files("open {cgroup_file:x"), "open {cgroup_file:x");
+    }
+}

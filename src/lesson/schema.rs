@@ -54,6 +54,8 @@ pub enum Requirement {
     Ping,
     /// capsh (libcap2-bin), to compare the lab's decoding with.
     Capsh,
+    /// ping carries cap_net_raw as a file capability (not setuid root).
+    PingFileCapability,
 }
 
 /// One step: text to read, the command a person would type, what the lab does, what it shows,

@@ -244,6 +244,16 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                 Action::Run(r) if r.argv.is_empty() => {
                     f.error("argv", "", "run: argv is empty".into());
                 }
+                Action::BsetDrop(c) | Action::CapProfile(c) => {
+                    for cap in &c.caps {
+                        unknown_capability(&mut f, cap);
+                    }
+                }
+                Action::SetFileCaps(c) => {
+                    for cap in &c.caps {
+                        unknown_capability(&mut f, cap);
+                    }
+                }
                 _ => {}
             }
         }
@@ -347,6 +357,40 @@ fn observation(
             _ => {}
         }
     }
+    if let Observe::Cgroup(c) = obs {
+        let values = crate::engine::cgroups::VALUES;
+        if !values.contains(&c.value.as_str()) {
+            f.error(
+                "value",
+                &c.value,
+                format!(
+                    "unknown cgroup value {:?}; one of {}",
+                    c.value,
+                    values.join(", ")
+                ),
+            );
+        }
+    }
+    if let Observe::Caps(c) = obs {
+        const SETS: [&str; 5] = [
+            "effective",
+            "permitted",
+            "inheritable",
+            "bounding",
+            "ambient",
+        ];
+        if !SETS.contains(&c.set.as_str()) {
+            f.error(
+                "set",
+                &c.set,
+                format!(
+                    "unknown capability set {:?}; one of {}",
+                    c.set,
+                    SETS.join(", ")
+                ),
+            );
+        }
+    }
     if let Observe::NsInode(n) = obs {
         if !NS_LINKS.contains(&n.ns.as_str()) {
             f.error(
@@ -359,6 +403,16 @@ fn observation(
                 ),
             );
         }
+    }
+}
+
+fn unknown_capability(f: &mut Findings, cap: &str) {
+    if crate::inspect::caps::bit_of(cap).is_none() {
+        f.error(
+            "caps",
+            cap,
+            format!("{cap:?} is not a capability name such as cap_net_raw"),
+        );
     }
 }
 

@@ -107,7 +107,7 @@ impl Runner {
         Event::LessonStart {
             lesson: self.lesson.id.clone(),
             title: self.lesson.title.get(&self.lang).to_string(),
-            intro: self.lesson.intro.get(&self.lang).to_string(),
+            intro: fill(self.lesson.intro.get(&self.lang)),
             steps: self.lesson.steps.len(),
             lang: self.lang.clone(),
         }

@@ -36,4 +36,18 @@ mod tests {
             "/w/x /proc/42/uid_map"
         );
     }
+
+    #[test]
+    fn which_finds_a_program_and_names_a_missing_one() {
+        let sh = expand("{which:sh}", Path::new("/w"), &BTreeMap::new());
+        assert!(sh.starts_with('/') && !sh.contains("nonexistent"), "{sh}");
+        assert_eq!(
+            expand(
+                "{which:no-such-program-x}",
+                Path::new("/w"),
+                &BTreeMap::new()
+            ),
+            "/nonexistent/no-such-program-x"
+        );
+    }
 }
