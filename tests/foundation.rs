@@ -317,3 +317,22 @@ fn ns_prints_the_same_rows_as_lsns() {
     assert_eq!(a[1], "uts");
     assert_eq!(a[2], "1");
 }
+
+#[test]
+fn doctor_names_the_cgroup_layout_it_finds() {
+    let out = lab().arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hybrid = Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists()
+        && Path::new("/sys/fs/cgroup/unified").exists();
+    let expected = if hybrid {
+        "cgroup v1 (hybrid): memory controller on /sys/fs/cgroup/memory"
+    } else {
+        "cgroup v2: memory controller on /sys/fs/cgroup"
+    };
+    assert!(text.contains(expected), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("veth") && l.contains("yes")),
+        "{text}"
+    );
+}
