@@ -203,9 +203,20 @@ fn check_rejects_meaning_errors_and_accepts_the_builtin_lessons() {
     );
 }
 
-/// Starts the slow fixture lesson and waits until it has made its host mount.
+/// The journal of the session that the runner with this pid owns (session ids start with
+/// `clab-<owner pid>-`), once it exists.
+fn journal_of(runner: u32) -> Option<std::path::PathBuf> {
+    let prefix = format!("clab-{runner}-");
+    session_journals().into_iter().find(|j| {
+        j.parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+    })
+}
+
+/// Starts the slow fixture lesson and waits until it has made its host mount and its member
+/// is sleeping in the second step.
 fn start_slow() -> std::process::Child {
-    let before_sessions = session_journals();
     let child = lab()
         .args(["--lessons"])
         .arg(fixtures().join("slow.yaml"))
@@ -213,23 +224,20 @@ fn start_slow() -> std::process::Child {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let made = wait_until(20, || {
-        session_journals().iter().any(|j| {
-            !before_sessions.contains(j)
-                && std::fs::read_to_string(j)
-                    .is_ok_and(|t| t.contains("\"mount\"") && t.matches("\"process\"").count() >= 2)
-        })
-    });
+    let runner = child.id();
+    let journaled = || {
+        journal_of(runner)
+            .and_then(|j| std::fs::read_to_string(j).ok())
+            .filter(|t| t.contains("\"mount\"") && t.matches("\"process\"").count() >= 2)
+    };
     assert!(
-        made,
-        "the fixture lesson never journaled its mount and member"
+        wait_until(20, || journaled().is_some()),
+        "no mount and member journaled"
     );
-    // The wait step is under way once the member `init` has a `sleep` child.
-    let init_pid = session_journals()
-        .iter()
-        .filter_map(|j| std::fs::read_to_string(j).ok())
-        .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+    let init_pid = journaled()
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|e| e["kind"] == "process" && e["name"] == "init")
         .and_then(|e| e["pid"].as_i64())
         .expect("init journaled");
@@ -335,4 +343,18 @@ fn doctor_names_the_cgroup_layout_it_finds() {
             .any(|l| l.starts_with("veth") && l.contains("yes")),
         "{text}"
     );
+}
+
+#[test]
+fn uts_in_japanese_prints_japanese_and_passes() {
+    let _m = machine();
+    let out = lab()
+        .args(["--lang", "ja", "run", "lesson", "uts", "--headless"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("UTS 名前空間"), "{text}");
+    assert!(text.contains("✓ 内側のホスト名は lab"), "{text}");
+    assert!(text.contains("チェック 8 件成功、0 件失敗"), "{text}");
 }
