@@ -28,7 +28,9 @@ struct Leftovers {
     processes: Vec<String>,
 }
 
-fn leftovers(base: &Path, runners: &[&str]) -> Leftovers {
+/// `sleep_arg`: the argument of the `sleep` a test's pause started (unique per test), so a
+/// sleeper that outlived its session is found even though it was reparented.
+fn leftovers(base: &Path, runners: &[&str], sleep_arg: &str) -> Leftovers {
     let base_s = base.to_string_lossy().into_owned();
     let sessions: Vec<String> = std::fs::read_dir(base)
         .map(|d| {
@@ -71,7 +73,8 @@ fn leftovers(base: &Path, runners: &[&str]) -> Leftovers {
         let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
         let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
         let text = String::from_utf8_lossy(&environ).into_owned();
-        if text.contains(&base_s) {
+        let sleeper = format!("sleep\0{sleep_arg}\0");
+        if text.contains(&base_s) || cmdline.ends_with(sleeper.as_bytes()) {
             processes.push(format!(
                 "{name}: {}",
                 String::from_utf8_lossy(&cmdline).replace('\0', " ")
@@ -123,7 +126,7 @@ fn run_lesson(id: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains(" 0 failed"), "{text}");
-    assert_eq!(leftovers(base.path(), &[&runner]), nothing());
+    assert_eq!(leftovers(base.path(), &[&runner], "none"), nothing());
 }
 
 /// The lesson `id` with a step inserted before step `before` whose action (YAML, one line)
@@ -155,15 +158,16 @@ fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-/// Pids of processes running `sleep 100042`.
-fn sleepers() -> Vec<i32> {
+/// Pids of processes running `sleep ARG`.
+fn sleepers(arg: &str) -> Vec<i32> {
+    let wanted = format!("sleep\0{arg}\0");
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
         .filter_map(|e| {
             let pid: i32 = e.file_name().to_string_lossy().parse().ok()?;
             let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-            (cmd.ends_with(b"sleep\x00100042\x00")).then_some(pid)
+            cmd.ends_with(wanted.as_bytes()).then_some(pid)
         })
         .collect()
 }
@@ -174,6 +178,7 @@ fn interrupt_mid_lesson(
     id: &str,
     before: &str,
     action: &str,
+    sleep_arg: &str,
     present: impl Fn(&Path, u32) -> bool,
 ) {
     let lessons = with_pause(id, before, action);
@@ -213,7 +218,7 @@ fn interrupt_mid_lesson(
         })
     };
     assert!(
-        wait_until(120, || mine(sleepers())),
+        wait_until(120, || mine(sleepers(sleep_arg))),
         "the pause never started"
     );
     assert!(
@@ -232,7 +237,10 @@ fn interrupt_mid_lesson(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(leftovers(base.path(), &[&runner.to_string()]), nothing());
+    assert_eq!(
+        leftovers(base.path(), &[&runner.to_string()], sleep_arg),
+        nothing()
+    );
 }
 
 fn session_work(base: &Path) -> Option<PathBuf> {
@@ -264,6 +272,7 @@ fn sigint_during_cgroup_lesson_kills_the_cgroup_member_and_removes_the_cgroup() 
         "cgroup",
         "under-limit",
         "run: {cgroup: lab, argv: [sleep, \"100042\"]}",
+        "100042",
         |_, runner| {
             [
                 "/sys/fs/cgroup/containerlab",
@@ -285,7 +294,8 @@ fn sigint_during_chroot_lesson_leaves_no_rootfs_or_mount() {
     interrupt_mid_lesson(
         "chroot",
         "escape-fails",
-        "run: {in: box, argv: [/bin/sleep, \"100042\"]}",
+        "run: {in: box, argv: [/bin/sleep, \"100043\"]}",
+        "100043",
         |base, _| session_work(base).is_some_and(|w| w.join("rootfs/lab-marker").exists()),
     );
 }
@@ -295,7 +305,47 @@ fn sigint_during_caps_lesson_leaves_no_capable_binary_or_mount() {
     interrupt_mid_lesson(
         "caps",
         "undo-privileged",
-        "run: {argv: [sleep, \"100042\"]}",
+        "run: {argv: [sleep, \"100045\"]}",
+        "100045",
         |base, _| session_work(base).is_some_and(|w| w.join("bin/ping").exists()),
     );
+}
+
+#[test]
+fn sigkill_during_cgroup_lesson_then_cleanup_removes_the_cgroup() {
+    let lessons = with_pause(
+        "cgroup",
+        "under-limit",
+        "run: {cgroup: lab, argv: [sleep, \"100044\"]}",
+    );
+    let base = base_dir();
+    let mut child = Command::new(bin())
+        .env("CONTAINERLAB_RUN_DIR", base.path())
+        .arg("--lessons")
+        .arg(lessons.path())
+        .args(["run", "lesson", "cgroup", "--headless"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runner = child.id().to_string();
+    let ours = || leftovers(base.path(), &[&runner], "100044").cgroups;
+    assert!(
+        wait_until(120, || !ours().is_empty() && !sleepers("100044").is_empty()),
+        "the pause never started"
+    );
+    child.kill().unwrap(); // SIGKILL: the runner cannot tear anything down
+    child.wait().unwrap();
+    assert!(!ours().is_empty(), "the cgroup is left for cleanup");
+    let out = Command::new(bin())
+        .env("CONTAINERLAB_RUN_DIR", base.path())
+        .arg("cleanup")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(leftovers(base.path(), &[&runner], "100044"), nothing());
 }
