@@ -31,8 +31,14 @@ pub fn remove_cgroup(path: &Path) -> Result<(), String> {
     containerlab_cgroup::remove_tree(path, &mut trace).map_err(|e| e.to_string())
 }
 
+/// Deletes a link in this process's network namespace (one end of a veth takes the other along).
 pub fn delete_link(name: &str) -> Result<(), String> {
-    Err(format!("link removal not available yet for {name}"))
+    let mut trace = containerlab_trace::Trace::new();
+    match containerlab_net::delete_link(name, &mut trace) {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_no_such_device() => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 pub fn remove_shm(id: i32) -> Result<(), String> {
