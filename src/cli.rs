@@ -93,6 +93,10 @@ pub struct RunOpts {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Run image lessons (layers) on this OCI image layout (a directory, or a .tar of one, as
+    /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds.
+    #[arg(long, value_name = "PATH")]
+    pub image: Option<PathBuf>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -153,6 +157,11 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         eprintln!("containerlab: the terminal UI is not available in this build; add --headless");
         return exit::USAGE;
     }
+    if let Some(path) = &opts.image {
+        if let Err(code) = crate::image_arg::check(path, &chosen) {
+            return code;
+        }
+    }
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -190,7 +199,11 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
     };
     let mut outcomes = Vec::new();
     for loaded in chosen {
-        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), sink);
+        let image = opts
+            .image
+            .as_deref()
+            .filter(|_| crate::image_arg::uses_image(&loaded.lesson));
+        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), image, sink);
         outcomes.push(outcome);
         if outcome == PlayOutcome::Interrupted {
             break;

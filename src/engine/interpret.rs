@@ -151,6 +151,38 @@ pub fn execute(
         Op::Hostname => Ok(Value::Text(sys.gethostname()?)),
         Op::ReadDir { path } => Ok(Value::Entries(sys.read_dir(Path::new(path))?)),
         Op::ReadFile { path } => Ok(Value::Text(sys.read_file(Path::new(path))?)),
+        Op::ImageBuild { dir, recipe, from } => {
+            super::image_ops::image_build(dir, *recipe, from.as_deref(), trace)
+        }
+        Op::LayerUnpack {
+            image,
+            layer,
+            target,
+            keep_whiteouts,
+        } => super::image_ops::unpack(image, *layer, target, *keep_whiteouts, trace),
+        Op::VerifyBlobs { dir } => super::image_ops::verify(dir, trace),
+        Op::CreateFile { path, content } => {
+            trace.record_io(
+                format!(
+                    "write(open({}, O_WRONLY|O_CREAT|O_TRUNC, 0644), {}, {})",
+                    quoted(path),
+                    quoted(content),
+                    content.len()
+                ),
+                sys.create_file(Path::new(path), content),
+                |n| n.to_string(),
+            )?;
+            Ok(Value::Done)
+        }
+        Op::Unlink { path } => {
+            trace.record_io(
+                format!("unlink({})", quoted(path)),
+                sys.unlink(Path::new(path)),
+                |_| "0".into(),
+            )?;
+            Ok(Value::Done)
+        }
+        Op::Stat { path } => Ok(Value::Entries(sys.lstat(Path::new(path))?)),
         Op::Spawn { .. } | Op::Run { .. } | Op::Exit { .. } | Op::Members => Err(OpError::msg(
             "process operations are run by the agent, not the interpreter",
         )),

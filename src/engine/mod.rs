@@ -8,6 +8,7 @@ pub mod agent;
 pub mod cleanup;
 pub mod errno;
 pub mod host_objects;
+pub mod image_ops;
 pub mod interpret;
 pub mod journal;
 pub mod namespaces;

@@ -155,6 +155,19 @@ pub enum Action {
     Exit(ExitAction),
     /// Run a program to completion (fork, execve, wait).
     Run(RunAction),
+    /// Write an OCI image layout into `dir` (host file work): the article's example image, or
+    /// with `recipe`, a part of it. `containerlab run lesson ID --image PATH` makes the
+    /// `example` recipe copy the learner's own layout instead.
+    ImageBuild(ImageBuildAction),
+    /// Unpack layer `layer` (1-based, bottom first; all layers when omitted) of the layout
+    /// `image` into `target/N`, one directory per layer (host file work).
+    LayerUnpack(LayerUnpackAction),
+    /// Recompute the sha256 of every blob a layout refers to; fails on a mismatch.
+    VerifyBlobs(VerifyBlobsAction),
+    /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
+    CreateFile(WriteFileAction),
+    /// unlink(2) (`rm PATH`).
+    Unlink(PathAction),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -232,6 +245,26 @@ action_struct!(RunAction {
     argv: Vec<String>
 });
 
+action_struct!(ImageBuildAction {
+    dir: String,
+    #[serde(default = "example_recipe")]
+    recipe: crate::engine::ops::ImageRecipe
+});
+action_struct!(LayerUnpackAction {
+    image: String,
+    #[serde(default)]
+    layer: Option<usize>,
+    target: String,
+    /// Leave the tar's `.wh.NAME` files as they are instead of making overlay whiteouts.
+    #[serde(default)]
+    keep_whiteouts: bool
+});
+action_struct!(VerifyBlobsAction { dir: String });
+
+fn example_recipe() -> crate::engine::ops::ImageRecipe {
+    crate::engine::ops::ImageRecipe::Example
+}
+
 fn root_path() -> String {
     "/".into()
 }
@@ -264,6 +297,11 @@ impl Action {
             Action::Spawn(a) => c!(a),
             Action::Exit(a) => c!(a),
             Action::Run(a) => c!(a),
+            Action::ImageBuild(a) => c!(a),
+            Action::LayerUnpack(a) => c!(a),
+            Action::VerifyBlobs(a) => c!(a),
+            Action::CreateFile(a) => c!(a),
+            Action::Unlink(a) => c!(a),
         }
     }
 
@@ -281,6 +319,11 @@ impl Action {
             Action::Spawn(_) => "spawn",
             Action::Exit(_) => "exit",
             Action::Run(_) => "run",
+            Action::ImageBuild(_) => "image_build",
+            Action::LayerUnpack(_) => "layer_unpack",
+            Action::VerifyBlobs(_) => "verify_blobs",
+            Action::CreateFile(_) => "create_file",
+            Action::Unlink(_) => "unlink",
         }
     }
 }
@@ -303,6 +346,10 @@ pub struct Check {
     /// Why the claim holds; shown when it does not, to explain what was expected.
     #[serde(default)]
     pub why: Option<Text>,
+    /// The claim is about the lab's own example image: it is not judged when the learner runs
+    /// the lesson on an image of their own (`--image`).
+    #[serde(default)]
+    pub example_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -344,6 +391,30 @@ pub enum Observe {
     Result(String),
     /// What a `run` action with this id printed on standard output, trimmed.
     Output(String),
+    /// A field of the OCI image layout in a directory, read as a runtime reads it (index.json →
+    /// manifest → config).
+    Image(ImageOf),
+    /// The inode number of a path as that process sees it (lstat, through its mounts).
+    Inode(PathOf),
+    /// The device (`major:minor`) a path is on, as that process sees it.
+    Device(PathOf),
+    /// What a path is, as that process sees it: `regular file`, `directory`, `symlink`,
+    /// `whiteout` (a 0:0 character device, overlayfs' mark of a deleted file), or `missing`.
+    FileType(PathOf),
+    /// How many overlay whiteouts (0:0 character devices) are under a directory, recursively,
+    /// as the host sees it.
+    WhiteoutCount(String),
+}
+
+/// An image field: `layer_count`, `index_media_type`, `manifest_digest`, `manifest_media_type`,
+/// `config_digest`, `config_media_type`, `layer_digests`, `layer_media_types`, `diff_ids`,
+/// `created_by`, `whiteout_entries` (how many `.wh.` entries the layer tars hold, opaque
+/// markers excluded), `blob_count` (manifest + config + layers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageOf {
+    pub dir: String,
+    pub field: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -416,8 +487,16 @@ impl Observe {
             | Observe::Life(w) => Some(w),
             Observe::NsInode(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
-            Observe::ReadDir(p) | Observe::File(p) | Observe::Propagation(p) => Some(&p.of),
-            Observe::Result(_) | Observe::Output(_) => None,
+            Observe::ReadDir(p)
+            | Observe::File(p)
+            | Observe::Propagation(p)
+            | Observe::Inode(p)
+            | Observe::Device(p)
+            | Observe::FileType(p) => Some(&p.of),
+            Observe::Result(_)
+            | Observe::Output(_)
+            | Observe::Image(_)
+            | Observe::WhiteoutCount(_) => None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! lesson behaves the same in both.
 
 pub mod events;
+pub mod image_facts;
 pub mod observe;
 pub mod play;
 pub mod runner;

@@ -36,6 +36,9 @@ pub struct Runner {
     sandbox: Sandbox,
     pids: BTreeMap<String, i32>,
     results: HashMap<String, ActionResult>,
+    /// `--image`: the learner's OCI layout, used by `image_build` with the example recipe.
+    image: Option<std::path::PathBuf>,
+    samples: super::image_facts::Samples,
 }
 
 impl Runner {
@@ -54,7 +57,15 @@ impl Runner {
             sandbox,
             pids,
             results: HashMap::new(),
+            image: None,
+            samples: Default::default(),
         })
+    }
+
+    /// Makes `image_build` (example recipe) copy this OCI layout instead of building one.
+    pub fn with_image(mut self, image: Option<&Path>) -> Runner {
+        self.image = image.map(Path::to_path_buf);
+        self
     }
 
     pub fn lesson(&self) -> &Lesson {
@@ -92,7 +103,7 @@ impl Runner {
             step: index,
             id: step.id.clone(),
             title: step.title.get(&self.lang).to_string(),
-            text: step.text.get(&self.lang).to_string(),
+            text: self.samples.expand(step.text.get(&self.lang)),
             command: step.command.clone(),
         });
         for action in &step.actions {
@@ -139,6 +150,19 @@ impl Runner {
             Ok(value) => {
                 if let (Some(name), Value::Pid(pid)) = (&spawn_name, value) {
                     self.pids.insert(name.clone(), *pid);
+                }
+                if let (
+                    Action::LayerUnpack(crate::lesson::schema::LayerUnpackAction {
+                        layer: None,
+                        keep_whiteouts: false,
+                        ..
+                    }),
+                    Value::Entries(dirs),
+                ) = (action, value)
+                {
+                    self.samples = super::image_facts::Samples::of_layers(
+                        dirs.iter().map(std::path::PathBuf::from).collect(),
+                    );
                 }
                 let stdout = match value {
                     Value::Finished { stdout, .. } => stdout.clone(),
@@ -198,7 +222,7 @@ impl Runner {
     /// The engine operation for an action, placeholders expanded.
     fn to_op(&self, action: &Action) -> Op {
         let work = self.sandbox.work();
-        let x = |s: &str| expand(s, &work, &self.pids);
+        let x = |s: &str| self.samples.expand(&expand(s, &work, &self.pids));
         match action {
             Action::Unshare(a) => Op::Unshare {
                 namespaces: a.namespaces.clone(),
@@ -237,6 +261,29 @@ impl Runner {
                 argv: a.argv.iter().map(|s| x(s)).collect(),
                 env: Vec::new(),
             },
+            Action::ImageBuild(a) => Op::ImageBuild {
+                dir: x(&a.dir),
+                recipe: a.recipe,
+                from: match a.recipe {
+                    crate::engine::ops::ImageRecipe::Example => self
+                        .image
+                        .as_ref()
+                        .map(|p| p.to_string_lossy().into_owned()),
+                    _ => None,
+                },
+            },
+            Action::LayerUnpack(a) => Op::LayerUnpack {
+                image: x(&a.image),
+                layer: a.layer,
+                target: x(&a.target),
+                keep_whiteouts: a.keep_whiteouts,
+            },
+            Action::VerifyBlobs(a) => Op::VerifyBlobs { dir: x(&a.dir) },
+            Action::CreateFile(a) => Op::CreateFile {
+                path: x(&a.path),
+                content: x(&a.content),
+            },
+            Action::Unlink(a) => Op::Unlink { path: x(&a.path) },
         }
     }
 
@@ -247,9 +294,12 @@ impl Runner {
             sandbox: &mut self.sandbox,
             pids: &self.pids,
             results: &self.results,
+            samples: &self.samples,
         };
+        let given_image = self.image.is_some();
         step.checks
             .iter()
+            .filter(|c| !(given_image && c.example_only))
             .map(|c| {
                 let observed = pick(scene.observe(&c.observe), c.pick);
                 let other = c.expect.observed().map(|o| pick(scene.observe(o), c.pick));
