@@ -80,7 +80,7 @@ pub fn image_build(
                 short(&image.manifest_digest)
             ))
         });
-        note(trace, call, result.as_ref().map(|s| s.clone()));
+        note(trace, call, result.as_ref().map(|s| s.to_string()));
         return result.map(Value::Text);
     }
     let base = PathBuf::from(format!("{dir}.rootfs"));

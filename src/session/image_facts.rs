@@ -26,11 +26,16 @@ impl Samples {
     /// Reads the unpacked layers `dirs` (bottom first).
     pub fn of_layers(dirs: Vec<PathBuf>) -> Samples {
         let mut files = Vec::new();
+        // Hard links are one file: only its first name is picked.
+        let mut seen = std::collections::HashSet::new();
         for k in (0..dirs.len()).rev() {
             let mut found = Vec::new();
             walk(&dirs[k], Path::new(""), &mut found);
             for rel in found {
-                if !shadowed(&dirs[k + 1..], &rel) {
+                let id = std::fs::metadata(dirs[k].join(&rel))
+                    .map(|m| (m.dev(), m.ino()))
+                    .unwrap_or_default();
+                if !shadowed(&dirs[k + 1..], &rel) && seen.insert(id) {
                     files.push((format!("/{}", rel.display()), dirs[k].clone()));
                 }
                 if files.len() >= 8 {
