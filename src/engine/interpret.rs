@@ -355,4 +355,30 @@ mod tests {
             "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) = 0"
         );
     }
+
+    #[test]
+    fn create_file_and_unlink_read_like_the_shell_does_them() {
+        let mut k = RecordingKernel::default();
+        let mut t = Trace::new();
+        let op = Op::CreateFile {
+            path: "/m/new".into(),
+            content: "hi\n".into(),
+        };
+        execute(&op, &mut k, &mut t, &mut ctx(false)).unwrap();
+        execute(
+            &Op::Unlink {
+                path: "/m/old".into(),
+            },
+            &mut k,
+            &mut t,
+            &mut ctx(false),
+        )
+        .unwrap();
+        assert_eq!(
+            t.records[0].to_string(),
+            "write(open(\"/m/new\", O_WRONLY|O_CREAT|O_TRUNC, 0644), \"hi\\n\", 3) = 3"
+        );
+        assert_eq!(t.records[1].to_string(), "unlink(\"/m/old\") = 0");
+        assert_eq!(k.calls, ["create(/m/new, \"hi\\n\")", "unlink(/m/old)"]);
+    }
 }

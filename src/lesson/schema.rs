@@ -103,6 +103,11 @@ pub enum View {
     Caps,
     /// /proc/PID/cgroup of every sandbox process.
     Cgroups,
+    /// The OCI layout the lesson's last `image_build` (example recipe) wrote: index.json,
+    /// manifest and config, key fields only (mediaType, digests, diff_ids, history).
+    Image,
+    /// What each unpacked layer directory holds (from the last `layer_unpack` of all layers).
+    Layers,
 }
 
 /// An exercise: the learner does the step's work in the shell; hints get more specific.

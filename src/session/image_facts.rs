@@ -259,3 +259,58 @@ pub fn field(dir: &Path, name: &str) -> Result<Observed, String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(p: &Path, body: &str) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+
+    #[test]
+    fn picks_visible_text_files_top_layer_first() {
+        let t = tempfile::tempdir().unwrap();
+        let (l1, l2) = (t.path().join("1"), t.path().join("2"));
+        write(&l1.join("etc/keep"), "keep\n");
+        write(&l1.join("etc/over"), "old\n");
+        write(&l1.join("gone/x"), "x\n");
+        write(&l1.join("empty"), "");
+        write(&l2.join("etc/over"), "new\n");
+        // A file where a lower layer had a directory hides everything below it.
+        write(&l2.join("gone"), "a file now\n");
+        let s = Samples::of_layers(vec![l1.clone(), l2.clone()]);
+        let got: Vec<(&str, &Path)> = s
+            .files
+            .iter()
+            .map(|(p, l)| (p.as_str(), l.as_path()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/etc/over", l2.as_path()),
+                ("/gone", l2.as_path()),
+                ("/etc/keep", l1.as_path()),
+            ]
+        );
+        assert_eq!(
+            s.expand("{image_file:3} in {image_file_layer:3}; lowerdir={image_lowerdirs}"),
+            format!(
+                "/etc/keep in {}; lowerdir={}:{}",
+                l1.display(),
+                l2.display(),
+                l1.display()
+            )
+        );
+    }
+
+    #[test]
+    fn lowerdirs_escape_overlay_separators() {
+        let s = Samples {
+            files: vec![],
+            layer_dirs: vec!["/l/a:b".into(), "/l/c,d".into()],
+        };
+        assert_eq!(s.expand("{image_lowerdirs}"), r"/l/c\,d:/l/a\:b");
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod image_facts;
+pub mod image_views;
 pub mod observe;
 pub mod play;
 pub mod runner;

@@ -39,6 +39,8 @@ pub struct Runner {
     /// `--image`: the learner's OCI layout, used by `image_build` with the example recipe.
     image: Option<std::path::PathBuf>,
     samples: super::image_facts::Samples,
+    /// Where the last `image_build` with the example recipe wrote its layout.
+    image_dir: Option<std::path::PathBuf>,
 }
 
 impl Runner {
@@ -59,6 +61,7 @@ impl Runner {
             results: HashMap::new(),
             image: None,
             samples: Default::default(),
+            image_dir: None,
         })
     }
 
@@ -138,7 +141,7 @@ impl Runner {
             Action::Spawn(s) => Some(s.name.clone()),
             _ => None,
         };
-        let reply = self.sandbox.request(&common.process, op)?;
+        let reply = self.sandbox.request(&common.process, op.clone())?;
         let trace: Vec<String> = reply.trace.records.iter().map(|r| r.to_string()).collect();
         let last_call = reply
             .trace
@@ -150,6 +153,11 @@ impl Runner {
             Ok(value) => {
                 if let (Some(name), Value::Pid(pid)) = (&spawn_name, value) {
                     self.pids.insert(name.clone(), *pid);
+                }
+                if let (Action::ImageBuild(_), Op::ImageBuild { dir, recipe, .. }) = (action, &op) {
+                    if *recipe == crate::engine::ops::ImageRecipe::Example {
+                        self.image_dir = Some(dir.into());
+                    }
                 }
                 if let (
                     Action::LayerUnpack(crate::lesson::schema::LayerUnpackAction {
@@ -347,7 +355,11 @@ impl Runner {
 
     /// The views a step names, rendered from live state now.
     pub fn views(&self, views: &[View]) -> Vec<RenderedView> {
-        let subjects = Subjects { pids: &self.pids };
+        let subjects = Subjects {
+            pids: &self.pids,
+            image: self.image_dir.as_deref(),
+            layers: &self.samples.layer_dirs,
+        };
         views.iter().map(|v| render(*v, &subjects)).collect()
     }
 

@@ -17,6 +17,10 @@ pub struct RenderedView {
 /// The sandbox's processes, by name, with their host PIDs (running ones only), plus the host.
 pub struct Subjects<'a> {
     pub pids: &'a BTreeMap<String, i32>,
+    /// The image layout the lesson built, if any (for the `image` view).
+    pub image: Option<&'a std::path::Path>,
+    /// Unpacked layer directories, bottom first (for the `layers` view).
+    pub layers: &'a [std::path::PathBuf],
 }
 
 impl Subjects<'_> {
@@ -46,6 +50,14 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::IdMaps => ("uid_map / gid_map", id_maps_view(subjects)),
         View::Caps => ("Capabilities", caps_view(subjects)),
         View::Cgroups => ("/proc/PID/cgroup", cgroups_view(subjects)),
+        View::Image => (
+            "OCI image: index.json → manifest → config",
+            super::image_views::image_view(subjects.image),
+        ),
+        View::Layers => (
+            "Layers (bottom first)",
+            super::image_views::layers_view(subjects.image, subjects.layers),
+        ),
     };
     RenderedView {
         view,
