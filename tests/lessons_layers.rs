@@ -41,6 +41,15 @@ fn assert_nothing_left(run_dir: &Path) {
             !mounts.contains(&needle),
             "process {name:?} still sees a mount under {needle}"
         );
+        // The holder and its members keep the session's journal open.
+        for fd in fs::read_dir(p.join("fd")).into_iter().flatten().flatten() {
+            let target = fs::read_link(fd.path()).unwrap_or_default();
+            assert!(
+                !target.starts_with(run_dir),
+                "process {name:?} still holds {} open",
+                target.display()
+            );
+        }
         let environ = fs::read(p.join("environ")).unwrap_or_default();
         let cmdline = fs::read(p.join("cmdline")).unwrap_or_default();
         for bytes in [environ, cmdline] {
