@@ -76,6 +76,25 @@ impl Samples {
     }
 }
 
+/// Why a text still holds an image placeholder after expansion, if it does: the layers gave
+/// fewer files than the lesson uses, or no layers were unpacked yet.
+pub fn unresolved(text: &str) -> Option<String> {
+    let at = text.find("{image_")?;
+    let end = text[at..]
+        .find('}')
+        .map(|e| at + e + 1)
+        .unwrap_or(text.len());
+    let name = &text[at..end];
+    Some(if name.starts_with("{image_file") {
+        format!(
+            "{name}: the image's layers do not show that many small text files for the lesson \
+             to change (it picks up to 8, non-empty, at most 64 KiB, UTF-8)"
+        )
+    } else {
+        format!("{name}: no `layer_unpack` of all layers has run before this action")
+    })
+}
+
 /// overlayfs' option parser treats `\`, `:` and `,` specially.
 fn escape(p: &str) -> String {
     let mut s = String::new();
@@ -303,6 +322,16 @@ mod tests {
                 l1.display()
             )
         );
+    }
+
+    #[test]
+    fn unresolved_placeholders_are_named() {
+        assert!(unresolved("/m/x").is_none());
+        let why = unresolved("path: \"/m{image_file:2}\"").unwrap();
+        assert!(why.starts_with("{image_file:2}:"), "{why}");
+        assert!(unresolved("lowerdir={image_lowerdirs}")
+            .unwrap()
+            .contains("layer_unpack"));
     }
 
     #[test]

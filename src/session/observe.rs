@@ -115,6 +115,10 @@ impl Scene<'_> {
 
     fn try_observe(&mut self, obs: &Observe) -> Result<Observed, String> {
         let work = self.sandbox.work();
+        if let Some(why) = super::image_facts::unresolved(&self.samples.expand(&format!("{obs:?}")))
+        {
+            return Err(why);
+        }
         let samples = self.samples;
         let path = |p: &str, pids: &BTreeMap<String, i32>| samples.expand(&expand(p, &work, pids));
         Ok(match obs {

@@ -137,6 +137,21 @@ impl Runner {
     ) -> Result<bool, EngineError> {
         let common = action.common();
         let op = self.to_op(action);
+        if let Some(missing) = super::image_facts::unresolved(&format!("{op:?}")) {
+            sink.emit(&Event::Action {
+                step: index,
+                action: action.name().to_string(),
+                process: common.process.clone(),
+                trace: vec![],
+                error: Some(ActionError {
+                    errno: None,
+                    message: missing,
+                    explanation: None,
+                    expected: false,
+                }),
+            });
+            return Ok(false);
+        }
         let spawn_name = match action {
             Action::Spawn(s) => Some(s.name.clone()),
             _ => None,
