@@ -103,6 +103,10 @@ pub struct RunOpts {
     /// tarball (default: a static-busybox rootfs built in /var/cache/containerlab).
     #[arg(long, value_name = "PATH")]
     pub rootfs: Option<PathBuf>,
+    /// Run image lessons (layers) on this OCI image layout (a directory, or a .tar of one, as
+    /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds.
+    #[arg(long, value_name = "PATH")]
+    pub image: Option<PathBuf>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -169,6 +173,11 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         // Read by the sandbox helper (inherited environment), before any thread is started.
         std::env::set_var("CONTAINERLAB_ROOTFS", rootfs);
     }
+    if let Some(path) = &opts.image {
+        if let Err(code) = crate::image_arg::check(path, &chosen) {
+            return code;
+        }
+    }
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -206,7 +215,11 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
     };
     let mut outcomes = Vec::new();
     for loaded in chosen {
-        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), sink);
+        let image = opts
+            .image
+            .as_deref()
+            .filter(|_| crate::image_arg::uses_image(&loaded.lesson));
+        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), image, sink);
         outcomes.push(outcome);
         if outcome == PlayOutcome::Interrupted {
             break;

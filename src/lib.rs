@@ -9,6 +9,7 @@ pub mod engine;
 pub mod exit;
 pub mod headless;
 pub mod i18n;
+pub mod image_arg;
 pub mod inspect;
 pub mod lesson;
 pub mod probe;

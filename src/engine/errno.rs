@@ -53,6 +53,13 @@ pub fn explain(call: &str, errno: &str) -> Option<&'static str> {
             "The kernel does not have this filesystem type. Load its module (modprobe overlay) or \
              see `containerlab doctor`."
         }
+        ("mount", "EINVAL") if target.contains("\"overlay\"") => {
+            "overlayfs refused its options: every lowerdir, upperdir and workdir must exist, \
+             upperdir and workdir must be on the same filesystem and not inside each other, and \
+             workdir must be empty (a fresh directory). dmesg names the option it disliked."
+        }
+        ("unlink", "ENOENT") => "There is no such file (in this process's view: through its mounts).",
+        ("unlink", "EROFS") => "The file is on a read-only mount: overlayfs' lower layers are only ever changed through the upper one.",
         ("mount", "ENOENT") => "The mount point or source does not exist (in this process's view of the filesystem).",
         ("execve", "ENOENT") => {
             "The program is not there: paths are looked up inside the process's root, so after \
@@ -115,5 +122,15 @@ mod tests {
         let e = explain("write(open(\"/proc/9/gid_map\"), \"0 0 1\", 5)", "EPERM").unwrap();
         assert!(e.contains("setgroups"));
         assert!(explain("sethostname(\"x\", 1)", "EFAULT").is_none());
+    }
+
+    #[test]
+    fn overlay_einval_names_the_options() {
+        let e = explain(
+            "mount(\"overlay\", \"/m\", \"overlay\", 0, \"lowerdir=/l\")",
+            "EINVAL",
+        )
+        .unwrap();
+        assert!(e.contains("workdir"));
     }
 }

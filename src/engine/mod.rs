@@ -10,6 +10,7 @@ pub mod chroot;
 pub mod cleanup;
 pub mod errno;
 pub mod host_objects;
+pub mod image_ops;
 pub mod interpret;
 pub mod journal;
 pub mod namespaces;

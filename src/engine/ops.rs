@@ -123,6 +123,43 @@ pub enum Op {
     CapProfile { caps: Vec<String> },
     /// prctl(PR_SET_NO_NEW_PRIVS, 1).
     NoNewPrivs,
+    /// Host file work by the holder: write an OCI image layout into `dir`, built from `recipe`,
+    /// or copied from the layout (directory or `.tar`) the learner gave with `--image`.
+    ImageBuild {
+        dir: String,
+        recipe: ImageRecipe,
+        #[serde(default)]
+        from: Option<String>,
+    },
+    /// Host file work by the holder: unpack layer `layer` (1-based, manifest order; `None` =
+    /// every layer) of the layout `image` into `target/N`, whiteouts as overlayfs wants them
+    /// (`keep_whiteouts` leaves the tar's `.wh.` files as they are).
+    LayerUnpack {
+        image: String,
+        layer: Option<usize>,
+        target: String,
+        keep_whiteouts: bool,
+    },
+    /// Host file work by the holder: recompute the sha256 of every blob the layout refers to.
+    VerifyBlobs { dir: String },
+    /// open(O_WRONLY|O_CREAT|O_TRUNC) + write(2): what the shell's `echo CONTENT > PATH` does.
+    CreateFile { path: String, content: String },
+    /// unlink(2).
+    Unlink { path: String },
+    /// lstat(2) as this process sees the path: `[type, "major:minor", inode]`. Read-only.
+    Stat { path: String },
+}
+
+/// Which image [`Op::ImageBuild`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageRecipe {
+    /// The article's four Dockerfile lines on the busybox rootfs (or the `--image` layout).
+    Example,
+    /// The example's three lines after FROM, without the base layer.
+    ExampleApp,
+    /// Like `ExampleApp`, with different content for the COPYed file.
+    ExampleAppEdited,
 }
 
 impl Op {
@@ -130,7 +167,7 @@ impl Op {
     pub fn is_query(&self) -> bool {
         matches!(
             self,
-            Op::Hostname | Op::ReadDir { .. } | Op::ReadFile { .. } | Op::Members
+            Op::Hostname | Op::ReadDir { .. } | Op::ReadFile { .. } | Op::Members | Op::Stat { .. }
         )
     }
 }

@@ -109,6 +109,11 @@ pub enum View {
     Cgroups,
     /// The files of the cgroups this lesson made (limits, usage, events), as the driver names them.
     Cgroup,
+    /// The OCI layout the lesson's last `image_build` (example recipe) wrote: index.json,
+    /// manifest and config, key fields only (mediaType, digests, diff_ids, history).
+    Image,
+    /// What each unpacked layer directory holds (from the last `layer_unpack` of all layers).
+    Layers,
 }
 
 /// An exercise: the learner does the step's work in the shell; hints get more specific.
@@ -189,6 +194,19 @@ pub enum Action {
     CapProfile(CapsAction),
     /// prctl(PR_SET_NO_NEW_PRIVS, 1).
     NoNewPrivs(NoArgs),
+    /// Write an OCI image layout into `dir` (host file work): the article's example image, or
+    /// with `recipe`, a part of it. `containerlab run lesson ID --image PATH` makes the
+    /// `example` recipe copy the learner's own layout instead.
+    ImageBuild(ImageBuildAction),
+    /// Unpack layer `layer` (1-based, bottom first; all layers when omitted) of the layout
+    /// `image` into `target/N`, one directory per layer (host file work).
+    LayerUnpack(LayerUnpackAction),
+    /// Recompute the sha256 of every blob a layout refers to; fails on a mismatch.
+    VerifyBlobs(VerifyBlobsAction),
+    /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
+    CreateFile(WriteFileAction),
+    /// unlink(2) (`rm PATH`).
+    Unlink(PathAction),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -314,6 +332,26 @@ pub struct EnvVar {
     pub value: String,
 }
 
+action_struct!(ImageBuildAction {
+    dir: String,
+    #[serde(default = "example_recipe")]
+    recipe: crate::engine::ops::ImageRecipe
+});
+action_struct!(LayerUnpackAction {
+    image: String,
+    #[serde(default)]
+    layer: Option<usize>,
+    target: String,
+    /// Leave the tar's `.wh.NAME` files as they are instead of making overlay whiteouts.
+    #[serde(default)]
+    keep_whiteouts: bool
+});
+action_struct!(VerifyBlobsAction { dir: String });
+
+fn example_recipe() -> crate::engine::ops::ImageRecipe {
+    crate::engine::ops::ImageRecipe::Example
+}
+
 fn root_path() -> String {
     "/".into()
 }
@@ -359,6 +397,11 @@ impl Action {
             Action::BsetDrop(a) => c!(a),
             Action::CapProfile(a) => c!(a),
             Action::NoNewPrivs(a) => c!(a),
+            Action::ImageBuild(a) => c!(a),
+            Action::LayerUnpack(a) => c!(a),
+            Action::VerifyBlobs(a) => c!(a),
+            Action::CreateFile(a) => c!(a),
+            Action::Unlink(a) => c!(a),
         }
     }
 
@@ -389,6 +432,11 @@ impl Action {
             Action::BsetDrop(_) => "bset_drop",
             Action::CapProfile(_) => "cap_profile",
             Action::NoNewPrivs(_) => "no_new_privs",
+            Action::ImageBuild(_) => "image_build",
+            Action::LayerUnpack(_) => "layer_unpack",
+            Action::VerifyBlobs(_) => "verify_blobs",
+            Action::CreateFile(_) => "create_file",
+            Action::Unlink(_) => "unlink",
         }
     }
 }
@@ -411,6 +459,10 @@ pub struct Check {
     /// Why the claim holds; shown when it does not, to explain what was expected.
     #[serde(default)]
     pub why: Option<Text>,
+    /// The claim is about the lab's own example image: it is not judged when the learner runs
+    /// the lesson on an image of their own (`--image`).
+    #[serde(default)]
+    pub example_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -466,6 +518,19 @@ pub enum Observe {
     /// A capability set of a process decoded by name: `set` is effective, permitted,
     /// inheritable, bounding or ambient.
     Caps(CapsOf),
+    /// A field of the OCI image layout in a directory, read as a runtime reads it (index.json →
+    /// manifest → config).
+    Image(ImageOf),
+    /// The inode number of a path as that process sees it (lstat, through its mounts).
+    Inode(PathOf),
+    /// The device (`major:minor`) a path is on, as that process sees it.
+    Device(PathOf),
+    /// What a path is, as that process sees it: `regular file`, `directory`, `symlink`,
+    /// `whiteout` (a 0:0 character device, overlayfs' mark of a deleted file), or `missing`.
+    FileType(PathOf),
+    /// How many overlay whiteouts (0:0 character devices) are under a directory, recursively,
+    /// as the host sees it.
+    WhiteoutCount(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -480,6 +545,17 @@ pub struct CapsOf {
 pub struct CgroupValue {
     pub name: String,
     pub value: String,
+}
+
+/// An image field: `layer_count`, `index_media_type`, `manifest_digest`, `manifest_media_type`,
+/// `config_digest`, `config_media_type`, `layer_digests`, `layer_media_types`, `diff_ids`,
+/// `created_by`, `whiteout_entries` (how many `.wh.` entries the layer tars hold, opaque
+/// markers excluded), `blob_count` (manifest + config + layers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageOf {
+    pub dir: String,
+    pub field: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -552,13 +628,21 @@ impl Observe {
             | Observe::Life(w) => Some(w),
             Observe::NsInode(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
-            Observe::ReadDir(p) | Observe::File(p) | Observe::Propagation(p) => Some(&p.of),
+            Observe::ReadDir(p)
+            | Observe::File(p)
+            | Observe::Propagation(p)
+            | Observe::Inode(p)
+            | Observe::Device(p)
+            | Observe::FileType(p) => Some(&p.of),
             Observe::Environ(w) => Some(w),
             Observe::FileCaps(p) => Some(&p.of),
             Observe::Caps(c) => Some(&c.of),
-            Observe::Result(_) | Observe::Output(_) | Observe::Ended(_) | Observe::Cgroup(_) => {
-                None
-            }
+            Observe::Result(_)
+            | Observe::Output(_)
+            | Observe::Ended(_)
+            | Observe::Cgroup(_)
+            | Observe::Image(_)
+            | Observe::WhiteoutCount(_) => None,
         }
     }
 

@@ -391,6 +391,20 @@ fn observation(
             );
         }
     }
+    if let Observe::Image(i) = obs {
+        let known = crate::session::image_facts::FIELDS;
+        if !known.contains(&i.field.as_str()) {
+            f.error(
+                "field",
+                &i.field,
+                format!(
+                    "check {check:?}: unknown image field {:?}; one of {}",
+                    i.field,
+                    known.join(", ")
+                ),
+            );
+        }
+    }
     if let Observe::NsInode(n) = obs {
         if !NS_LINKS.contains(&n.ns.as_str()) {
             f.error(

@@ -73,6 +73,8 @@ pub struct Scene<'a> {
     pub sandbox: &'a mut Sandbox,
     pub pids: &'a BTreeMap<String, i32>,
     pub results: &'a HashMap<String, ActionResult>,
+    /// Files and layer directories of the unpacked image (`{image_file:N}` and friends).
+    pub samples: &'a super::image_facts::Samples,
 }
 
 impl Scene<'_> {
@@ -115,7 +117,12 @@ impl Scene<'_> {
 
     fn try_observe(&mut self, obs: &Observe) -> Result<Observed, String> {
         let work = self.sandbox.work();
-        let path = |p: &str, pids: &BTreeMap<String, i32>| expand(p, &work, pids);
+        if let Some(why) = super::image_facts::unresolved(&self.samples.expand(&format!("{obs:?}")))
+        {
+            return Err(why);
+        }
+        let samples = self.samples;
+        let path = |p: &str, pids: &BTreeMap<String, i32>| samples.expand(&expand(p, &work, pids));
         Ok(match obs {
             Observe::Hostname(who) if who == "host" => Observed::Text(
                 nix::unistd::gethostname()
@@ -279,6 +286,48 @@ impl Scene<'_> {
                 }
                 let file = path(&p.path, self.pids);
                 Observed::Text(crate::inspect::filecaps::read(std::path::Path::new(&file))?)
+            }
+            Observe::Image(i) => {
+                let dir = path(&i.dir, self.pids);
+                super::image_facts::field(std::path::Path::new(&dir), &i.field)?
+            }
+            Observe::Inode(p) | Observe::Device(p) | Observe::FileType(p) => {
+                let target = path(&p.path, self.pids);
+                let stat = if p.of == "host" {
+                    match std::fs::symlink_metadata(&target) {
+                        Ok(m) => Some(crate::engine::syscalls::describe_stat(&m)),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                        Err(e) => return Err(format!("{target}: {e}")),
+                    }
+                } else {
+                    match self.sandbox.request(
+                        &p.of,
+                        Op::Stat {
+                            path: target.clone(),
+                        },
+                    ) {
+                        Ok(reply) => match reply.result {
+                            Ok(Value::Entries(e)) => Some(e),
+                            Ok(other) => return Err(format!("unexpected answer {other:?}")),
+                            Err(e) if e.errno.as_deref() == Some("ENOENT") => None,
+                            Err(e) => return Err(e.to_string()),
+                        },
+                        Err(e) => return Err(e.to_string()),
+                    }
+                };
+                match (obs, stat) {
+                    (Observe::FileType(_), None) => Observed::Text("missing".into()),
+                    (_, None) => return Err(format!("{target} does not exist")),
+                    (Observe::FileType(_), Some(s)) => Observed::Text(s[0].clone()),
+                    (Observe::Device(_), Some(s)) => Observed::Text(s[1].clone()),
+                    (_, Some(s)) => Observed::Number(s[2].parse().unwrap_or(-1)),
+                }
+            }
+            Observe::WhiteoutCount(dir) => {
+                let dir = path(dir, self.pids);
+                Observed::Number(
+                    super::image_facts::whiteout_count(std::path::Path::new(&dir)) as i64,
+                )
             }
         })
     }

@@ -38,6 +38,11 @@ pub struct Runner {
     results: HashMap<String, ActionResult>,
     /// Short names of the cgroups this lesson made, for the `cgroup` view.
     cgroups: Vec<String>,
+    /// `--image`: the learner's OCI layout, used by `image_build` with the example recipe.
+    image: Option<std::path::PathBuf>,
+    samples: super::image_facts::Samples,
+    /// Where the last `image_build` with the example recipe wrote its layout.
+    image_dir: Option<std::path::PathBuf>,
 }
 
 /// An expectation with `{work}`, `{pid:NAME}` and `{which:PROG}` in its text literal replaced.
@@ -83,7 +88,16 @@ impl Runner {
             pids,
             results: HashMap::new(),
             cgroups: Vec::new(),
+            image: None,
+            samples: Default::default(),
+            image_dir: None,
         })
+    }
+
+    /// Makes `image_build` (example recipe) copy this OCI layout instead of building one.
+    pub fn with_image(mut self, image: Option<&Path>) -> Runner {
+        self.image = image.map(Path::to_path_buf);
+        self
     }
 
     pub fn lesson(&self) -> &Lesson {
@@ -121,7 +135,7 @@ impl Runner {
             step: index,
             id: step.id.clone(),
             title: fill(step.title.get(&self.lang)),
-            text: fill(step.text.get(&self.lang)),
+            text: fill(&self.samples.expand(step.text.get(&self.lang))),
             command: step.command.as_deref().map(fill),
         });
         for action in &step.actions {
@@ -152,11 +166,26 @@ impl Runner {
     ) -> Result<bool, EngineError> {
         let common = action.common();
         let op = self.to_op(action);
+        if let Some(missing) = super::image_facts::unresolved(&format!("{op:?}")) {
+            sink.emit(&Event::Action {
+                step: index,
+                action: action.name().to_string(),
+                process: common.process.clone(),
+                trace: vec![],
+                error: Some(ActionError {
+                    errno: None,
+                    message: missing,
+                    explanation: None,
+                    expected: false,
+                }),
+            });
+            return Ok(false);
+        }
         let spawn_name = match action {
             Action::Spawn(s) => Some(s.name.clone()),
             _ => None,
         };
-        let reply = self.sandbox.request(&common.process, op)?;
+        let reply = self.sandbox.request(&common.process, op.clone())?;
         let trace: Vec<String> = reply.trace.records.iter().map(|r| r.to_string()).collect();
         let last_call = reply
             .trace
@@ -175,6 +204,24 @@ impl Runner {
                 }
                 if let Action::CgroupCreate(c) = action {
                     self.cgroups.push(c.name.clone());
+                }
+                if let (Action::ImageBuild(_), Op::ImageBuild { dir, recipe, .. }) = (action, &op) {
+                    if *recipe == crate::engine::ops::ImageRecipe::Example {
+                        self.image_dir = Some(dir.into());
+                    }
+                }
+                if let (
+                    Action::LayerUnpack(crate::lesson::schema::LayerUnpackAction {
+                        layer: None,
+                        keep_whiteouts: false,
+                        ..
+                    }),
+                    Value::Entries(dirs),
+                ) = (action, value)
+                {
+                    self.samples = super::image_facts::Samples::of_layers(
+                        dirs.iter().map(std::path::PathBuf::from).collect(),
+                    );
                 }
                 let stdout = match value {
                     Value::Finished { stdout, .. } => stdout.clone(),
@@ -243,7 +290,11 @@ impl Runner {
         let exe = std::env::current_exe()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|_| "/proc/self/exe".into());
-        let x = |s: &str| expand(s, &work, &self.pids).replace("{exe}", &exe);
+        let x = |s: &str| {
+            self.samples
+                .expand(&expand(s, &work, &self.pids))
+                .replace("{exe}", &exe)
+        };
         match action {
             Action::Unshare(a) => Op::Unshare {
                 namespaces: a.namespaces.clone(),
@@ -327,6 +378,29 @@ impl Runner {
                 caps: a.caps.clone(),
             },
             Action::NoNewPrivs(_) => Op::NoNewPrivs,
+            Action::ImageBuild(a) => Op::ImageBuild {
+                dir: x(&a.dir),
+                recipe: a.recipe,
+                from: match a.recipe {
+                    crate::engine::ops::ImageRecipe::Example => self
+                        .image
+                        .as_ref()
+                        .map(|p| p.to_string_lossy().into_owned()),
+                    _ => None,
+                },
+            },
+            Action::LayerUnpack(a) => Op::LayerUnpack {
+                image: x(&a.image),
+                layer: a.layer,
+                target: x(&a.target),
+                keep_whiteouts: a.keep_whiteouts,
+            },
+            Action::VerifyBlobs(a) => Op::VerifyBlobs { dir: x(&a.dir) },
+            Action::CreateFile(a) => Op::CreateFile {
+                path: x(&a.path),
+                content: x(&a.content),
+            },
+            Action::Unlink(a) => Op::Unlink { path: x(&a.path) },
         }
     }
 
@@ -339,9 +413,12 @@ impl Runner {
             sandbox: &mut self.sandbox,
             pids: &self.pids,
             results: &self.results,
+            samples: &self.samples,
         };
+        let given_image = self.image.is_some();
         step.checks
             .iter()
+            .filter(|c| !(given_image && c.example_only))
             .map(|c| {
                 let observed = pick(scene.observe(&c.observe), c.pick);
                 let other = c.expect.observed().map(|o| pick(scene.observe(o), c.pick));
@@ -396,6 +473,8 @@ impl Runner {
             pids: &self.pids,
             session: &self.sandbox.rundir().id,
             cgroups: &self.cgroups,
+            image: self.image_dir.as_deref(),
+            layers: &self.samples.layer_dirs,
         };
         views.iter().map(|v| render(*v, &subjects)).collect()
     }

@@ -21,6 +21,10 @@ pub struct Subjects<'a> {
     pub session: &'a str,
     /// Short names of the cgroups the lesson made.
     pub cgroups: &'a [String],
+    /// The image layout the lesson built, if any (for the `image` view).
+    pub image: Option<&'a std::path::Path>,
+    /// Unpacked layer directories, bottom first (for the `layers` view).
+    pub layers: &'a [std::path::PathBuf],
 }
 
 impl Subjects<'_> {
@@ -53,6 +57,14 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::Cgroup => (
             "The lesson's cgroup",
             crate::engine::cgroups::view_lines(subjects.session, subjects.cgroups),
+        ),
+        View::Image => (
+            "OCI image: index.json → manifest → config",
+            super::image_views::image_view(subjects.image),
+        ),
+        View::Layers => (
+            "Layers (bottom first)",
+            super::image_views::layers_view(subjects.image, subjects.layers),
         ),
     };
     RenderedView {
