@@ -12,3 +12,4 @@ pub mod inspect;
 pub mod lesson;
 pub mod probe;
 pub mod session;
+pub mod tui;

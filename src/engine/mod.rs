@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod cleanup;
+pub mod enter;
 pub mod errno;
 pub mod host_objects;
 pub mod interpret;

@@ -8,3 +8,4 @@ pub mod play;
 pub mod runner;
 pub mod template;
 pub mod views;
+pub mod progress;
