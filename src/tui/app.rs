@@ -295,6 +295,7 @@ impl App {
                 (vec![], busy)
             }
             AppEvent::Resize => (vec![], true),
+            AppEvent::Hangup => (vec![Effect::Quit], false),
             AppEvent::Views { generation, views } => {
                 match &mut self.lesson {
                     Some(l) if generation == self.generation => l.views = views,

@@ -21,6 +21,8 @@ pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 pub enum AppEvent {
     Key(KeyEvent),
     Mouse(MouseEvent),
+    /// The terminal went away (hung up): leave, tearing down.
+    Hangup,
     Resize,
     Tick,
     Session(SessionMsg),
@@ -164,7 +166,13 @@ impl Events {
             if let Ok(v) = self.views.try_recv() {
                 return Ok(v);
             }
-            if event::poll(POLL)? {
+            // Wait for input ourselves first: crossterm's reader spins forever on a hung-up
+            // terminal (its read loop retries EOF/EIO), so it is only asked once input is there.
+            match wait_input(POLL) {
+                Input::Hangup => return Ok(AppEvent::Hangup),
+                Input::Ready | Input::None => {}
+            }
+            if event::poll(Duration::ZERO)? {
                 match event::read()? {
                     TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
                         return Ok(AppEvent::Key(k))
@@ -179,5 +187,31 @@ impl Events {
                 return Ok(AppEvent::Tick);
             }
         }
+    }
+}
+
+enum Input {
+    Ready,
+    None,
+    Hangup,
+}
+
+/// poll(2) on the terminal (stdin) for up to `timeout`.
+fn wait_input(timeout: Duration) -> Input {
+    let mut fds = [libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, timeout.as_millis() as libc::c_int) };
+    if n <= 0 {
+        return Input::None;
+    }
+    let r = fds[0].revents;
+    if r & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        Input::Hangup
+    } else {
+        Input::Ready
     }
 }

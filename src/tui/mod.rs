@@ -152,6 +152,12 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
             dirty = false;
         }
         let ev = events.next()?;
+        if matches!(ev, AppEvent::Hangup) {
+            // No terminal to draw on: tear down and leave.
+            interrupt.store(true, Ordering::SeqCst);
+            close_session(&mut open, &events.session);
+            return Ok(exit::INTERRUPTED);
+        }
         let (effects, redraw) = app.update(ev);
         dirty |= redraw;
         for effect in effects {

@@ -42,7 +42,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 app,
                 footer,
                 t,
-                "↑↓ choose · Enter open · type to filter · Ctrl-R reset one · Ctrl-A reset all · ? help · Esc quit",
+                "↑↓ Enter open · type to filter · ^R reset one · ^A reset all · ? keys · Esc quit",
             );
         }
     }
@@ -173,9 +173,9 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
 fn lesson_keys(app: &App, l: &LessonState) -> &'static str {
     let _ = app;
     if l.lesson.steps[l.cursor].exercise.is_some() {
-        "Enter run/next · ← back · s shell · c check · h hint · S solution · Tab view · ? help · q quit"
+        "Enter run/next · ← back · s shell · c check · h hint · S solution · ? keys · q"
     } else {
-        "Enter run/next · ← back · g go to · r restart · s shell · Tab view · ? help · q quit"
+        "Enter run/next · ← back · g goto · r restart · s shell · Tab view · ? keys · q"
     }
 }
 
@@ -184,8 +184,10 @@ fn draw_lesson_header(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: 
         Some(b) => format!("{} {b}… ", app.spinner()),
         None => {
             let done = l.ran(l.cursor).map(|r| r.passed());
+            let exercise = l.lesson.steps[l.cursor].exercise.is_some();
             match done {
                 Some(true) => "step passed ✓ ".into(),
+                Some(false) if exercise => "your turn ".into(),
                 Some(false) => "step has failures ✗ ".into(),
                 None => "not run yet ".into(),
             }
@@ -212,7 +214,7 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     let [text_area, views_area] = if area.width >= SIDE_BY_SIDE_MIN_WIDTH {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
     } else {
-        Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area)
+        Layout::vertical([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area)
     };
     // Step text, scrollable.
     let inner_w = text_area.width.saturating_sub(2) as usize;
@@ -221,7 +223,7 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     let max_scroll = lines.len().saturating_sub(inner_h);
     let wanted = if l.scroll == SCROLL_TO_RESULTS {
         // Keep the command line above the results in view when there is room.
-        anchor.saturating_sub(3)
+        anchor.saturating_sub(2)
     } else {
         l.scroll as usize
     };

@@ -300,7 +300,16 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
                 }
                 out.push(blank());
             }
-            if r.broken {
+            let exercise_open = step.exercise.is_some() && !r.passed();
+            if exercise_open {
+                out.extend(wrapped(
+                    "Your turn: s opens a shell inside the sandbox; the checks run again when you \
+                     leave it (or press c). Enter skips ahead.",
+                    width,
+                    "▶ ",
+                    t.mark(),
+                ));
+            } else if r.broken {
                 out.extend(wrapped(
                     "An action failed: later steps cannot run. r restarts the lesson.",
                     width,
