@@ -83,8 +83,20 @@ fn pid_step_one() -> App {
                 },
             ],
             checks: vec![
-                check("a", "Inside its namespace the child is PID 1", true, "1", "= 1"),
-                check("b", "NSpid has two entries: host and new namespace", true, "2", "= 2"),
+                check(
+                    "a",
+                    "Inside its namespace the child is PID 1",
+                    true,
+                    "1",
+                    "= 1",
+                ),
+                check(
+                    "b",
+                    "NSpid has two entries: host and new namespace",
+                    true,
+                    "2",
+                    "= 2",
+                ),
             ],
             broken: false,
             solution: None,
@@ -95,8 +107,14 @@ fn pid_step_one() -> App {
         title: "Processes".into(),
         lines: vec![
             format!("{:<12} {:>8} {:<16} COMMAND", "NAME", "HOST PID", "NSpid"),
-            format!("{:<12} {:>8} {:<16} containerlab __agent", "sandbox", 4100, "4100"),
-            format!("{:<12} {:>8} {:<16} containerlab __agent", "init", 4107, "4107 1"),
+            format!(
+                "{:<12} {:>8} {:<16} containerlab __agent",
+                "sandbox", 4100, "4100"
+            ),
+            format!(
+                "{:<12} {:>8} {:<16} containerlab __agent",
+                "init", 4107, "4107 1"
+            ),
         ],
     }];
     app
@@ -197,7 +215,13 @@ fn exercise_with_hints_and_solution() {
     l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
     l.hints.insert(3, 1);
     l.solution_shown = true;
-    let mut c = check("now-mybox", "The hostname inside is mybox", false, "\"lab\"", "= mybox");
+    let mut c = check(
+        "now-mybox",
+        "The hostname inside is mybox",
+        false,
+        "\"lab\"",
+        "= mybox",
+    );
     c.phase = Phase::BeforeSolution;
     l.results.insert(
         3,

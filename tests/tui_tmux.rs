@@ -67,9 +67,7 @@ fn running(exe: &Path) -> Vec<i32> {
         .unwrap()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe)
-        })
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
         .collect()
 }
 
@@ -88,7 +86,17 @@ fn pid_lesson_in_tmux() {
         home = state.path().display(),
         run = rundir.path().display()
     );
-    let out = tmux.run(&["new-session", "-d", "-x", "120", "-y", "40", "-s", "e2e", &shell]);
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-s",
+        "e2e",
+        &shell,
+    ]);
     assert!(out.status.success(), "{out:?}");
     tmux.wait_for("the shell prompt", |s| s.contains("E2E-PROMPT$"));
     let pane_pid: i32 = String::from_utf8_lossy(
@@ -105,8 +113,14 @@ fn pid_lesson_in_tmux() {
         s.contains("step 1/7") && s.contains("Press Enter to run this step")
     });
     let alt = tmux.run(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
-    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "1", "the UI uses the alternate screen");
-    let tui_pid = *children(pane_pid).first().expect("the TUI runs under the shell");
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "1",
+        "the UI uses the alternate screen"
+    );
+    let tui_pid = *children(pane_pid)
+        .first()
+        .expect("the TUI runs under the shell");
 
     for step in 1..=7 {
         tmux.keys(&["Enter"]);
@@ -124,7 +138,10 @@ fn pid_lesson_in_tmux() {
                 s.lines().any(|l| l.contains("init") && l.contains(" 1 "))
             });
             assert!(s.contains("NSpid"), "{s}");
-            let row = s.lines().find(|l| l.contains("│init ")).expect("an init row");
+            let row = s
+                .lines()
+                .find(|l| l.contains("│init "))
+                .expect("an init row");
             let init = row.split("│init ").nth(1).unwrap();
             let mut cols: Vec<&str> = vec!["init"];
             cols.extend(init.split_whitespace());
@@ -136,34 +153,57 @@ fn pid_lesson_in_tmux() {
 
     // Leave the lesson (teardown), then the picker shows it done; quit.
     tmux.keys(&["q"]);
-    tmux.wait_for("the lesson list", |s| s.contains("done ✓") && s.contains("Lessons"));
+    tmux.wait_for("the lesson list", |s| {
+        s.contains("done ✓") && s.contains("Lessons")
+    });
     tmux.keys(&["Escape"]);
     tmux.wait_for("the shell prompt again", |s| {
-        s.lines().filter(|l| !l.trim().is_empty()).last().is_some_and(|l| l.starts_with("E2E-PROMPT$"))
+        s.lines()
+            .rfind(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
     });
     let alt = tmux.run(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
-    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0", "alternate screen left");
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "0",
+        "alternate screen left"
+    );
 
     // Nothing left behind.
     let start = Instant::now();
     while std::path::Path::new(&format!("/proc/{tui_pid}")).exists() {
-        assert!(start.elapsed() < Duration::from_secs(30), "the TUI did not exit");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the TUI did not exit"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(running(&exe), Vec::<i32>::new(), "containerlab processes left");
-    let left: Vec<_> = std::fs::read_dir(rundir.path()).unwrap().flatten().collect();
+    assert_eq!(
+        running(&exe),
+        Vec::<i32>::new(),
+        "containerlab processes left"
+    );
+    let left: Vec<_> = std::fs::read_dir(rundir.path())
+        .unwrap()
+        .flatten()
+        .collect();
     assert!(left.is_empty(), "session directories left: {left:?}");
     let stray = std::fs::read_dir("/run/containerlab")
         .into_iter()
         .flatten()
         .flatten()
-        .any(|e| e.file_name().to_string_lossy().starts_with(&format!("clab-{tui_pid}-")));
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("clab-{tui_pid}-"))
+        });
     assert!(!stray, "a session of the TUI in /run/containerlab");
     // The terminal modes are back: the shell still echoes what is typed.
     tmux.keys(&["echo restored-$((40+2))", "Enter"]);
     tmux.wait_for("the shell to echo", |s| s.contains("restored-42"));
     // Progress was saved.
-    let progress = std::fs::read_to_string(state.path().join("containerlab/progress.json")).unwrap();
+    let progress =
+        std::fs::read_to_string(state.path().join("containerlab/progress.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&progress).unwrap();
     assert!(v["lessons"]["pid"]["completed_at"].is_u64(), "{progress}");
     // Logs went to the file, not the screen.

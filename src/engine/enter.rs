@@ -57,8 +57,12 @@ fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
         if ino(&path).is_none() || ino(&path) == ino(&format!("/proc/self/ns/{name}")) {
             continue;
         }
-        let fd = open(path.as_str(), OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-            .map_err(|e| format!("open {path}: {e}"))?;
+        let fd = open(
+            path.as_str(),
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| format!("open {path}: {e}"))?;
         fds.push((name, flag, fd));
     }
     let root = open(

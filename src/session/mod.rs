@@ -5,7 +5,7 @@
 pub mod events;
 pub mod observe;
 pub mod play;
+pub mod progress;
 pub mod runner;
 pub mod template;
 pub mod views;
-pub mod progress;

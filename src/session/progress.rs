@@ -56,9 +56,7 @@ pub fn state_dir() -> PathBuf {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state"))
-        })
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
         .unwrap_or_else(|| PathBuf::from("/tmp"));
     base.join("containerlab")
 }
@@ -129,7 +127,9 @@ impl Progress {
         let e = self.entry(lesson);
         e.steps_done.insert(step);
         e.checks_passed.extend(passed.iter().cloned());
-        if e.completed_at.is_none() && e.steps_done.len() >= steps && e.checks_passed.len() >= all_checks
+        if e.completed_at.is_none()
+            && e.steps_done.len() >= steps
+            && e.checks_passed.len() >= all_checks
         {
             e.completed_at = Some(now());
         }

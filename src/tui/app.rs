@@ -64,7 +64,10 @@ pub enum Effect {
     Close,
     Session(CmdDebug),
     /// Suspend the UI and open a shell inside this process.
-    Shell { pid: i32, label: String },
+    Shell {
+        pid: i32,
+        label: String,
+    },
     SaveProgress,
     Quit,
 }
@@ -341,9 +344,8 @@ impl App {
         let steps = l.lesson.steps.len();
         let all_checks: usize = l.lesson.steps.iter().map(|s| s.checks.len()).sum();
         let mut record: Vec<(usize, Vec<String>)> = Vec::new();
-        let key = |step_id: &str, c: &crate::session::events::CheckOutcome| {
-            format!("{step_id}/{}", c.id)
-        };
+        let key =
+            |step_id: &str, c: &crate::session::events::CheckOutcome| format!("{step_id}/{}", c.id);
         match msg {
             SessionMsg::Refused(reasons) => {
                 l.refused = reasons;
@@ -498,7 +500,8 @@ impl App {
         match k.code {
             KeyCode::Char('r') if ctrl => {
                 if let Some(&i) = list.get(self.selected) {
-                    self.overlay = Overlay::Confirm(Confirm::ResetLesson(self.lessons[i].id.clone()));
+                    self.overlay =
+                        Overlay::Confirm(Confirm::ResetLesson(self.lessons[i].id.clone()));
                 }
             }
             KeyCode::Char('a') if ctrl => self.overlay = Overlay::Confirm(Confirm::ResetAll),
@@ -585,31 +588,24 @@ impl App {
                         return vec![Effect::Session(CmdDebug::Run(l.cursor))];
                     }
                 } else {
-                    self.message = Some("this was the last step: q goes back to the lessons".into());
+                    self.message =
+                        Some("this was the last step: q goes back to the lessons".into());
                 }
             }
-            KeyCode::Left | KeyCode::Backspace => {
-                if idle && l.cursor > 0 {
-                    let t = l.cursor - 1;
-                    return self.goto(t);
-                }
+            KeyCode::Left | KeyCode::Backspace if idle && l.cursor > 0 => {
+                let t = l.cursor - 1;
+                return self.goto(t);
             }
-            KeyCode::Char('g') => {
-                if idle {
-                    self.overlay = Overlay::Goto(String::new());
-                }
-            }
-            KeyCode::Char('r') => {
-                if idle {
-                    l.cursor = 0;
-                    l.scroll = 0;
-                    l.view_tab = 0;
-                    l.hints.clear();
-                    l.solution_shown = false;
-                    l.busy = Some("restarting the sandbox".into());
-                    self.generation += 1;
-                    return vec![Effect::Session(CmdDebug::Restart)];
-                }
+            KeyCode::Char('g') if idle => self.overlay = Overlay::Goto(String::new()),
+            KeyCode::Char('r') if idle => {
+                l.cursor = 0;
+                l.scroll = 0;
+                l.view_tab = 0;
+                l.hints.clear();
+                l.solution_shown = false;
+                l.busy = Some("restarting the sandbox".into());
+                self.generation += 1;
+                return vec![Effect::Session(CmdDebug::Restart)];
             }
             KeyCode::Down | KeyCode::Char('j') => l.scroll = l.shown_scroll.get().saturating_add(1),
             KeyCode::Up | KeyCode::Char('k') => l.scroll = l.shown_scroll.get().saturating_sub(1),
@@ -653,11 +649,9 @@ impl App {
                     self.message = Some("run the step first (Enter)".into());
                 }
             }
-            KeyCode::Char('c') => {
-                if idle && l.ran(l.cursor).is_some() {
-                    l.busy = Some("checking".into());
-                    return vec![Effect::Session(CmdDebug::Check(l.cursor))];
-                }
+            KeyCode::Char('c') if idle && l.ran(l.cursor).is_some() => {
+                l.busy = Some("checking".into());
+                return vec![Effect::Session(CmdDebug::Check(l.cursor))];
             }
             KeyCode::Char('m') => {
                 let names: Vec<&String> = l.pids.keys().collect();
@@ -686,5 +680,124 @@ impl App {
             _ => {}
         }
         vec![]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::load::{parse, BUILTIN};
+    use crossterm::event::KeyEvent;
+
+    fn app() -> App {
+        let lessons = BUILTIN
+            .iter()
+            .filter(|(n, _)| *n == "uts.yaml")
+            .map(|(n, t)| parse(n, t).unwrap())
+            .collect();
+        App::new(lessons, "en", Progress::in_memory(), false)
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+            .0
+    }
+
+    fn ready(app: &mut App, done: usize) {
+        let l = app.lesson.as_mut().unwrap();
+        l.busy = None;
+        l.done = done;
+        for s in 0..done {
+            l.results.insert(s, StepResult::default());
+        }
+        l.pids = BTreeMap::from([("sandbox".into(), 1)]);
+    }
+
+    #[test]
+    fn enter_runs_then_advances_and_runs_the_next() {
+        let mut a = app();
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![Effect::Open(0)]);
+        ready(&mut a, 0);
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Effect::Session(CmdDebug::Run(0))]
+        );
+        ready(&mut a, 1);
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Effect::Session(CmdDebug::Run(1))]
+        );
+        assert_eq!(a.lesson.as_ref().unwrap().cursor, 1);
+    }
+
+    #[test]
+    fn back_replays_to_the_step_before() {
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        ready(&mut a, 3);
+        a.lesson.as_mut().unwrap().cursor = 2;
+        assert_eq!(
+            key(&mut a, KeyCode::Left),
+            vec![Effect::Session(CmdDebug::GoTo(1))]
+        );
+        // Busy: keys that need the session are ignored.
+        assert_eq!(key(&mut a, KeyCode::Left), vec![]);
+    }
+
+    #[test]
+    fn goto_hints_solution_and_shell() {
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        ready(&mut a, 4);
+        key(&mut a, KeyCode::Char('g'));
+        key(&mut a, KeyCode::Char('4'));
+        // Step 4 shown not yet run: the sandbox goes back to the state after step 3.
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Effect::Session(CmdDebug::GoTo(3))]
+        );
+        assert_eq!(a.lesson.as_ref().unwrap().cursor, 3);
+        ready(&mut a, 4);
+        key(&mut a, KeyCode::Char('h'));
+        key(&mut a, KeyCode::Char('h'));
+        key(&mut a, KeyCode::Char('h'));
+        assert_eq!(a.lesson.as_ref().unwrap().hints[&3], 2);
+        assert_eq!(key(&mut a, KeyCode::Char('S')), vec![]);
+        assert!(a.lesson.as_ref().unwrap().solution_shown);
+        assert_eq!(
+            key(&mut a, KeyCode::Char('S')),
+            vec![Effect::Session(CmdDebug::Solve(3))]
+        );
+        a.lesson.as_mut().unwrap().busy = None;
+        assert_eq!(
+            key(&mut a, KeyCode::Char('s')),
+            vec![Effect::Shell {
+                pid: 1,
+                label: "uts:sandbox".into()
+            }]
+        );
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+    }
+
+    #[test]
+    fn picker_filters_and_resets_with_confirmation() {
+        let mut a = app();
+        a.progress.record_step("uts", 0, &[], 4, 7);
+        key(&mut a, KeyCode::Char('x'));
+        assert!(a.filtered().is_empty());
+        key(&mut a, KeyCode::Backspace);
+        assert_eq!(a.filtered(), vec![0]);
+        let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        a.update(AppEvent::Key(ctrl_r));
+        assert_eq!(
+            a.overlay,
+            Overlay::Confirm(Confirm::ResetLesson("uts".into()))
+        );
+        key(&mut a, KeyCode::Char('n'));
+        assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(2));
+        a.update(AppEvent::Key(ctrl_r));
+        assert_eq!(key(&mut a, KeyCode::Char('y')), vec![Effect::SaveProgress]);
+        assert_eq!(a.status(&a.lessons[0].clone()), Status::NotStarted);
+        assert_eq!(key(&mut a, KeyCode::Esc), vec![Effect::Quit]);
     }
 }

@@ -14,8 +14,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How often views are sampled.
+/// How often views are sampled (at most).
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+/// The pause between samples is at least this many times the time a sample took.
+const CPU_BUDGET_FACTOR: u32 = 64;
 
 #[derive(Debug, Clone)]
 pub enum AppEvent {
@@ -79,7 +81,11 @@ impl Sampler {
 
     /// Replaces the request (if it changed) and wakes the sampler.
     pub fn request(&self, req: SampleRequest) {
-        let mut cur = self.shared.request.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cur = self
+            .shared
+            .request
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if *cur != req {
             *cur = req;
             self.shared.wake.notify_one();
@@ -100,13 +106,14 @@ impl Drop for Sampler {
 fn sample_loop(shared: &Shared, out: SyncSender<AppEvent>) {
     let mut last: Option<(u64, Vec<RenderedView>)> = None;
     let mut seen_generation = u64::MAX;
+    let mut every = SAMPLE_EVERY;
     loop {
         let req = {
             let guard = shared.request.lock().unwrap_or_else(|e| e.into_inner());
             let timeout = if guard.generation != seen_generation {
                 Duration::ZERO
             } else {
-                SAMPLE_EVERY
+                every
             };
             let (guard, _) = shared
                 .wake
@@ -122,7 +129,11 @@ fn sample_loop(shared: &Shared, out: SyncSender<AppEvent>) {
             continue;
         }
         let subjects = Subjects { pids: &req.pids };
+        let started = Instant::now();
         let views: Vec<RenderedView> = req.views.iter().map(|v| render(*v, &subjects)).collect();
+        // Stay within a CPU budget: a view that is slow to render (the namespaces table scans
+        // every process on a busy machine) is sampled less often, never above ~1.5% of a core.
+        every = SAMPLE_EVERY.max(started.elapsed() * CPU_BUDGET_FACTOR);
         if last.as_ref() == Some(&(req.generation, views.clone())) {
             continue;
         }
@@ -157,7 +168,7 @@ impl Events {
     }
 
     /// The next event; blocks at most about [`TICK`].
-    pub fn next(&mut self) -> std::io::Result<AppEvent> {
+    pub fn next_event(&mut self) -> std::io::Result<AppEvent> {
         loop {
             match self.session.try_recv() {
                 Ok(m) => return Ok(AppEvent::Session(m)),

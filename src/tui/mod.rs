@@ -20,8 +20,8 @@ use event::{AppEvent, Events, SampleRequest, Sampler};
 use session::{Cmd, SessionMsg, SessionThread};
 use std::io::Write;
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
@@ -40,7 +40,11 @@ pub fn log(msg: &str) {
     if let Some(d) = path.parent() {
         let _ = std::fs::create_dir_all(d);
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
         let _ = writeln!(f, "[{}] {msg}", crate::session::progress::now());
     }
 }
@@ -59,7 +63,10 @@ pub fn run(lessons: Vec<Lesson>, lang: &str, start: Option<&str>) -> i32 {
             Some(i) => Some(i),
             None => {
                 let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
-                eprintln!("containerlab: no lesson {id:?}; lessons: {}", ids.join(", "));
+                eprintln!(
+                    "containerlab: no lesson {id:?}; lessons: {}",
+                    ids.join(", ")
+                );
                 return exit::USAGE;
             }
         },
@@ -151,7 +158,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
             tui.terminal.draw(|f| ui::draw(f, &app))?;
             dirty = false;
         }
-        let ev = events.next()?;
+        let ev = events.next_event()?;
         if matches!(ev, AppEvent::Hangup) {
             // No terminal to draw on: tear down and leave.
             interrupt.store(true, Ordering::SeqCst);

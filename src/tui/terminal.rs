@@ -49,7 +49,11 @@ pub fn redirect_stderr(log: &Path) {
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(log) else {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    else {
         return;
     };
     if SAVED_STDERR.load(Ordering::SeqCst) >= 0 {

@@ -50,7 +50,11 @@ pub fn draw(f: &mut Frame, app: &App) {
         Overlay::None => {}
         Overlay::Help => draw_help(f, app, area, t),
         Overlay::Goto(typed) => {
-            let n = app.lesson.as_ref().map(|l| l.lesson.steps.len()).unwrap_or(0);
+            let n = app
+                .lesson
+                .as_ref()
+                .map(|l| l.lesson.steps.len())
+                .unwrap_or(0);
             draw_popup(
                 f,
                 area,
@@ -122,7 +126,9 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
         t.dim(),
     ))];
     if list.is_empty() {
-        lines.push(Line::from(" no lesson matches the filter (Backspace to edit)"));
+        lines.push(Line::from(
+            " no lesson matches the filter (Backspace to edit)",
+        ));
     }
     let rows = table.height.saturating_sub(3) as usize;
     let first = app.selected.saturating_sub(rows.saturating_sub(1));
@@ -161,9 +167,8 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
                 .map(Line::from)
                 .collect();
             f.render_widget(
-                Paragraph::new(lines).block(
-                    Block::bordered().title(Span::styled(format!(" {} ", l.id), t.title())),
-                ),
+                Paragraph::new(lines)
+                    .block(Block::bordered().title(Span::styled(format!(" {} ", l.id), t.title()))),
                 detail,
             );
         }
@@ -240,7 +245,9 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
         .title(Span::styled(" Step ", t.title()))
         .title_bottom(Line::from(Span::styled(more, t.dim())).right_aligned());
     f.render_widget(
-        Paragraph::new(lines).block(block).scroll((scroll as u16, 0)),
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll as u16, 0)),
         text_area,
     );
     // Views.
@@ -281,7 +288,9 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
         Paragraph::new(lines).block(
             Block::bordered()
                 .title(Span::styled(format!(" {title} "), t.title()))
-                .title_bottom(Line::from(Span::styled(" live · Tab/1-8 switch ", t.dim())).right_aligned()),
+                .title_bottom(
+                    Line::from(Span::styled(" live · Tab/1-8 switch ", t.dim())).right_aligned(),
+                ),
         ),
         views_area,
     );
@@ -291,18 +300,30 @@ pub const HELP: &[(&str, &str)] = &[
     ("Lesson list", ""),
     ("↑ ↓ / mouse wheel", "choose a lesson"),
     ("Enter, →", "open it"),
-    ("letters", "filter by id or title (Backspace edits, Esc clears)"),
+    (
+        "letters",
+        "filter by id or title (Backspace edits, Esc clears)",
+    ),
     ("Ctrl-R", "reset the chosen lesson's progress (asks first)"),
     ("Ctrl-A", "reset all progress (asks first)"),
     ("Esc", "quit (with an empty filter)"),
     ("Lesson", ""),
-    ("Enter, →, Space", "run the step; once it ran, go to the next"),
-    ("←, Backspace", "back one step (replays from a clean sandbox)"),
+    (
+        "Enter, →, Space",
+        "run the step; once it ran, go to the next",
+    ),
+    (
+        "←, Backspace",
+        "back one step (replays from a clean sandbox)",
+    ),
     ("g NUMBER Enter", "go to a step"),
     ("r", "restart the lesson from a clean sandbox"),
     ("j k ↑ ↓ PgUp PgDn", "scroll the text (or the mouse wheel)"),
     ("Tab, Shift-Tab, 1-8", "switch the live view"),
-    ("s", "shell inside the sandbox's namespaces (exit to return)"),
+    (
+        "s",
+        "shell inside the sandbox's namespaces (exit to return)",
+    ),
     ("m", "choose which process the shell enters"),
     ("c", "check again (after using the shell)"),
     ("h", "next hint (exercises)"),
@@ -337,7 +358,10 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect, t: Theme) {
             ]));
         }
     }
-    lines.push(Line::from(Span::styled("any key closes this help", t.dim())));
+    lines.push(Line::from(Span::styled(
+        "any key closes this help",
+        t.dim(),
+    )));
     let h = (lines.len() as u16 + 2).min(area.height);
     let w = 78.min(area.width);
     let r = centered(area, w, h);
@@ -349,8 +373,7 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect, t: Theme) {
 }
 
 fn draw_popup(f: &mut Frame, area: Rect, title: &str, text: &[String], t: Theme) {
-    let w = (text.iter().map(|s| s.chars().count()).max().unwrap_or(10) as u16 + 4)
-        .min(area.width);
+    let w = (text.iter().map(|s| s.chars().count()).max().unwrap_or(10) as u16 + 4).min(area.width);
     let h = (text.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
