@@ -117,7 +117,7 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
     };
     f.render_widget(Paragraph::new(ftext), filter);
     let w = table.width.saturating_sub(2) as usize;
-    let title_w = w.saturating_sub(8 + 7 + 26 + 3).max(10);
+    let title_w = w.saturating_sub(8 + 7 + 26 + 3).clamp(10, 60);
     let mut lines = vec![Line::from(Span::styled(
         format!(
             " {:<8} {:<title_w$} {:>5}  {}",
@@ -278,7 +278,7 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     let mut lines = vec![Line::from(spans)];
     match rendered {
         Some(r) if r.lines.is_empty() => lines.push(Line::from("(nothing to show)")),
-        Some(r) => lines.extend(view_lines(&r.lines, t)),
+        Some(r) => lines.extend(view_lines(&ordered(r), t)),
         None if l.pids.is_empty() => {
             lines.push(Line::from(Span::styled("(no sandbox yet)", t.dim())))
         }
@@ -392,4 +392,17 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
         width: w,
         height: h,
     }
+}
+
+/// A view's lines as shown: in the namespaces table the lesson's own (`*`) rows come first,
+/// right under the header, so they stay in sight in a small pane.
+fn ordered(r: &crate::session::views::RenderedView) -> Vec<String> {
+    if r.view != crate::lesson::schema::View::Namespaces || r.lines.is_empty() {
+        return r.lines.clone();
+    }
+    let (head, rest) = r.lines.split_at(1);
+    let mut out = head.to_vec();
+    out.extend(rest.iter().filter(|l| l.starts_with('*')).cloned());
+    out.extend(rest.iter().filter(|l| !l.starts_with('*')).cloned());
+    out
 }

@@ -137,7 +137,12 @@ pub fn check_lines<'a>(c: &CheckOutcome, width: usize, t: Theme) -> Vec<Line<'a>
         (false, Phase::BeforeSolution) => ("○ ", t.dim()),
         (false, _) => ("✗ ", t.bad()),
     };
-    let mut lines = wrapped(&c.claim, width, mark, style);
+    let claim = if c.passed {
+        format!("{} (observed {})", c.claim, c.observed)
+    } else {
+        c.claim.clone()
+    };
+    let mut lines = wrapped(&claim, width, mark, style);
     if !c.passed {
         lines.extend(wrapped(
             &format!("observed {}, expected {}", c.observed, c.expected),
