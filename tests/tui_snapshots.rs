@@ -258,3 +258,26 @@ fn goto_and_confirm_popups() {
     app.overlay = Overlay::Confirm(containerlab::tui::app::Confirm::ResetAll);
     insta::assert_snapshot!("confirm_reset_all_80x24", screen(&app, 80, 24));
 }
+
+/// Tiny or odd sizes never panic (the terminal can be resized to anything).
+#[test]
+fn any_size_draws() {
+    let mut help = pid_step_one();
+    help.overlay = Overlay::Help;
+    let mut checks = pid_step_one();
+    checks.lesson.as_mut().unwrap().scroll = 400;
+    for app in [app(), pid_step_one(), help, checks] {
+        for (w, h) in [
+            (1, 1),
+            (10, 3),
+            (20, 5),
+            (40, 10),
+            (79, 23),
+            (119, 30),
+            (120, 30),
+            (300, 100),
+        ] {
+            screen(&app, w, h);
+        }
+    }
+}

@@ -87,7 +87,12 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             out.push(String::new());
             continue;
         }
-        let indent: String = para.chars().take_while(|c| *c == ' ').collect();
+        // Indentation kept, but never more than half the width.
+        let indent: String = para
+            .chars()
+            .take_while(|c| *c == ' ')
+            .take(width / 2)
+            .collect();
         let mut line = indent.clone();
         for word in para.split_whitespace() {
             let mut word = word.to_string();
@@ -365,6 +370,8 @@ mod tests {
         let w = wrap("one two three four\n\nfive", 9);
         assert_eq!(w, vec!["one two", "three", "four", "", "five"]);
         assert_eq!(wrap("a b\nc d", 20), vec!["a b c d"]);
+        // Deep indentation in a narrow pane does not underflow.
+        assert_eq!(wrap("                    abcdefghijkl", 8).len(), 3);
         assert_eq!(wrap("abcdefghijkl", 8), vec!["abcdefgh", "ijkl"]);
     }
 }
