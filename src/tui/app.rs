@@ -477,6 +477,21 @@ impl App {
                         typed.pop();
                         self.overlay = Overlay::Goto(typed);
                     }
+                    // ↑ ↓ move through the step list.
+                    KeyCode::Up | KeyCode::Down => {
+                        let steps = self.lesson.as_ref().map_or(1, |l| l.lesson.steps.len());
+                        let cur = typed
+                            .parse::<usize>()
+                            .ok()
+                            .or_else(|| self.lesson.as_ref().map(|l| l.cursor + 1));
+                        let cur = cur.unwrap_or(1).clamp(1, steps);
+                        let next = if k.code == KeyCode::Up {
+                            cur.saturating_sub(1).max(1)
+                        } else {
+                            (cur + 1).min(steps)
+                        };
+                        self.overlay = Overlay::Goto(next.to_string());
+                    }
                     KeyCode::Enter => {
                         self.overlay = Overlay::None;
                         if let Ok(n) = typed.parse::<usize>() {

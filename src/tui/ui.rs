@@ -50,22 +50,9 @@ pub fn draw(f: &mut Frame, app: &App) {
         Overlay::None => {}
         Overlay::Help => draw_help(f, app, area, t),
         Overlay::Goto(typed) => {
-            let n = app
-                .lesson
-                .as_ref()
-                .map(|l| l.lesson.steps.len())
-                .unwrap_or(0);
-            draw_popup(
-                f,
-                area,
-                "Go to step",
-                &[
-                    format!("Step number (1-{n}): {typed}_"),
-                    String::new(),
-                    "Enter go · Esc cancel".into(),
-                ],
-                t,
-            );
+            if let Some(l) = &app.lesson {
+                draw_step_list(f, app, l, typed, area, t);
+            }
         }
         Overlay::Confirm(what) => {
             let q = match what {
@@ -316,7 +303,7 @@ pub const HELP: &[(&str, &str)] = &[
         "←, Backspace",
         "back one step (replays from a clean sandbox)",
     ),
-    ("g NUMBER Enter", "go to a step"),
+    ("g", "the list of steps: a number or ↑↓, then Enter"),
     ("r", "restart the lesson from a clean sandbox"),
     ("j k ↑ ↓ PgUp PgDn", "scroll the text (or the mouse wheel)"),
     ("Tab, Shift-Tab, 1-8", "switch the live view"),
@@ -405,4 +392,46 @@ fn ordered(r: &crate::session::views::RenderedView) -> Vec<String> {
     out.extend(rest.iter().filter(|l| l.starts_with('*')).cloned());
     out.extend(rest.iter().filter(|l| !l.starts_with('*')).cloned());
     out
+}
+
+/// `g`: every step with its title and whether it ran here; the typed number is marked.
+fn draw_step_list(f: &mut Frame, app: &App, l: &LessonState, typed: &str, area: Rect, t: Theme) {
+    let n = l.lesson.steps.len();
+    let chosen = typed.parse::<usize>().ok();
+    let w = 70.min(area.width);
+    let inner = w.saturating_sub(2) as usize;
+    let mut lines = vec![Line::from(vec![
+        Span::raw(format!("Step number (1-{n}): ")),
+        Span::styled(format!("{typed}_"), t.command()),
+    ])];
+    for (i, step) in l.lesson.steps.iter().enumerate() {
+        let mark = match l.ran(i) {
+            Some(r) if r.passed() => "✓",
+            Some(_) => "✗",
+            None if i == l.cursor => "▶",
+            None => " ",
+        };
+        let text: String = format!("{mark} {:>2}. {}", i + 1, step.title.get(&app.lang))
+            .chars()
+            .take(inner)
+            .collect();
+        let style = if chosen == Some(i + 1) {
+            t.selected()
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    lines.push(Line::from(Span::styled(
+        "number or ↑↓, Enter go (replays from a clean sandbox) · Esc cancel",
+        t.dim(),
+    )));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(Span::styled(" Go to step ", t.title()))),
+        r,
+    );
 }
