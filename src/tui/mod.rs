@@ -193,7 +193,31 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                         app.message = Some(format!("cannot save progress: {e}"));
                     }
                 }
-                Effect::Shell { pid, label } => {
+                Effect::Shell { mut pid, mut label } => {
+                    // A process that has exited has no namespaces to enter: use the sandbox.
+                    let enterable =
+                        |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok();
+                    if !enterable(pid) {
+                        let holder = app.lesson.as_ref().and_then(|l| {
+                            l.pids
+                                .get("sandbox")
+                                .map(|p| (*p, format!("{}:sandbox", l.lesson.id)))
+                        });
+                        match holder {
+                            Some((p, l)) if enterable(p) => {
+                                app.message = Some(format!(
+                                    "{label} has exited; the shell was in the sandbox"
+                                ));
+                                pid = p;
+                                label = l;
+                            }
+                            _ => {
+                                app.message = Some(format!("{label} has exited: nothing to enter"));
+                                dirty = true;
+                                continue;
+                            }
+                        }
+                    }
                     let mut req = sample_request(&app);
                     req.paused = true;
                     sampler.request(req);
