@@ -556,7 +556,7 @@ impl App {
         let Some(l) = &mut self.lesson else {
             return vec![];
         };
-        if l.busy.is_some() || !l.refused.is_empty() {
+        if l.busy.is_some() || !l.refused.is_empty() || l.finished {
             return vec![];
         }
         let target = target.min(l.lesson.steps.len() - 1);
@@ -577,7 +577,7 @@ impl App {
             return vec![];
         };
         let steps = l.lesson.steps.len();
-        let idle = l.busy.is_none() && l.refused.is_empty();
+        let idle = l.busy.is_none() && l.refused.is_empty() && !l.finished;
         match k.code {
             KeyCode::Char('q') | KeyCode::Esc => {
                 return vec![Effect::Close];

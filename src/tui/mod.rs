@@ -158,6 +158,17 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
             tui.terminal.draw(|f| ui::draw(f, &app))?;
             dirty = false;
         }
+        if let (Some(o), Some(l)) = (&open, &mut app.lesson) {
+            if o.died() && l.error.is_none() {
+                l.error = Some(format!(
+                    "the session stopped unexpectedly (see {}); q leaves the lesson",
+                    log_path().display()
+                ));
+                l.busy = None;
+                l.finished = true;
+                dirty = true;
+            }
+        }
         let ev = events.next_event()?;
         if matches!(ev, AppEvent::Hangup) {
             // No terminal to draw on: tear down and leave.

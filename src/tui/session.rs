@@ -119,6 +119,11 @@ impl SessionThread {
         }
     }
 
+    /// True when the thread ended on its own (it panicked): the lesson cannot go on.
+    pub fn died(&self) -> bool {
+        self.tx.is_some() && self.handle.as_ref().is_some_and(|h| h.is_finished())
+    }
+
     /// Closes the command channel and waits for the teardown.
     pub fn close(&mut self) {
         drop(self.tx.take());
