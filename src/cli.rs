@@ -71,6 +71,20 @@ pub enum Command {
     /// Internal: fork up to MAX sleeping children (the cgroup lesson's tame fork bomb).
     #[command(name = "__forkbomb", hide = true)]
     Forkbomb { max: u32 },
+    /// Open the terminal UI (the default with no command), optionally at one lesson.
+    Tui {
+        /// Lesson id to open directly.
+        lesson: Option<String>,
+    },
+    /// Internal: an interactive shell inside process PID's namespaces and root (the TUI's `s`).
+    #[command(name = "__enter", hide = true)]
+    Enter {
+        #[arg(long)]
+        pid: i32,
+        /// Where the shell is, for its prompt.
+        #[arg(long, default_value = "sandbox")]
+        label: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,13 +144,9 @@ pub fn main() -> i32 {
         Some(Command::Cleanup { force }) => run_cleanup(force),
         Some(Command::Alloc { mib }) => crate::workloads::alloc(mib),
         Some(Command::Forkbomb { max }) => crate::workloads::forkbomb(max),
-        None => {
-            eprintln!(
-                "containerlab: the terminal UI is not available in this build; use a subcommand:"
-            );
-            let _ = <Cli as clap::CommandFactory>::command().print_help();
-            exit::USAGE
-        }
+        Some(Command::Tui { lesson }) => tui(&cli.lessons, &lang, lesson.as_deref()),
+        Some(Command::Enter { pid, label }) => crate::engine::enter::enter(pid, &label),
+        None => tui(&cli.lessons, &lang, None),
     }
 }
 
@@ -151,6 +161,7 @@ fn catalog(extra: &[PathBuf]) -> Vec<Loaded> {
 
 fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
     let lessons = catalog(extra);
+    let single = matches!(what, RunWhat::Lesson { .. });
     let (chosen, opts): (Vec<&Loaded>, RunOpts) = match what {
         RunWhat::Lesson { id, opts } => match lessons.iter().find(|l| l.lesson.id == id) {
             Some(l) => (vec![l], opts),
@@ -166,8 +177,10 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         RunWhat::All { opts } => (lessons.iter().collect(), opts),
     };
     if !opts.headless {
-        eprintln!("containerlab: the terminal UI is not available in this build; add --headless");
-        return exit::USAGE;
+        // `run lesson X` opens X; `run all` opens the picker.
+        let start = single.then(|| chosen[0].lesson.id.clone());
+        let all: Vec<_> = lessons.iter().map(|l| l.lesson.clone()).collect();
+        return crate::tui::run(all, lang, start.as_deref());
     }
     if let Some(rootfs) = &opts.rootfs {
         // Read by the sandbox helper (inherited environment), before any thread is started.
@@ -252,6 +265,11 @@ fn exit_code(outcomes: &[PlayOutcome]) -> i32 {
     } else {
         exit::OK
     }
+}
+
+fn tui(extra: &[PathBuf], lang: &str, lesson: Option<&str>) -> i32 {
+    let lessons: Vec<_> = catalog(extra).into_iter().map(|l| l.lesson).collect();
+    crate::tui::run(lessons, lang, lesson)
 }
 
 fn list(extra: &[PathBuf], lang: &str) -> i32 {

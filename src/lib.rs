@@ -14,4 +14,5 @@ pub mod inspect;
 pub mod lesson;
 pub mod probe;
 pub mod session;
+pub mod tui;
 pub mod workloads;

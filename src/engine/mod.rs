@@ -8,6 +8,7 @@ pub mod agent;
 pub mod cgroups;
 pub mod chroot;
 pub mod cleanup;
+pub mod enter;
 pub mod errno;
 pub mod host_objects;
 pub mod image_ops;

@@ -469,14 +469,19 @@ impl Runner {
 
     /// The views a step names, rendered from live state now.
     pub fn views(&self, views: &[View]) -> Vec<RenderedView> {
-        let subjects = Subjects {
-            pids: &self.pids,
-            session: &self.sandbox.rundir().id,
-            cgroups: &self.cgroups,
-            image: self.image_dir.as_deref(),
-            layers: &self.samples.layer_dirs,
-        };
+        let subjects = self.subjects();
         views.iter().map(|v| render(*v, &subjects)).collect()
+    }
+
+    /// What the views look at, as owned data a sampler thread can keep.
+    pub fn subjects(&self) -> Subjects {
+        Subjects {
+            pids: self.pids.clone(),
+            session: self.sandbox.rundir().id.clone(),
+            cgroups: self.cgroups.clone(),
+            image: self.image_dir.clone(),
+            layers: self.samples.layer_dirs.clone(),
+        }
     }
 
     /// Ends the lesson: every process stopped, every journaled object undone.

@@ -15,19 +15,20 @@ pub struct RenderedView {
 }
 
 /// The sandbox's processes, by name, with their host PIDs (running ones only), plus the host.
-pub struct Subjects<'a> {
-    pub pids: &'a BTreeMap<String, i32>,
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Subjects {
+    pub pids: BTreeMap<String, i32>,
     /// The session id, which qualifies the lesson's cgroup names.
-    pub session: &'a str,
+    pub session: String,
     /// Short names of the cgroups the lesson made.
-    pub cgroups: &'a [String],
+    pub cgroups: Vec<String>,
     /// The image layout the lesson built, if any (for the `image` view).
-    pub image: Option<&'a std::path::Path>,
+    pub image: Option<std::path::PathBuf>,
     /// Unpacked layer directories, bottom first (for the `layers` view).
-    pub layers: &'a [std::path::PathBuf],
+    pub layers: Vec<std::path::PathBuf>,
 }
 
-impl Subjects<'_> {
+impl Subjects {
     /// (name, pid) of every lab process still alive, holder first.
     fn alive(&self) -> Vec<(String, i32)> {
         let mut v: Vec<(String, i32)> = self
@@ -56,15 +57,15 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::Cgroups => ("/proc/PID/cgroup", cgroups_view(subjects)),
         View::Cgroup => (
             "The lesson's cgroup",
-            crate::engine::cgroups::view_lines(subjects.session, subjects.cgroups),
+            crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups),
         ),
         View::Image => (
             "OCI image: index.json → manifest → config",
-            super::image_views::image_view(subjects.image),
+            super::image_views::image_view(subjects.image.as_deref()),
         ),
         View::Layers => (
             "Layers (bottom first)",
-            super::image_views::layers_view(subjects.image, subjects.layers),
+            super::image_views::layers_view(subjects.image.as_deref(), &subjects.layers),
         ),
     };
     RenderedView {

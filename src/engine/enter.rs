@@ -1,0 +1,130 @@
+//! `containerlab __enter --pid PID`: an interactive shell inside another process's namespaces
+//! and root, like `nsenter -t PID -a`. The TUI runs this as a child process with the terminal;
+//! it never calls setns itself (setns needs a single-threaded caller for some namespaces, and the
+//! TUI has threads).
+//!
+//! Order matters: every /proc/PID/ns/* file is opened first (after joining the mount namespace,
+//! /proc may show something else); the user namespace is joined first (it grants the
+//! capabilities for the rest), the mount namespace last; then chroot to the target's root and
+//! chdir to its cwd; then fork, because joining a PID namespace only applies to children.
+
+use nix::fcntl::{open, OFlag};
+use nix::sched::{setns, CloneFlags};
+use nix::sys::stat::Mode;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{chroot, execvp, fchdir, fork, ForkResult};
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+
+/// Namespaces in the order they are joined: user first, mnt last.
+const ORDER: [(&str, CloneFlags); 8] = [
+    ("user", CloneFlags::CLONE_NEWUSER),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("pid", CloneFlags::CLONE_NEWPID),
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("time", CloneFlags::from_bits_retain(0x80)), // CLONE_NEWTIME
+    ("mnt", CloneFlags::CLONE_NEWNS),
+];
+
+fn ino(path: &str) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+/// Enters `pid`'s namespaces and root and runs an interactive shell; returns its exit code.
+/// `label` names the place in the prompt.
+pub fn enter(pid: i32, label: &str) -> i32 {
+    match enter_inner(pid, label) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("containerlab: cannot enter process {pid}: {e}");
+            eprintln!("(press Enter to go back)");
+            let mut s = String::new();
+            let _ = std::io::stdin().read_line(&mut s);
+            crate::exit::ENVIRONMENT
+        }
+    }
+}
+
+fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
+    let mut fds: Vec<(&str, CloneFlags, OwnedFd)> = Vec::new();
+    for (name, flag) in ORDER {
+        let path = format!("/proc/{pid}/ns/{name}");
+        // Joining the namespace one is already in is a no-op for most types and EINVAL for
+        // user namespaces: skip those.
+        if ino(&path).is_none() || ino(&path) == ino(&format!("/proc/self/ns/{name}")) {
+            continue;
+        }
+        let fd = open(
+            path.as_str(),
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| format!("open {path}: {e}"))?;
+        fds.push((name, flag, fd));
+    }
+    let root = open(
+        format!("/proc/{pid}/root").as_str(),
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("open /proc/{pid}/root: {e}"))?;
+    let cwd = open(
+        format!("/proc/{pid}/cwd").as_str(),
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok();
+    let mut joined = Vec::new();
+    for (name, flag, fd) in &fds {
+        setns(fd, *flag).map_err(|e| format!("setns({name}): {e}"))?;
+        joined.push(*name);
+    }
+    fchdir(&root).map_err(|e| format!("fchdir(root): {e}"))?;
+    chroot(".").map_err(|e| format!("chroot: {e}"))?;
+    match &cwd {
+        Some(fd) => fchdir(fd).map_err(|e| format!("fchdir(cwd): {e}"))?,
+        None => nix::unistd::chdir("/").map_err(|e| format!("chdir /: {e}"))?,
+    }
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty() && std::path::Path::new(s).exists())
+        .unwrap_or_else(|| "/bin/sh".into());
+    let joined = if joined.is_empty() {
+        "the host's namespaces".to_string()
+    } else {
+        joined.join(",")
+    };
+    eprintln!(
+        "containerlab: a shell inside {label} (pid {pid}); namespaces joined: {joined}. \
+         Type `exit` or Ctrl-D to go back to the lesson."
+    );
+    // SAFETY: this process is single-threaded (a fresh re-exec of the binary).
+    match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
+        ForkResult::Child => {
+            let ps1 = format!("[containerlab {label} \\w]\\$ ");
+            std::env::set_var("PS1", &ps1);
+            std::env::set_var("CONTAINERLAB_INSIDE", label);
+            let mut argv = vec![CString::new(shell.clone()).unwrap_or_default()];
+            if shell.ends_with("bash") {
+                // bashrc would overwrite PS1.
+                argv.push(c"--norc".into());
+            }
+            argv.push(c"-i".into());
+            let e = execvp(&argv[0], &argv).unwrap_err();
+            eprintln!("containerlab: exec {shell}: {e}");
+            std::process::exit(127);
+        }
+        ForkResult::Parent { child } => loop {
+            match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+                Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
+                Ok(_) => continue,
+                Err(nix::Error::EINTR) => continue,
+                Err(e) => return Err(format!("waitpid: {e}")),
+            }
+        },
+    }
+}

@@ -1,0 +1,829 @@
+//! The UI's state and how it changes: `update(event)` returns what the main loop must do
+//! (talk to the session thread, open a shell, quit). Drawing reads `&App` only.
+
+use super::event::AppEvent;
+use super::session::{Cmd, SessionMsg, StepResult};
+use crate::lesson::schema::{Action as LessonAction, Lesson, View};
+use crate::session::progress::{Progress, Status};
+use crate::session::views::RenderedView;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
+use std::collections::BTreeMap;
+
+/// Every view, in the order of the number keys.
+pub const ALL_VIEWS: [View; 11] = [
+    View::Namespaces,
+    View::NsInodes,
+    View::Status,
+    View::Processes,
+    View::Mounts,
+    View::IdMaps,
+    View::Caps,
+    View::Cgroups,
+    View::Cgroup,
+    View::Image,
+    View::Layers,
+];
+
+pub fn view_name(v: View) -> &'static str {
+    match v {
+        View::Namespaces => "namespaces",
+        View::NsInodes => "ns inodes",
+        View::Status => "status",
+        View::Processes => "processes",
+        View::Mounts => "mounts",
+        View::IdMaps => "id maps",
+        View::Caps => "caps",
+        View::Cgroups => "cgroups",
+        View::Cgroup => "cgroup files",
+        View::Image => "image",
+        View::Layers => "layers",
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Picker,
+    Lesson,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    ResetLesson(String),
+    ResetAll,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    /// `g`: the step number typed so far.
+    Goto(String),
+    Confirm(Confirm),
+}
+
+/// What the main loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Open lesson `index` (start its session thread).
+    Open(usize),
+    /// Close the lesson (tear down) and go back to the picker.
+    Close,
+    Session(CmdDebug),
+    /// Suspend the UI and open a shell inside this process.
+    Shell {
+        pid: i32,
+        label: String,
+    },
+    SaveProgress,
+    Quit,
+}
+
+/// [`Cmd`] with equality, for tests of `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CmdDebug {
+    Run(usize),
+    GoTo(usize),
+    Restart,
+    Check(usize),
+    Solve(usize),
+}
+
+impl From<CmdDebug> for Cmd {
+    fn from(c: CmdDebug) -> Cmd {
+        match c {
+            CmdDebug::Run(i) => Cmd::Run(i),
+            CmdDebug::GoTo(i) => Cmd::GoTo(i),
+            CmdDebug::Restart => Cmd::Restart,
+            CmdDebug::Check(i) => Cmd::Check(i),
+            CmdDebug::Solve(i) => Cmd::Solve(i),
+        }
+    }
+}
+
+/// `scroll` value meaning "scroll so the results of the step are in view".
+pub const SCROLL_TO_RESULTS: u16 = u16::MAX;
+
+/// An open lesson.
+#[derive(Debug, Clone)]
+pub struct LessonState {
+    pub index: usize,
+    pub lesson: Lesson,
+    /// The step shown.
+    pub cursor: usize,
+    /// Steps whose actions ran in the current sandbox (state is "after step done-1").
+    pub done: usize,
+    /// Results of the steps that ran in the current sandbox.
+    pub results: BTreeMap<usize, StepResult>,
+    /// What the session thread is doing, if anything.
+    pub busy: Option<String>,
+    pub refused: Vec<String>,
+    pub error: Option<String>,
+    /// Scroll offset of the step text, in lines; [`SCROLL_TO_RESULTS`] asks the drawing to show
+    /// the step's results (set after a step ran).
+    pub scroll: u16,
+    /// The offset last drawn (the drawing clamps `scroll`); keys scroll from here.
+    pub shown_scroll: std::cell::Cell<u16>,
+    /// Chosen view tab (index into [`LessonState::view_tabs`]).
+    pub view_tab: usize,
+    pub views: Vec<RenderedView>,
+    pub pids: BTreeMap<String, i32>,
+    /// What the live views look at; refreshed with every run.
+    pub subjects: crate::session::views::Subjects,
+    /// Hints shown, per step.
+    pub hints: BTreeMap<usize, usize>,
+    pub solution_shown: bool,
+    /// The shell's target chosen with `m` (a process name), when not the default.
+    pub shell_target: Option<String>,
+    pub finished: bool,
+}
+
+impl LessonState {
+    pub fn new(index: usize, lesson: Lesson) -> LessonState {
+        LessonState {
+            index,
+            lesson,
+            cursor: 0,
+            done: 0,
+            results: BTreeMap::new(),
+            busy: Some("starting the sandbox".into()),
+            refused: vec![],
+            error: None,
+            scroll: 0,
+            shown_scroll: std::cell::Cell::new(0),
+            view_tab: 0,
+            views: vec![],
+            pids: BTreeMap::new(),
+            subjects: Default::default(),
+            hints: BTreeMap::new(),
+            solution_shown: false,
+            shell_target: None,
+            finished: false,
+        }
+    }
+
+    /// The view tabs for the step shown: its own views first, then the others.
+    pub fn view_tabs(&self) -> Vec<View> {
+        let own = &self.lesson.steps[self.cursor].views;
+        let mut tabs: Vec<View> = own.clone();
+        tabs.extend(ALL_VIEWS.iter().filter(|v| !own.contains(v)));
+        tabs
+    }
+
+    pub fn chosen_view(&self) -> View {
+        let tabs = self.view_tabs();
+        tabs[self.view_tab.min(tabs.len() - 1)]
+    }
+
+    /// The views the sampler should render: the step's own plus the chosen one.
+    pub fn sampled_views(&self) -> Vec<View> {
+        let mut v = self.lesson.steps[self.cursor].views.clone();
+        let c = self.chosen_view();
+        if !v.contains(&c) {
+            v.push(c);
+        }
+        v
+    }
+
+    pub fn ran(&self, step: usize) -> Option<&StepResult> {
+        if step < self.done {
+            self.results.get(&step)
+        } else {
+            None
+        }
+    }
+
+    /// The process the shell enters: the one chosen with `m`, else the exercise's, else the most
+    /// recently spawned one, else the sandbox.
+    pub fn shell_target(&self) -> String {
+        if let Some(t) = &self.shell_target {
+            if self.pids.contains_key(t) {
+                return t.clone();
+            }
+        }
+        let step = &self.lesson.steps[self.cursor];
+        if let Some(ex) = &step.exercise {
+            return ex.solution.process.clone();
+        }
+        let upto = self.done.min(self.lesson.steps.len());
+        for s in self.lesson.steps[..upto].iter().rev() {
+            for a in s.actions.iter().rev() {
+                if let LessonAction::Spawn(sp) = a {
+                    if self.pids.contains_key(&sp.name) {
+                        return sp.name.clone();
+                    }
+                }
+            }
+        }
+        "sandbox".into()
+    }
+}
+
+pub struct App {
+    pub lessons: Vec<Lesson>,
+    pub lang: String,
+    pub progress: Progress,
+    pub screen: Screen,
+    pub filter: String,
+    /// Selected row of the filtered list.
+    pub selected: usize,
+    pub lesson: Option<LessonState>,
+    pub overlay: Overlay,
+    /// A one-line message in the status bar.
+    pub message: Option<String>,
+    pub color: bool,
+    /// Animation counter (spinner).
+    pub tick: u64,
+    /// Bumped whenever the sampled views' request changes.
+    pub generation: u64,
+}
+
+const SPIN: [&str; 4] = ["|", "/", "-", "\\"];
+
+impl App {
+    pub fn new(lessons: Vec<Lesson>, lang: &str, progress: Progress, color: bool) -> App {
+        App {
+            lessons,
+            lang: lang.to_string(),
+            progress,
+            screen: Screen::Picker,
+            filter: String::new(),
+            selected: 0,
+            lesson: None,
+            overlay: Overlay::None,
+            message: None,
+            color,
+            tick: 0,
+            generation: 0,
+        }
+    }
+
+    pub fn spinner(&self) -> &'static str {
+        SPIN[(self.tick % 4) as usize]
+    }
+
+    /// Lessons matching the filter (by id or title), as indexes into `lessons`.
+    pub fn filtered(&self) -> Vec<usize> {
+        let f = self.filter.to_lowercase();
+        self.lessons
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                f.is_empty()
+                    || l.id.to_lowercase().contains(&f)
+                    || l.title.get(&self.lang).to_lowercase().contains(&f)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn status(&self, lesson: &Lesson) -> Status {
+        self.progress.status(&lesson.id, lesson.steps.len())
+    }
+
+    /// Opens a lesson's state (the main loop starts its session).
+    pub fn open(&mut self, index: usize) {
+        self.lesson = Some(LessonState::new(index, self.lessons[index].clone()));
+        self.screen = Screen::Lesson;
+        self.overlay = Overlay::None;
+        self.message = None;
+        self.generation += 1;
+    }
+
+    pub fn close(&mut self) {
+        self.lesson = None;
+        self.screen = Screen::Picker;
+        self.overlay = Overlay::None;
+        self.generation += 1;
+    }
+
+    /// Handles one event; returns what must be done, and whether to redraw.
+    pub fn update(&mut self, ev: AppEvent) -> (Vec<Effect>, bool) {
+        match ev {
+            AppEvent::Tick => {
+                let busy = self.lesson.as_ref().is_some_and(|l| l.busy.is_some());
+                if busy {
+                    self.tick += 1;
+                }
+                (vec![], busy)
+            }
+            AppEvent::Resize => (vec![], true),
+            AppEvent::Hangup => (vec![Effect::Quit], false),
+            AppEvent::Views { generation, views } => {
+                match &mut self.lesson {
+                    Some(l) if generation == self.generation => l.views = views,
+                    _ => return (vec![], false),
+                }
+                (vec![], true)
+            }
+            AppEvent::Session(msg) => (self.on_session(msg), true),
+            AppEvent::Mouse(m) => {
+                let Some(l) = &mut self.lesson else {
+                    match m.kind {
+                        MouseEventKind::ScrollDown => self.move_selection(1),
+                        MouseEventKind::ScrollUp => self.move_selection(-1),
+                        _ => return (vec![], false),
+                    }
+                    return (vec![], true);
+                };
+                match m.kind {
+                    MouseEventKind::ScrollDown => l.scroll = l.shown_scroll.get().saturating_add(3),
+                    MouseEventKind::ScrollUp => l.scroll = l.shown_scroll.get().saturating_sub(3),
+                    _ => return (vec![], false),
+                }
+                (vec![], true)
+            }
+            AppEvent::Key(k) => (self.on_key(k), true),
+        }
+    }
+
+    fn move_selection(&mut self, by: i64) {
+        let n = self.filtered().len() as i64;
+        if n == 0 {
+            self.selected = 0;
+            return;
+        }
+        self.selected = (self.selected as i64 + by).clamp(0, n - 1) as usize;
+    }
+
+    fn on_session(&mut self, msg: SessionMsg) -> Vec<Effect> {
+        let Some(l) = &mut self.lesson else {
+            return vec![];
+        };
+        let lesson_id = l.lesson.id.clone();
+        let steps = l.lesson.steps.len();
+        let all_checks: usize = l.lesson.steps.iter().map(|s| s.checks.len()).sum();
+        let mut record: Vec<(usize, Vec<String>)> = Vec::new();
+        let key =
+            |step_id: &str, c: &crate::session::events::CheckOutcome| format!("{step_id}/{}", c.id);
+        match msg {
+            SessionMsg::Refused(reasons) => {
+                l.refused = reasons;
+                l.busy = None;
+            }
+            SessionMsg::Busy(what) => l.busy = Some(what),
+            SessionMsg::Error(e) => {
+                l.error = Some(e);
+                l.busy = None;
+            }
+            SessionMsg::Ran {
+                results,
+                done,
+                pids,
+                subjects,
+                restarted,
+            } => {
+                if restarted {
+                    l.results.clear();
+                }
+                for (step, r) in results {
+                    if step == l.cursor {
+                        l.scroll = SCROLL_TO_RESULTS;
+                    }
+                    let passed: Vec<String> = r
+                        .checks
+                        .iter()
+                        .filter(|c| c.passed)
+                        .map(|c| key(&l.lesson.steps[step].id, c))
+                        .collect();
+                    record.push((step, passed));
+                    l.results.insert(step, r);
+                }
+                l.done = done;
+                l.pids = pids;
+                l.subjects = subjects;
+                l.busy = None;
+                l.error = None;
+                self.generation += 1;
+            }
+            SessionMsg::Checked { step, checks } => {
+                let passed = checks
+                    .iter()
+                    .filter(|c| c.passed)
+                    .map(|c| key(&l.lesson.steps[step].id, c))
+                    .collect();
+                record.push((step, passed));
+                if let Some(r) = l.results.get_mut(&step) {
+                    r.checks = checks;
+                }
+                if step == l.cursor {
+                    l.scroll = SCROLL_TO_RESULTS;
+                }
+                l.busy = None;
+            }
+            SessionMsg::Solved {
+                step,
+                ok,
+                shell,
+                trace,
+                checks,
+            } => {
+                let passed = checks
+                    .iter()
+                    .filter(|c| c.passed)
+                    .map(|c| key(&l.lesson.steps[step].id, c))
+                    .collect();
+                record.push((step, passed));
+                if let Some(r) = l.results.get_mut(&step) {
+                    r.checks = checks;
+                    r.solution = Some((shell, trace));
+                }
+                if step == l.cursor {
+                    l.scroll = SCROLL_TO_RESULTS;
+                }
+                if !ok {
+                    self.message = Some("the solution command failed".into());
+                }
+                l.busy = None;
+            }
+            SessionMsg::Finished { .. } => {
+                l.finished = true;
+            }
+        }
+        if record.is_empty() {
+            return vec![];
+        }
+        for (step, passed) in record {
+            self.progress
+                .record_step(&lesson_id, step, &passed, steps, all_checks);
+        }
+        vec![Effect::SaveProgress]
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && k.code == KeyCode::Char('c') {
+            return vec![Effect::Quit];
+        }
+        self.message = None;
+        match self.overlay.clone() {
+            Overlay::Help => {
+                self.overlay = Overlay::None;
+                return vec![];
+            }
+            Overlay::Confirm(what) => {
+                self.overlay = Overlay::None;
+                if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    match what {
+                        Confirm::ResetLesson(id) => {
+                            self.progress.reset(&id);
+                            self.message = Some(format!("progress of {id} reset"));
+                        }
+                        Confirm::ResetAll => {
+                            self.progress.reset_all();
+                            self.message = Some("all progress reset".into());
+                        }
+                    }
+                    return vec![Effect::SaveProgress];
+                }
+                self.message = Some("nothing reset".into());
+                return vec![];
+            }
+            Overlay::Goto(mut typed) => {
+                match k.code {
+                    KeyCode::Char(c) if c.is_ascii_digit() => {
+                        typed.push(c);
+                        self.overlay = Overlay::Goto(typed);
+                    }
+                    KeyCode::Backspace => {
+                        typed.pop();
+                        self.overlay = Overlay::Goto(typed);
+                    }
+                    // ↑ ↓ move through the step list.
+                    KeyCode::Up | KeyCode::Down => {
+                        let steps = self.lesson.as_ref().map_or(1, |l| l.lesson.steps.len());
+                        let cur = typed
+                            .parse::<usize>()
+                            .ok()
+                            .or_else(|| self.lesson.as_ref().map(|l| l.cursor + 1));
+                        let cur = cur.unwrap_or(1).clamp(1, steps);
+                        let next = if k.code == KeyCode::Up {
+                            cur.saturating_sub(1).max(1)
+                        } else {
+                            (cur + 1).min(steps)
+                        };
+                        self.overlay = Overlay::Goto(next.to_string());
+                    }
+                    KeyCode::Enter => {
+                        self.overlay = Overlay::None;
+                        if let Ok(n) = typed.parse::<usize>() {
+                            return self.goto(n.saturating_sub(1));
+                        }
+                    }
+                    _ => self.overlay = Overlay::None,
+                }
+                return vec![];
+            }
+            Overlay::None => {}
+        }
+        match self.screen {
+            Screen::Picker => self.picker_key(k, ctrl),
+            Screen::Lesson => self.lesson_key(k),
+        }
+    }
+
+    fn picker_key(&mut self, k: KeyEvent, ctrl: bool) -> Vec<Effect> {
+        let list = self.filtered();
+        match k.code {
+            KeyCode::Char('r') if ctrl => {
+                if let Some(&i) = list.get(self.selected) {
+                    self.overlay =
+                        Overlay::Confirm(Confirm::ResetLesson(self.lessons[i].id.clone()));
+                }
+            }
+            KeyCode::Char('a') if ctrl => self.overlay = Overlay::Confirm(Confirm::ResetAll),
+            KeyCode::Char('?') => self.overlay = Overlay::Help,
+            KeyCode::Char(c) if !ctrl => {
+                self.filter.push(c);
+                self.selected = 0;
+            }
+            KeyCode::Backspace => {
+                self.filter.pop();
+                self.selected = 0;
+            }
+            KeyCode::Up => self.move_selection(-1),
+            KeyCode::Down => self.move_selection(1),
+            KeyCode::Home => self.selected = 0,
+            KeyCode::End => self.move_selection(i64::MAX / 2),
+            KeyCode::Enter | KeyCode::Right => {
+                if let Some(&i) = list.get(self.selected) {
+                    self.open(i);
+                    return vec![Effect::Open(i)];
+                }
+            }
+            KeyCode::Esc => {
+                if self.filter.is_empty() {
+                    return vec![Effect::Quit];
+                }
+                self.filter.clear();
+                self.selected = 0;
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Shows step `target` not yet run, with the sandbox in the state after the steps before it.
+    fn goto(&mut self, target: usize) -> Vec<Effect> {
+        let Some(l) = &mut self.lesson else {
+            return vec![];
+        };
+        if l.busy.is_some() || !l.refused.is_empty() || l.finished {
+            return vec![];
+        }
+        let target = target.min(l.lesson.steps.len() - 1);
+        l.cursor = target;
+        l.scroll = 0;
+        l.view_tab = 0;
+        l.solution_shown = false;
+        self.generation += 1;
+        if l.done == target {
+            return vec![];
+        }
+        l.busy = Some(format!("going to step {}", target + 1));
+        vec![Effect::Session(CmdDebug::GoTo(target))]
+    }
+
+    fn lesson_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(l) = &mut self.lesson else {
+            return vec![];
+        };
+        let steps = l.lesson.steps.len();
+        let idle = l.busy.is_none() && l.refused.is_empty() && !l.finished;
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => {
+                return vec![Effect::Close];
+            }
+            KeyCode::Char('?') => self.overlay = Overlay::Help,
+            KeyCode::Enter | KeyCode::Right | KeyCode::Char(' ') => {
+                if !idle {
+                    return vec![];
+                }
+                if l.ran(l.cursor).is_none() {
+                    // The session replays (from a clean sandbox if it is past this step).
+                    l.busy = Some(format!("running step {}", l.cursor + 1));
+                    return vec![Effect::Session(CmdDebug::Run(l.cursor))];
+                }
+                if l.cursor + 1 < steps {
+                    l.cursor += 1;
+                    l.scroll = 0;
+                    l.view_tab = 0;
+                    l.solution_shown = false;
+                    self.generation += 1;
+                    if l.done == l.cursor {
+                        l.busy = Some(format!("running step {}", l.cursor + 1));
+                        return vec![Effect::Session(CmdDebug::Run(l.cursor))];
+                    }
+                } else {
+                    self.message =
+                        Some("this was the last step: q goes back to the lessons".into());
+                }
+            }
+            KeyCode::Left | KeyCode::Backspace if idle && l.cursor > 0 => {
+                let t = l.cursor - 1;
+                return self.goto(t);
+            }
+            KeyCode::Char('g') if idle => self.overlay = Overlay::Goto(String::new()),
+            KeyCode::Char('r') if idle => {
+                l.cursor = 0;
+                l.scroll = 0;
+                l.view_tab = 0;
+                l.hints.clear();
+                l.solution_shown = false;
+                l.busy = Some("restarting the sandbox".into());
+                self.generation += 1;
+                return vec![Effect::Session(CmdDebug::Restart)];
+            }
+            KeyCode::Down | KeyCode::Char('j') => l.scroll = l.shown_scroll.get().saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => l.scroll = l.shown_scroll.get().saturating_sub(1),
+            KeyCode::PageDown => l.scroll = l.shown_scroll.get().saturating_add(10),
+            KeyCode::PageUp => l.scroll = l.shown_scroll.get().saturating_sub(10),
+            KeyCode::End => l.scroll = SCROLL_TO_RESULTS,
+            KeyCode::Home => l.scroll = 0,
+            KeyCode::Tab => {
+                l.view_tab = (l.view_tab + 1) % ALL_VIEWS.len();
+                self.generation += 1;
+            }
+            KeyCode::BackTab => {
+                l.view_tab = (l.view_tab + ALL_VIEWS.len() - 1) % ALL_VIEWS.len();
+                self.generation += 1;
+            }
+            KeyCode::Char(c @ '1'..='8') => {
+                l.view_tab = c as usize - '1' as usize;
+                self.generation += 1;
+            }
+            KeyCode::Char('h') => {
+                if let Some(ex) = &l.lesson.steps[l.cursor].exercise {
+                    let n = l.hints.entry(l.cursor).or_insert(0);
+                    if *n < ex.hints.len() {
+                        *n += 1;
+                    } else {
+                        self.message = Some("no more hints: S shows the solution".into());
+                    }
+                } else {
+                    self.message = Some("this step is not an exercise".into());
+                }
+            }
+            KeyCode::Char('S') => {
+                if l.lesson.steps[l.cursor].exercise.is_none() {
+                    self.message = Some("this step is not an exercise".into());
+                } else if !l.solution_shown {
+                    l.solution_shown = true;
+                } else if idle && l.ran(l.cursor).is_some() {
+                    l.busy = Some("running the solution".into());
+                    return vec![Effect::Session(CmdDebug::Solve(l.cursor))];
+                } else if l.ran(l.cursor).is_none() {
+                    self.message = Some("run the step first (Enter)".into());
+                }
+            }
+            KeyCode::Char('c') if idle && l.ran(l.cursor).is_some() => {
+                l.busy = Some("checking".into());
+                return vec![Effect::Session(CmdDebug::Check(l.cursor))];
+            }
+            KeyCode::Char('m') => {
+                let names: Vec<&String> = l.pids.keys().collect();
+                if !names.is_empty() {
+                    let cur = l.shell_target();
+                    let i = names.iter().position(|n| **n == cur).unwrap_or(0);
+                    l.shell_target = Some(names[(i + 1) % names.len()].clone());
+                    self.message = Some(format!("s opens a shell in {}", l.shell_target()));
+                }
+            }
+            KeyCode::Char('s') => {
+                if !idle {
+                    return vec![];
+                }
+                let name = l.shell_target();
+                match l.pids.get(&name) {
+                    Some(&pid) => {
+                        return vec![Effect::Shell {
+                            pid,
+                            label: format!("{}:{name}", l.lesson.id),
+                        }]
+                    }
+                    None => self.message = Some("no sandbox process to enter yet".into()),
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::load::{parse, BUILTIN};
+    use crossterm::event::KeyEvent;
+
+    fn app() -> App {
+        let lessons = BUILTIN
+            .iter()
+            .filter(|(n, _)| *n == "uts.yaml")
+            .map(|(n, t)| parse(n, t).unwrap())
+            .collect();
+        App::new(lessons, "en", Progress::in_memory(), false)
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+            .0
+    }
+
+    fn ready(app: &mut App, done: usize) {
+        let l = app.lesson.as_mut().unwrap();
+        l.busy = None;
+        l.done = done;
+        for s in 0..done {
+            l.results.insert(s, StepResult::default());
+        }
+        l.pids = BTreeMap::from([("sandbox".into(), 1)]);
+    }
+
+    #[test]
+    fn enter_runs_then_advances_and_runs_the_next() {
+        let mut a = app();
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![Effect::Open(0)]);
+        ready(&mut a, 0);
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Effect::Session(CmdDebug::Run(0))]
+        );
+        ready(&mut a, 1);
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Effect::Session(CmdDebug::Run(1))]
+        );
+        assert_eq!(a.lesson.as_ref().unwrap().cursor, 1);
+    }
+
+    #[test]
+    fn back_replays_to_the_step_before() {
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        ready(&mut a, 3);
+        a.lesson.as_mut().unwrap().cursor = 2;
+        assert_eq!(
+            key(&mut a, KeyCode::Left),
+            vec![Effect::Session(CmdDebug::GoTo(1))]
+        );
+        // Busy: keys that need the session are ignored.
+        assert_eq!(key(&mut a, KeyCode::Left), vec![]);
+    }
+
+    #[test]
+    fn goto_hints_solution_and_shell() {
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        ready(&mut a, 4);
+        key(&mut a, KeyCode::Char('g'));
+        key(&mut a, KeyCode::Char('4'));
+        // Step 4 shown not yet run: the sandbox goes back to the state after step 3.
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Effect::Session(CmdDebug::GoTo(3))]
+        );
+        assert_eq!(a.lesson.as_ref().unwrap().cursor, 3);
+        ready(&mut a, 4);
+        key(&mut a, KeyCode::Char('h'));
+        key(&mut a, KeyCode::Char('h'));
+        key(&mut a, KeyCode::Char('h'));
+        assert_eq!(a.lesson.as_ref().unwrap().hints[&3], 2);
+        assert_eq!(key(&mut a, KeyCode::Char('S')), vec![]);
+        assert!(a.lesson.as_ref().unwrap().solution_shown);
+        assert_eq!(
+            key(&mut a, KeyCode::Char('S')),
+            vec![Effect::Session(CmdDebug::Solve(3))]
+        );
+        a.lesson.as_mut().unwrap().busy = None;
+        assert_eq!(
+            key(&mut a, KeyCode::Char('s')),
+            vec![Effect::Shell {
+                pid: 1,
+                label: "uts:sandbox".into()
+            }]
+        );
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+    }
+
+    #[test]
+    fn picker_filters_and_resets_with_confirmation() {
+        let mut a = app();
+        a.progress.record_step("uts", 0, &[], 4, 7);
+        key(&mut a, KeyCode::Char('x'));
+        assert!(a.filtered().is_empty());
+        key(&mut a, KeyCode::Backspace);
+        assert_eq!(a.filtered(), vec![0]);
+        let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        a.update(AppEvent::Key(ctrl_r));
+        assert_eq!(
+            a.overlay,
+            Overlay::Confirm(Confirm::ResetLesson("uts".into()))
+        );
+        key(&mut a, KeyCode::Char('n'));
+        assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(2));
+        a.update(AppEvent::Key(ctrl_r));
+        assert_eq!(key(&mut a, KeyCode::Char('y')), vec![Effect::SaveProgress]);
+        assert_eq!(a.status(&a.lessons[0].clone()), Status::NotStarted);
+        assert_eq!(key(&mut a, KeyCode::Esc), vec![Effect::Quit]);
+    }
+}

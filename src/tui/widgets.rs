@@ -1,0 +1,377 @@
+//! Building blocks for the screens: styles that degrade without colour, text wrapping, and the
+//! step pane's content as lines.
+
+use super::app::{App, LessonState};
+use crate::session::events::{CheckOutcome, Phase};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+/// Styles; all plain when colours are off (NO_COLOR, TERM=dumb): then only bold/reverse, which
+/// any terminal shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+    pub fn title(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green)
+    }
+    pub fn bad(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn dim(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
+    }
+    pub fn command(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    pub fn trace(&self) -> Style {
+        self.fg(Color::Magenta)
+    }
+    pub fn mark(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    pub fn selected(&self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+    pub fn bar(&self) -> Style {
+        if self.color {
+            Style::default().bg(Color::Blue).fg(Color::White)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED)
+        }
+    }
+}
+
+/// Word-wraps `text` to `width` columns (characters); paragraphs (blank lines) kept, long
+/// words cut.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut out = Vec::new();
+    // Reflow: lines of one paragraph are joined (lesson texts are hard-wrapped YAML blocks);
+    // list items and indented lines keep their own line.
+    let mut paras: Vec<String> = Vec::new();
+    let mut joinable = false;
+    for line in text.trim_end().split('\n') {
+        let t = line.trim_start();
+        let starts_block = line.starts_with(' ') || t.starts_with("- ") || t.starts_with("* ");
+        if line.trim().is_empty() {
+            paras.push(String::new());
+            joinable = false;
+        } else if joinable && !starts_block {
+            let last = paras.last_mut().expect("joinable implies a paragraph");
+            last.push(' ');
+            last.push_str(line.trim());
+        } else {
+            paras.push(line.trim_end().to_string());
+            joinable = true;
+        }
+    }
+    for para in &paras {
+        if para.trim().is_empty() {
+            out.push(String::new());
+            continue;
+        }
+        // Indentation kept, but never more than half the width.
+        let indent: String = para
+            .chars()
+            .take_while(|c| *c == ' ')
+            .take(width / 2)
+            .collect();
+        let mut line = indent.clone();
+        for word in para.split_whitespace() {
+            let mut word = word.to_string();
+            let len = line.chars().count();
+            let wlen = word.chars().count();
+            if len > indent.len() && len + 1 + wlen > width {
+                out.push(std::mem::replace(&mut line, indent.clone()));
+            }
+            while word.chars().count() > width - indent.len() {
+                let head: String = word.chars().take(width - indent.len()).collect();
+                word = word.chars().skip(width - indent.len()).collect();
+                if line.len() > indent.len() {
+                    out.push(std::mem::replace(&mut line, indent.clone()));
+                }
+                out.push(format!("{indent}{head}"));
+            }
+            if line.len() > indent.len() {
+                line.push(' ');
+            }
+            line.push_str(&word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+fn wrapped<'a>(text: &str, width: usize, prefix: &str, style: Style) -> Vec<Line<'a>> {
+    let inner = width.saturating_sub(prefix.chars().count());
+    wrap(text, inner)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let p = if i == 0 {
+                prefix.to_string()
+            } else {
+                " ".repeat(prefix.chars().count())
+            };
+            Line::from(Span::styled(format!("{p}{l}"), style))
+        })
+        .collect()
+}
+
+/// One check as lines: ✓/✗ claim, and for a failure what was seen and why it should hold.
+pub fn check_lines<'a>(c: &CheckOutcome, width: usize, t: Theme) -> Vec<Line<'a>> {
+    let (mark, style) = match (c.passed, c.phase) {
+        (true, _) => ("✓ ", t.ok()),
+        (false, Phase::BeforeSolution) => ("○ ", t.dim()),
+        (false, _) => ("✗ ", t.bad()),
+    };
+    let claim = if c.passed {
+        format!("{} (observed {})", c.claim, c.observed)
+    } else {
+        c.claim.clone()
+    };
+    let mut lines = wrapped(&claim, width, mark, style);
+    if !c.passed {
+        lines.extend(wrapped(
+            &format!("observed {}, expected {}", c.observed, c.expected),
+            width,
+            "    ",
+            Style::default(),
+        ));
+        if c.phase != Phase::BeforeSolution {
+            if let Some(why) = &c.why {
+                lines.extend(wrapped(&format!("why: {why}"), width, "    ", t.dim()));
+            }
+        }
+    }
+    lines
+}
+
+/// The step pane's content, wrapped to `width`.
+/// The step pane's lines, and the index of the first line of the step's results (or of the
+/// exercise, when the step is one), where the pane scrolls after a step ran.
+pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>>, usize) {
+    let t = Theme { color: app.color };
+    let lang = &app.lang;
+    let step = &l.lesson.steps[l.cursor];
+    let mut out: Vec<Line> = Vec::new();
+    let blank = || Line::from("");
+    if !l.refused.is_empty() {
+        out.extend(wrapped(
+            "This machine cannot run this lesson:",
+            width,
+            "",
+            t.bad(),
+        ));
+        for r in &l.refused {
+            out.extend(wrapped(r, width, "  - ", t.bad()));
+        }
+        out.push(blank());
+    }
+    if let Some(e) = &l.error {
+        out.extend(wrapped(&format!("error: {e}"), width, "", t.bad()));
+        out.push(blank());
+    }
+    if l.cursor == 0 && l.ran(0).is_none() {
+        out.extend(wrapped(l.lesson.intro.get(lang), width, "", t.dim()));
+        out.push(blank());
+    }
+    out.extend(wrapped(
+        &format!(
+            "Step {}/{}: {}",
+            l.cursor + 1,
+            l.lesson.steps.len(),
+            step.title.get(lang)
+        ),
+        width,
+        "",
+        t.title(),
+    ));
+    out.push(blank());
+    out.extend(wrapped(step.text.get(lang), width, "", Style::default()));
+    if let Some(cmd) = &step.command {
+        out.push(blank());
+        out.extend(wrapped(cmd, width, "$ ", t.command()));
+    }
+    let result = l.ran(l.cursor);
+    let mut anchor = None;
+    if let Some(ex) = &step.exercise {
+        out.push(blank());
+        anchor = Some(out.len());
+        out.extend(wrapped(ex.task.get(lang), width, "Your turn: ", t.title()));
+        let shown = l.hints.get(&l.cursor).copied().unwrap_or(0);
+        for (i, h) in ex.hints.iter().take(shown).enumerate() {
+            out.extend(wrapped(
+                h.get(lang),
+                width,
+                &format!("Hint {}: ", i + 1),
+                t.mark(),
+            ));
+        }
+        if l.solution_shown {
+            out.extend(wrapped(
+                &format!("{} (in {})", ex.solution.shell, ex.solution.process),
+                width,
+                "Solution: ",
+                t.command(),
+            ));
+            out.extend(wrapped(
+                "press S again to run it for you",
+                width,
+                "          ",
+                t.dim(),
+            ));
+        }
+        out.extend(wrapped(
+            &format!(
+                "s: shell inside {} · c: check again · h: hint ({} of {}) · S: solution",
+                l.shell_target(),
+                shown,
+                ex.hints.len()
+            ),
+            width,
+            "",
+            t.dim(),
+        ));
+    }
+    out.push(blank());
+    let anchor = anchor.unwrap_or(out.len());
+    match result {
+        None => {
+            let msg = if l.busy.is_some() || !l.refused.is_empty() {
+                ""
+            } else {
+                "Press Enter to run this step."
+            };
+            if !msg.is_empty() {
+                out.extend(wrapped(msg, width, "▶ ", t.mark()));
+            }
+        }
+        Some(r) => {
+            if !r.actions.is_empty() {
+                out.push(Line::from(Span::styled("Syscalls", t.title())));
+                for a in &r.actions {
+                    out.extend(wrapped(
+                        &format!("{} (in {})", a.action, a.process),
+                        width,
+                        "▸ ",
+                        t.dim(),
+                    ));
+                    for tr in &a.trace {
+                        out.extend(wrapped(tr, width, "  ", t.trace()));
+                    }
+                    if let Some(e) = &a.error {
+                        let (p, s) = if e.expected {
+                            ("  (expected) ", t.ok())
+                        } else {
+                            ("  ✗ ", t.bad())
+                        };
+                        out.extend(wrapped(&e.message, width, p, s));
+                        if let Some(x) = &e.explanation {
+                            out.extend(wrapped(x, width, "    ", t.dim()));
+                        }
+                    }
+                }
+                out.push(blank());
+            }
+            if let Some((shell, trace)) = &r.solution {
+                out.push(Line::from(Span::styled("Solution ran", t.title())));
+                out.extend(wrapped(shell, width, "$ ", t.command()));
+                for tr in trace {
+                    out.extend(wrapped(tr, width, "  ", t.trace()));
+                }
+                out.push(blank());
+            }
+            if !r.checks.is_empty() {
+                let passed = r.checks.iter().filter(|c| c.passed).count();
+                out.push(Line::from(Span::styled(
+                    format!("Checks: {passed}/{} passed", r.checks.len()),
+                    t.title(),
+                )));
+                for c in &r.checks {
+                    out.extend(check_lines(c, width, t));
+                }
+                out.push(blank());
+            }
+            let exercise_open = step.exercise.is_some() && !r.passed();
+            if exercise_open {
+                out.extend(wrapped(
+                    "Your turn: s opens a shell inside the sandbox; the checks run again when you \
+                     leave it (or press c). Enter skips ahead.",
+                    width,
+                    "▶ ",
+                    t.mark(),
+                ));
+            } else if r.broken {
+                out.extend(wrapped(
+                    "An action failed: later steps cannot run. r restarts the lesson.",
+                    width,
+                    "",
+                    t.bad(),
+                ));
+            } else if l.cursor + 1 < l.lesson.steps.len() {
+                out.extend(wrapped("Enter: next step", width, "▶ ", t.mark()));
+            } else {
+                if let Some(outro) = &l.lesson.outro {
+                    out.extend(wrapped(outro.get(lang), width, "", t.dim()));
+                    out.push(blank());
+                }
+                out.extend(wrapped(
+                    "End of the lesson. q goes back to the lessons.",
+                    width,
+                    "▶ ",
+                    t.mark(),
+                ));
+            }
+        }
+    }
+    (out, anchor)
+}
+
+/// A view's lines; lines starting with `*` (the lesson's own namespaces) highlighted.
+pub fn view_lines<'a>(lines: &[String], t: Theme) -> Vec<Line<'a>> {
+    lines
+        .iter()
+        .map(|l| {
+            if l.starts_with('*') {
+                Line::from(Span::styled(l.clone(), t.mark()))
+            } else if l.starts_with("──") {
+                Line::from(Span::styled(l.clone(), t.title()))
+            } else {
+                Line::from(l.clone())
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_words_and_keeps_paragraphs() {
+        let w = wrap("one two three four\n\nfive", 9);
+        assert_eq!(w, vec!["one two", "three", "four", "", "five"]);
+        assert_eq!(wrap("a b\nc d", 20), vec!["a b c d"]);
+        // Deep indentation in a narrow pane does not underflow.
+        assert_eq!(wrap("                    abcdefghijkl", 8).len(), 3);
+        assert_eq!(wrap("abcdefghijkl", 8), vec!["abcdefgh", "ijkl"]);
+    }
+}

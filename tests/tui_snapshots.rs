@@ -1,0 +1,283 @@
+//! Screens of the terminal UI drawn from fake state (no kernel, no sandbox) with ratatui's
+//! TestBackend, at 80x24 (the smallest supported) and 160x48.
+
+use containerlab::lesson::load::parse;
+use containerlab::lesson::schema::{Lesson, View};
+use containerlab::session::events::{ActionError, CheckOutcome, Phase};
+use containerlab::session::progress::Progress;
+use containerlab::session::views::RenderedView;
+use containerlab::tui::app::{App, Overlay};
+use containerlab::tui::session::{ActionRecord, StepResult};
+use containerlab::tui::ui;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::collections::BTreeMap;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn lessons() -> Vec<Lesson> {
+    vec![
+        parse("uts.yaml", include_str!("fixtures/tui/uts.yaml")).unwrap(),
+        parse("pid.yaml", include_str!("fixtures/tui/pid.yaml")).unwrap(),
+    ]
+}
+
+fn app() -> App {
+    let mut progress = Progress::in_memory();
+    for s in 0..4 {
+        progress.record_step("uts", s, &[], 4, 0);
+    }
+    progress.record_step("pid", 0, &[], 7, 17);
+    progress.record_step("pid", 1, &[], 7, 17);
+    App::new(lessons(), "en", progress, true)
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+fn check(id: &str, claim: &str, passed: bool, observed: &str, expected: &str) -> CheckOutcome {
+    CheckOutcome {
+        step: 0,
+        step_id: "s".into(),
+        id: id.into(),
+        claim: claim.into(),
+        passed,
+        observed: observed.into(),
+        expected: expected.into(),
+        why: Some("sethostname only touches the caller's own UTS namespace".into()),
+        phase: Phase::Normal,
+    }
+}
+
+fn pids() -> BTreeMap<String, i32> {
+    BTreeMap::from([("sandbox".to_string(), 4100), ("init".to_string(), 4107)])
+}
+
+/// The pid lesson after its first step ran, processes view sampled.
+fn pid_step_one() -> App {
+    let mut app = app();
+    app.open(1);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.done = 1;
+    l.pids = pids();
+    l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
+    l.results.insert(
+        0,
+        StepResult {
+            actions: vec![
+                ActionRecord {
+                    action: "unshare".into(),
+                    process: "sandbox".into(),
+                    trace: vec!["unshare(CLONE_NEWPID) = 0".into()],
+                    error: None,
+                },
+                ActionRecord {
+                    action: "spawn".into(),
+                    process: "sandbox".into(),
+                    trace: vec!["fork() = 4107".into()],
+                    error: None,
+                },
+            ],
+            checks: vec![
+                check(
+                    "a",
+                    "Inside its namespace the child is PID 1",
+                    true,
+                    "1",
+                    "= 1",
+                ),
+                check(
+                    "b",
+                    "NSpid has two entries: host and new namespace",
+                    true,
+                    "2",
+                    "= 2",
+                ),
+            ],
+            broken: false,
+            solution: None,
+        },
+    );
+    l.views = vec![RenderedView {
+        view: View::Processes,
+        title: "Processes".into(),
+        lines: vec![
+            format!("{:<12} {:>8} {:<16} COMMAND", "NAME", "HOST PID", "NSpid"),
+            format!(
+                "{:<12} {:>8} {:<16} containerlab __agent",
+                "sandbox", 4100, "4100"
+            ),
+            format!(
+                "{:<12} {:>8} {:<16} containerlab __agent",
+                "init", 4107, "4107 1"
+            ),
+        ],
+    }];
+    app
+}
+
+#[test]
+fn picker() {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("picker_{w}x{h}"), screen(&app(), w, h));
+    }
+}
+
+#[test]
+fn picker_filtered() {
+    let mut app = app();
+    app.filter = "pid".into();
+    insta::assert_snapshot!("picker_filtered_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn lesson_step_with_views() {
+    let app = pid_step_one();
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("lesson_step_{w}x{h}"), screen(&app, w, h));
+    }
+}
+
+#[test]
+fn lesson_not_run_yet_with_namespaces_view() {
+    let mut app = app();
+    app.open(0);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.cursor = 1;
+    l.done = 1;
+    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
+    l.view_tab = 1; // the step's second view: namespaces
+    l.views = vec![RenderedView {
+        view: View::Namespaces,
+        title: "Namespaces (lsns)".into(),
+        lines: vec![
+            "         NS TYPE   NPROCS   PID USER COMMAND".into(),
+            " 4026531838 uts       98     1 root /sbin/init".into(),
+            "*4026532177 uts        1  4100 root containerlab __agent".into(),
+            "  * = made by this lesson".into(),
+        ],
+    }];
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("lesson_unrun_{w}x{h}"), screen(&app, w, h));
+    }
+}
+
+#[test]
+fn check_results_with_a_failure() {
+    let mut app = app();
+    app.open(0);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.cursor = 2;
+    l.done = 3;
+    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
+    l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
+    l.results.insert(
+        2,
+        StepResult {
+            actions: vec![ActionRecord {
+                action: "sethostname".into(),
+                process: "sandbox".into(),
+                trace: vec!["sethostname(\"lab\", 3) = -1 EPERM (Operation not permitted)".into()],
+                error: Some(ActionError {
+                    errno: Some("EPERM".into()),
+                    message: "Operation not permitted".into(),
+                    explanation: Some("sethostname needs CAP_SYS_ADMIN in the UTS namespace's owning user namespace.".into()),
+                    expected: false,
+                }),
+            }],
+            checks: vec![
+                check("inside-is-lab", "The hostname inside is lab", false, "\"vm\"", "= lab"),
+                check("host-unchanged", "The host's hostname is unchanged", true, "\"vm\"", "≠ lab"),
+            ],
+            broken: true,
+            solution: None,
+        },
+    );
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("checks_{w}x{h}"), screen(&app, w, h));
+    }
+}
+
+#[test]
+fn exercise_with_hints_and_solution() {
+    let mut app = app();
+    app.open(0);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.cursor = 3;
+    l.done = 4;
+    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
+    l.hints.insert(3, 1);
+    l.solution_shown = true;
+    let mut c = check(
+        "now-mybox",
+        "The hostname inside is mybox",
+        false,
+        "\"lab\"",
+        "= mybox",
+    );
+    c.phase = Phase::BeforeSolution;
+    l.results.insert(
+        3,
+        StepResult {
+            checks: vec![c],
+            ..Default::default()
+        },
+    );
+    insta::assert_snapshot!("exercise_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn help() {
+    let mut app = pid_step_one();
+    app.overlay = Overlay::Help;
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("help_lesson_{w}x{h}"), screen(&app, w, h));
+    }
+    let mut app = app_picker_help();
+    app.overlay = Overlay::Help;
+    insta::assert_snapshot!("help_picker_80x24", screen(&app, 80, 24));
+}
+
+fn app_picker_help() -> App {
+    app()
+}
+
+#[test]
+fn goto_and_confirm_popups() {
+    let mut app = pid_step_one();
+    app.overlay = Overlay::Goto("5".into());
+    insta::assert_snapshot!("goto_80x24", screen(&app, 80, 24));
+    let mut app = self::app();
+    app.overlay = Overlay::Confirm(containerlab::tui::app::Confirm::ResetAll);
+    insta::assert_snapshot!("confirm_reset_all_80x24", screen(&app, 80, 24));
+}
+
+/// Tiny or odd sizes never panic (the terminal can be resized to anything).
+#[test]
+fn any_size_draws() {
+    let mut help = pid_step_one();
+    help.overlay = Overlay::Help;
+    let mut checks = pid_step_one();
+    checks.lesson.as_mut().unwrap().scroll = 400;
+    for app in [app(), pid_step_one(), help, checks] {
+        for (w, h) in [
+            (1, 1),
+            (10, 3),
+            (20, 5),
+            (40, 10),
+            (79, 23),
+            (119, 30),
+            (120, 30),
+            (300, 100),
+        ] {
+            screen(&app, w, h);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! End to end: the real binary's terminal UI driven in tmux, as a learner would. Opens the pid
+//! lesson, runs every step with Enter, sees PID 1 / NSpid in the live view and every step's
+//! checks pass, quits; then nothing is left behind and the terminal is back to the shell.
+//! Root test (the lesson makes namespaces).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    /// Waits until the screen satisfies `ok` (generous limit: the machine may be busy).
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let path = self.run(&["display-message", "-p", "#{socket_path}"]);
+        let _ = self.run(&["kill-server"]);
+        let path = String::from_utf8_lossy(&path.stdout).trim().to_string();
+        if !path.is_empty() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Processes running this test's containerlab binary.
+fn running(exe: &Path) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
+        .collect()
+}
+
+#[test]
+fn pid_lesson_in_tmux() {
+    assert!(nix::unistd::geteuid().is_root(), "this test runs as root");
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_containerlab"));
+    let state = tempfile::tempdir().unwrap();
+    let rundir = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("clab-e2e-{}", std::process::id()),
+    };
+    let shell = format!(
+        "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=xterm-256color HOME={home} \
+         XDG_STATE_HOME={home} CONTAINERLAB_RUN_DIR={run} PS1='E2E-PROMPT$ ' /bin/sh",
+        home = state.path().display(),
+        run = rundir.path().display()
+    );
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-s",
+        "e2e",
+        &shell,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    tmux.wait_for("the shell prompt", |s| s.contains("E2E-PROMPT$"));
+    let pane_pid: i32 = String::from_utf8_lossy(
+        &tmux
+            .run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"])
+            .stdout,
+    )
+    .trim()
+    .parse()
+    .unwrap();
+
+    tmux.keys(&[&format!("{} tui pid", exe.display()), "Enter"]);
+    tmux.wait_for("the first step", |s| {
+        s.contains("step 1/7") && s.contains("Press Enter to run this step")
+    });
+    let alt = tmux.run(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "1",
+        "the UI uses the alternate screen"
+    );
+    let tui_pid = *children(pane_pid)
+        .first()
+        .expect("the TUI runs under the shell");
+
+    for step in 1..=7 {
+        tmux.keys(&["Enter"]);
+        let header = format!("step {step}/7");
+        let s = tmux.wait_for(&format!("step {step} to pass"), |s| {
+            let first = s.lines().next().unwrap_or("");
+            first.contains(&header) && (first.contains("passed ✓") || first.contains("fail"))
+        });
+        let first = s.lines().next().unwrap();
+        assert!(first.contains("step passed ✓"), "step {step} failed:\n{s}");
+        assert!(!s.contains('✗'), "a failed check on step {step}:\n{s}");
+        if step == 1 {
+            // The live processes view: init's NSpid has its host PID and 1.
+            let s = tmux.wait_for("init in the processes view", |s| {
+                s.lines().any(|l| l.contains("init") && l.contains(" 1 "))
+            });
+            assert!(s.contains("NSpid"), "{s}");
+            let row = s
+                .lines()
+                .find(|l| l.contains("│init "))
+                .expect("an init row");
+            let init = row.split("│init ").nth(1).unwrap();
+            let mut cols: Vec<&str> = vec!["init"];
+            cols.extend(init.split_whitespace());
+            // NAME HOST-PID NSpid... : NSpid starts with the host PID and ends with 1.
+            assert_eq!(cols[2], cols[1], "{init}");
+            assert_eq!(cols[3], "1", "{init}");
+        }
+    }
+
+    // Leave the lesson (teardown), then the picker shows it done; quit.
+    tmux.keys(&["q"]);
+    tmux.wait_for("the lesson list", |s| {
+        s.contains("done ✓") && s.contains("Lessons")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the shell prompt again", |s| {
+        s.lines()
+            .rfind(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
+    });
+    let alt = tmux.run(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "0",
+        "alternate screen left"
+    );
+
+    // Nothing left behind.
+    let start = Instant::now();
+    while std::path::Path::new(&format!("/proc/{tui_pid}")).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the TUI did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        running(&exe),
+        Vec::<i32>::new(),
+        "containerlab processes left"
+    );
+    let left: Vec<_> = std::fs::read_dir(rundir.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "session directories left: {left:?}");
+    let stray = std::fs::read_dir("/run/containerlab")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("clab-{tui_pid}-"))
+        });
+    assert!(!stray, "a session of the TUI in /run/containerlab");
+    // The terminal modes are back: the shell still echoes what is typed.
+    tmux.keys(&["echo restored-$((40+2))", "Enter"]);
+    tmux.wait_for("the shell to echo", |s| s.contains("restored-42"));
+    // Progress was saved.
+    let progress =
+        std::fs::read_to_string(state.path().join("containerlab/progress.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&progress).unwrap();
+    assert!(v["lessons"]["pid"]["completed_at"].is_u64(), "{progress}");
+    // Logs went to the file, not the screen.
+    assert!(state.path().join("containerlab/containerlab.log").exists());
+}
