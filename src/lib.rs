@@ -10,5 +10,8 @@ pub mod exit;
 pub mod headless;
 pub mod inspect;
 pub mod lesson;
+pub mod prepare;
 pub mod probe;
+pub mod progress;
+pub mod progress_cli;
 pub mod session;
