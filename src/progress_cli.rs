@@ -286,6 +286,9 @@ pub fn reset(lesson: Option<&str>, yes: bool) -> i32 {
             println!("  ✗ {f}");
         }
     }
+    if report.sessions.is_empty() && report.skipped.is_empty() {
+        println!("no leftovers of crashed runs");
+    }
     if !report.is_clean() {
         code = exit::CHECK_FAILED;
     }
