@@ -153,6 +153,10 @@ fn provision_sh_twice_in_a_fresh_debian_12_chroot() {
         "ok: the busybox rootfs cache was built",
         "ok: a login shell greets the learner",
         "ok: the uts lesson passes inside",
+        "ok: the build tools were installed for a source build",
+        "ok: the toolchain in /opt/rust was found and its version accepted",
+        "ok: cargo built a locked release in the source tree",
+        "ok: the built binary is the one on PATH",
     ] {
         assert!(text.contains(claim), "missing {claim:?} in:\n{text}");
     }

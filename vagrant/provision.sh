@@ -144,15 +144,16 @@ install_binary() {
 rustc_version() { # prints the version of the rustc next to cargo $1, or nothing
     local dir
     dir=$(dirname "$1")
-    { "$dir/rustc" --version 2>/dev/null || rustc --version 2>/dev/null; } | awk '{print $2}' | sed 's/-.*//'
+    { "$dir/rustc" --version 2>/dev/null || true; } | awk '{print $2}' | sed 's/-.*//'
 }
 
 # Prints the path of a cargo whose rustc is at least MIN_RUST, installing one if needed.
 find_or_install_cargo() {
     local c v
     for c in "$(command -v cargo || true)" "${CARGO_HOME:-/nonexistent}/bin/cargo" \
-             "$HOME/.cargo/bin/cargo" "$RUST_HOME/bin/cargo"; do
+             "${HOME:-/root}/.cargo/bin/cargo" "$RUST_HOME/bin/cargo"; do
         [[ -n $c && -x $c ]] || continue
+        if [[ $c == "$RUST_HOME"/* ]]; then export RUSTUP_HOME=$RUST_HOME; fi
         v=$(rustc_version "$c")
         if [[ -n $v ]] && version_at_least "$v" "$MIN_RUST"; then
             say "using $c (rustc $v)" >&2
@@ -189,8 +190,11 @@ build_from_source() {
     mkdir -p "$BUILD_DIR"
     # The target directory lives outside the (possibly read-only, possibly shared) source tree,
     # and is kept, so a re-provision only rebuilds what changed.
-    (cd "$src" && CARGO_TARGET_DIR=$BUILD_DIR/target RUSTUP_HOME=${RUSTUP_HOME:-$RUST_HOME} \
-        "$cargo" build --release --locked --bin containerlab)
+    if [[ $cargo == "$RUST_HOME"/* ]]; then
+        # rustup's proxies in $RUST_HOME/bin find their toolchains through these.
+        export RUSTUP_HOME=$RUST_HOME CARGO_HOME=$RUST_HOME
+    fi
+    (cd "$src" && CARGO_TARGET_DIR=$BUILD_DIR/target "$cargo" build --release --locked --bin containerlab)
     install_binary "$BUILD_DIR/target/release/containerlab"
 }
 

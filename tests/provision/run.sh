@@ -241,6 +241,43 @@ else
     fail=1
 fi
 
+# 9. The other way in: build from a source tree with a toolchain already there. The real
+# toolchain is not downloaded here (no rustup site), and a release build would take minutes, so
+# /opt/rust/bin holds a stand-in cargo that logs how it was called and "builds" by copying the
+# binary. Everything around it is real: the build packages are installed, the toolchain is found
+# and its version checked, the result is installed and prepared.
+mkdir -p "$ROOT/opt/rust/bin" "$ROOT/opt/containerlab-src"
+cp "$REPO/Cargo.toml" "$REPO/Cargo.lock" "$ROOT/opt/containerlab-src/"
+printf '%s\n' '#!/bin/sh' 'echo "rustc 1.91.0 (stand-in for the provisioning test)"' \
+    >"$ROOT/opt/rust/bin/rustc"
+# shellcheck disable=SC2016 # the stand-in's own script, expanded when it runs
+printf '%s\n' '#!/bin/sh' \
+    'echo "cwd=$(pwd) target=$CARGO_TARGET_DIR rustup_home=$RUSTUP_HOME args=$*" >>/tmp/cargo-calls' \
+    'mkdir -p "$CARGO_TARGET_DIR/release"' \
+    'cp /opt/containerlab-dist/containerlab "$CARGO_TARGET_DIR/release/containerlab"' \
+    >"$ROOT/opt/rust/bin/cargo"
+chmod 0755 "$ROOT/opt/rust/bin/rustc" "$ROOT/opt/rust/bin/cargo"
+t=$(seconds)
+say "provision.sh --source with an existing toolchain (a stand-in cargo)"
+if in_root bash /opt/containerlab-dist/provision.sh --source /opt/containerlab-src \
+        >"$WORK/provision-source.log" 2>&1; then
+    say "TIMING provision (from source, stand-in cargo): $(elapsed "$t")"
+else
+    say "FAILED: provision.sh --source"
+    fail=1
+fi
+sed 's/^/  | /' "$WORK/provision-source.log"
+# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
+check "the build tools were installed for a source build" \
+    test "$(in_root dpkg-query -W -f='${Status}' build-essential 2>/dev/null)" == "install ok installed"
+check "the toolchain in /opt/rust was found and its version accepted" \
+    grep -q 'using /opt/rust/bin/cargo (rustc 1.91.0)' "$WORK/provision-source.log"
+check "cargo built a locked release in the source tree, into the kept target dir" \
+    grep -qF 'cwd=/opt/containerlab-src target=/var/cache/containerlab-build/target rustup_home=/opt/rust args=build --release --locked --bin containerlab' \
+    "$ROOT/tmp/cargo-calls"
+check "the built binary is the one on PATH" \
+    cmp -s "$ROOT/var/cache/containerlab-build/target/release/containerlab" "$ROOT/usr/local/bin/containerlab"
+
 if [[ $fail != 0 ]]; then
     say "logs in $WORK (kept)"
     KEEP=1
