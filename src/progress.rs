@@ -446,7 +446,7 @@ mod tests {
             });
             assert!(r.error.is_none());
         }
-        assert_eq!(collect.0.len(), 8, "every event is passed on");
+        assert_eq!(collect.0.len(), 9, "every event is passed on");
         let p = Progress::load(&path).unwrap();
         let l = &p.lessons["demo"];
         assert_eq!(l.steps_done, vec!["one"]);
