@@ -85,6 +85,53 @@ pub enum Command {
         #[arg(long, default_value = "sandbox")]
         label: String,
     },
+    /// Build ahead of time what lessons would build on first use (the busybox rootfs cache).
+    Prepare {
+        /// Cache directory (default $CONTAINERLAB_CACHE_DIR or /var/cache/containerlab).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Saved progress: export this learner's, or summarize many learners' exports.
+    #[command(group(clap::ArgGroup::new("mode").required(true).args(["export", "summary"])))]
+    Progress {
+        /// Write this learner's progress as JSON (to standard output, or -o FILE).
+        #[arg(long)]
+        export: bool,
+        /// Learner name in the export (default: $SUDO_USER or $USER).
+        #[arg(long, requires = "export")]
+        name: Option<String>,
+        /// Write the export to this file.
+        #[arg(long, short, requires = "export", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Merge these exports into one table: who finished what, which checks fail most.
+        #[arg(long, num_args = 1.., value_name = "FILE")]
+        summary: Vec<PathBuf>,
+    },
+    /// Forget saved progress (all, or one lesson), then clean up leftovers of crashed runs.
+    Reset {
+        /// Only this lesson's progress.
+        #[arg(long, value_name = "ID")]
+        lesson: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Create files for authors: `new lesson ID` writes a lesson skeleton that passes `check`.
+    New {
+        #[command(subcommand)]
+        what: NewWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NewWhat {
+    /// A lesson skeleton, ID.yaml.
+    Lesson {
+        id: String,
+        /// Directory to write it in (default: the current directory).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +194,23 @@ pub fn main() -> i32 {
         Some(Command::Tui { lesson }) => tui(&cli.lessons, &lang, lesson.as_deref()),
         Some(Command::Enter { pid, label }) => crate::engine::enter::enter(pid, &label),
         None => tui(&cli.lessons, &lang, None),
+        Some(Command::Prepare { cache_dir }) => crate::prepare::run(cache_dir.as_deref()),
+        Some(Command::Progress {
+            export,
+            name,
+            output,
+            summary,
+        }) => {
+            if export {
+                crate::progress_cli::export(output.as_deref(), name.as_deref())
+            } else {
+                crate::progress_cli::summary(&summary, &catalog(&cli.lessons))
+            }
+        }
+        Some(Command::Reset { lesson, yes }) => crate::progress_cli::reset(lesson.as_deref(), yes),
+        Some(Command::New {
+            what: NewWhat::Lesson { id, dir },
+        }) => crate::progress_cli::new_lesson(&id, &dir),
     }
 }
 
@@ -226,18 +290,22 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         }
         Format::Junit => &mut junit,
     };
-    let mut outcomes = Vec::new();
-    for loaded in chosen {
-        let image = opts
-            .image
-            .as_deref()
-            .filter(|_| crate::image_arg::uses_image(&loaded.lesson));
-        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), image, sink);
-        outcomes.push(outcome);
-        if outcome == PlayOutcome::Interrupted {
-            break;
+    // Headless runs record the learner's progress too (src/progress.rs).
+    let outcomes = crate::progress_cli::recorded(sink, |sink| {
+        let mut outcomes = Vec::new();
+        for loaded in chosen {
+            let image = opts
+                .image
+                .as_deref()
+                .filter(|_| crate::image_arg::uses_image(&loaded.lesson));
+            let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), image, sink);
+            outcomes.push(outcome);
+            if outcome == PlayOutcome::Interrupted {
+                break;
+            }
         }
-    }
+        outcomes
+    });
     if opts.format == Format::Junit {
         let xml = junit.finish();
         let written = match &opts.output {

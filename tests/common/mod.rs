@@ -17,8 +17,15 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_containerlab"))
 }
 
+/// The binary, recording progress under target/tmp instead of the real ~/.local/state (a test
+/// can set CONTAINERLAB_STATE_DIR again to its own directory).
 pub fn lab() -> Command {
-    Command::new(bin())
+    let mut c = Command::new(bin());
+    c.env(
+        "CONTAINERLAB_STATE_DIR",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/containerlab-state"),
+    );
+    c
 }
 
 /// Everything a lesson might leave on the host.

@@ -1,0 +1,476 @@
+//! A learner's saved progress: which steps of which lessons are done and which checks passed.
+//!
+//! Every front end records into the same file, so a workshop's instructor can collect one export
+//! per laptop (`containerlab progress --export`) whatever the learners used. Headless runs record
+//! through [`Recorder`], a [`Sink`] that watches the session's events; the TUI calls
+//! [`Progress::step_done`] / [`Progress::check`] / [`Progress::lesson_completed`] directly, then
+//! [`Progress::save`].
+//!
+//! # Where
+//!
+//! `$CONTAINERLAB_STATE_DIR/progress.json` if that variable is set (tests use it), else
+//! `$XDG_STATE_HOME/containerlab/progress.json`, else `~/.local/state/containerlab/progress.json`.
+//! Under `sudo` that is root's home, the same for every lesson run.
+//!
+//! # Format (version 1)
+//!
+//! ```json
+//! {
+//!   "format": "containerlab-progress",
+//!   "version": 1,
+//!   "lessons": {
+//!     "uts": {
+//!       "started": "2026-11-28T04:30:00Z",
+//!       "updated": "2026-11-28T04:31:12Z",
+//!       "completed": "2026-11-28T04:31:12Z",
+//!       "runs": 2,
+//!       "steps_done": ["shared", "unshare"],
+//!       "checks": {
+//!         "same-uts-at-start": {"passed": true, "at": "2026-11-28T04:31:10Z"}
+//!       }
+//!     }
+//!   }
+//! }
+//! ```
+//!
+//! * `lessons` is keyed by lesson id; `steps_done` lists step ids in the order first done; a step
+//!   once done stays done.
+//! * `checks` is keyed by check id (unique within a lesson) and keeps the *latest* verdict with its
+//!   time: a check that failed and later passed shows as passed. Checks an exercise is expected to
+//!   fail before its solution are not recorded.
+//! * `completed` is the first time the whole lesson passed (every step done, no check failing);
+//!   `null` until then. `runs` counts plays that reached the lesson's end.
+//! * Times are UTC, RFC 3339, to the second.
+//! * Readers ignore unknown keys; new optional keys do not change `version`.
+//!
+//! An export (`containerlab progress --export`) is the same object with `learner`, `hostname` and
+//! `exported` added at the top level; `containerlab progress --summary` reads exports.
+
+use crate::session::events::{Event, Phase, Sink};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The value of the top-level `format` key.
+pub const FORMAT: &str = "containerlab-progress";
+/// The version of the format this build writes.
+pub const VERSION: u32 = 1;
+
+/// The whole progress file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub format: String,
+    pub version: u32,
+    #[serde(default)]
+    pub lessons: BTreeMap<String, LessonProgress>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            format: FORMAT.into(),
+            version: VERSION,
+            lessons: BTreeMap::new(),
+        }
+    }
+}
+
+/// One lesson's progress.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LessonProgress {
+    pub started: String,
+    pub updated: String,
+    #[serde(default)]
+    pub completed: Option<String>,
+    #[serde(default)]
+    pub runs: u32,
+    #[serde(default)]
+    pub steps_done: Vec<String>,
+    #[serde(default)]
+    pub checks: BTreeMap<String, CheckRecord>,
+}
+
+/// The latest verdict of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRecord {
+    pub passed: bool,
+    pub at: String,
+}
+
+impl LessonProgress {
+    /// Ids of the checks whose latest verdict is a pass, sorted.
+    pub fn checks_passed(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|(_, c)| c.passed)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Ids of the checks whose latest verdict is a failure, sorted.
+    pub fn checks_failed(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|(_, c)| !c.passed)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// Why the progress file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ProgressError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a containerlab progress file: {message}")]
+    Format { path: PathBuf, message: String },
+}
+
+/// The directory of the state files (see the module docs).
+pub fn state_dir() -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(d) = env("CONTAINERLAB_STATE_DIR") {
+        return d;
+    }
+    if let Some(d) = env("XDG_STATE_HOME") {
+        return d.join("containerlab");
+    }
+    let home = env("HOME").unwrap_or_else(|| PathBuf::from("/root"));
+    home.join(".local/state/containerlab")
+}
+
+/// The progress file (see the module docs).
+pub fn default_path() -> PathBuf {
+    state_dir().join("progress.json")
+}
+
+impl Progress {
+    /// Reads a progress file (or an export); a missing file is empty progress.
+    pub fn load(path: &Path) -> Result<Progress, ProgressError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
+            Err(source) => Err(ProgressError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Progress, ProgressError> {
+        let bad = |message: String| ProgressError::Format {
+            path: path.to_path_buf(),
+            message,
+        };
+        let p: Progress = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        if p.format != FORMAT {
+            return Err(bad(format!("`format` is {:?}, not {FORMAT:?}", p.format)));
+        }
+        if p.version > VERSION {
+            return Err(bad(format!(
+                "version {} is newer than this containerlab reads ({VERSION})",
+                p.version
+            )));
+        }
+        Ok(p)
+    }
+
+    /// Writes the file atomically (a temporary file renamed over it), making its directory.
+    pub fn save(&self, path: &Path) -> Result<(), ProgressError> {
+        let io = |source| ProgressError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut text = serde_json::to_string_pretty(self).expect("progress serializes");
+        text.push('\n');
+        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })
+    }
+
+    fn lesson_mut(&mut self, lesson: &str, now: &str) -> &mut LessonProgress {
+        let l = self
+            .lessons
+            .entry(lesson.to_string())
+            .or_insert_with(|| LessonProgress {
+                started: now.to_string(),
+                ..LessonProgress::default()
+            });
+        l.updated = now.to_string();
+        l
+    }
+
+    /// Notes that a lesson was started (creates its entry).
+    pub fn lesson_started(&mut self, lesson: &str) {
+        self.lesson_mut(lesson, &now());
+    }
+
+    /// Notes that a step was done (all its checks passed).
+    pub fn step_done(&mut self, lesson: &str, step: &str) {
+        let l = self.lesson_mut(lesson, &now());
+        if !l.steps_done.iter().any(|s| s == step) {
+            l.steps_done.push(step.to_string());
+        }
+    }
+
+    /// Records a check's latest verdict.
+    pub fn check(&mut self, lesson: &str, check: &str, passed: bool) {
+        let at = now();
+        let l = self.lesson_mut(lesson, &at);
+        l.checks
+            .insert(check.to_string(), CheckRecord { passed, at });
+    }
+
+    /// Notes that a play reached the lesson's end, and whether everything passed.
+    pub fn lesson_completed(&mut self, lesson: &str, passed: bool) {
+        let at = now();
+        let l = self.lesson_mut(lesson, &at);
+        l.runs += 1;
+        if passed && l.completed.is_none() {
+            l.completed = Some(at);
+        }
+    }
+
+    /// Forgets one lesson (true if it was there), or every lesson.
+    pub fn reset(&mut self, lesson: Option<&str>) -> bool {
+        match lesson {
+            Some(id) => self.lessons.remove(id).is_some(),
+            None => {
+                let had = !self.lessons.is_empty();
+                self.lessons.clear();
+                had
+            }
+        }
+    }
+}
+
+/// A [`Sink`] that passes every event on and records progress from them into a file. The file is
+/// saved at the end of each lesson (and when dropped), so an interrupted run keeps what it did.
+pub struct Recorder<'a> {
+    inner: &'a mut dyn Sink,
+    path: PathBuf,
+    progress: Progress,
+    lesson: Option<String>,
+    step_ids: Vec<String>,
+    dirty: bool,
+    /// The first error saving met (reported once by the caller).
+    pub error: Option<ProgressError>,
+}
+
+impl<'a> Recorder<'a> {
+    /// Records on top of `progress` (loaded from `path` with [`Progress::load`]; a file that
+    /// cannot be read should be reported, not silently replaced by an empty one).
+    pub fn new(inner: &'a mut dyn Sink, path: PathBuf, progress: Progress) -> Self {
+        Recorder {
+            inner,
+            path,
+            progress,
+            lesson: None,
+            step_ids: Vec::new(),
+            dirty: false,
+            error: None,
+        }
+    }
+
+    /// Saves now if anything changed since the last save.
+    pub fn flush(&mut self) {
+        if self.dirty {
+            self.dirty = false;
+            if let Err(e) = self.progress.save(&self.path) {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn record(&mut self, event: &Event) {
+        match event {
+            Event::LessonStart { lesson, .. } => {
+                self.lesson = Some(lesson.clone());
+                self.step_ids.clear();
+                self.progress.lesson_started(lesson);
+                self.dirty = true;
+            }
+            Event::StepStart { step, id, .. } => {
+                if self.step_ids.len() <= *step {
+                    self.step_ids.resize(step + 1, String::new());
+                }
+                self.step_ids[*step] = id.clone();
+            }
+            Event::Check(c) if c.phase != Phase::BeforeSolution => {
+                if let Some(lesson) = &self.lesson {
+                    self.progress.check(lesson, &c.id, c.passed);
+                    self.dirty = true;
+                }
+            }
+            Event::StepEnd { step, passed: true } => {
+                if let (Some(lesson), Some(id)) = (&self.lesson, self.step_ids.get(*step)) {
+                    if !id.is_empty() {
+                        self.progress.step_done(lesson, id);
+                        self.dirty = true;
+                    }
+                }
+            }
+            Event::LessonEnd { lesson, passed, .. } => {
+                self.progress.lesson_completed(lesson, *passed);
+                self.dirty = true;
+                self.flush();
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Sink for Recorder<'_> {
+    fn emit(&mut self, event: &Event) {
+        self.inner.emit(event);
+        self.record(event);
+    }
+}
+
+impl Drop for Recorder<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// The current time, UTC, RFC 3339 to the second.
+pub fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::events::{CheckOutcome, Collect};
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_798_418_096), "2026-12-28T00:34:56Z");
+    }
+
+    fn check(id: &str, passed: bool, phase: Phase) -> Event {
+        Event::Check(CheckOutcome {
+            step: 0,
+            step_id: "s".into(),
+            id: id.into(),
+            claim: String::new(),
+            passed,
+            observed: String::new(),
+            expected: String::new(),
+            why: None,
+            phase,
+        })
+    }
+
+    #[test]
+    fn recorder_keeps_steps_checks_and_latest_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/progress.json");
+        let mut collect = Collect::default();
+        {
+            let mut r = Recorder::new(&mut collect, path.clone(), Progress::load(&path).unwrap());
+            r.emit(&Event::LessonStart {
+                lesson: "demo".into(),
+                title: String::new(),
+                intro: String::new(),
+                steps: 2,
+                lang: "en".into(),
+            });
+            for (i, id) in ["one", "two"].iter().enumerate() {
+                r.emit(&Event::StepStart {
+                    step: i,
+                    id: id.to_string(),
+                    title: String::new(),
+                    text: String::new(),
+                    command: None,
+                });
+            }
+            r.emit(&check("a", false, Phase::BeforeSolution));
+            r.emit(&check("a", true, Phase::AfterSolution));
+            r.emit(&check("b", false, Phase::Normal));
+            r.emit(&Event::StepEnd {
+                step: 0,
+                passed: true,
+            });
+            r.emit(&Event::StepEnd {
+                step: 1,
+                passed: false,
+            });
+            r.emit(&Event::LessonEnd {
+                lesson: "demo".into(),
+                passed: false,
+                checks_passed: 1,
+                checks_failed: 1,
+            });
+            assert!(r.error.is_none());
+        }
+        assert_eq!(collect.0.len(), 9, "every event is passed on");
+        let p = Progress::load(&path).unwrap();
+        let l = &p.lessons["demo"];
+        assert_eq!(l.steps_done, vec!["one"]);
+        assert_eq!(l.checks_passed(), vec!["a"]);
+        assert_eq!(l.checks_failed(), vec!["b"]);
+        assert_eq!(l.runs, 1);
+        assert!(l.completed.is_none());
+
+        let mut p2 = p.clone();
+        p2.check("demo", "b", true);
+        p2.lesson_completed("demo", true);
+        assert_eq!(p2.lessons["demo"].checks_failed(), Vec::<String>::new());
+        assert!(p2.lessons["demo"].completed.is_some());
+        assert!(p2.reset(Some("demo")));
+        assert!(!p2.reset(Some("demo")));
+    }
+
+    #[test]
+    fn a_foreign_file_is_refused_not_overwritten() {
+        let e =
+            Progress::parse(Path::new("x.json"), r#"{"format":"other","version":1}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("not a containerlab progress file"),
+            "{e}"
+        );
+    }
+}
