@@ -301,6 +301,7 @@ fn doctor(extra: &[PathBuf]) -> i32 {
         Veth,
         Busybox,
         Ping,
+        RootlessUserNamespaces,
     ];
     let lessons = catalog(extra);
     println!("{:<16} {:<4} DETAIL", "FEATURE", "OK");

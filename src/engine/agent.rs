@@ -57,6 +57,7 @@ pub fn run_holder(args: AgentArgs) -> ! {
             std::process::exit(3)
         }
     };
+    super::ns_ops::remember_host_namespaces();
     let mut agent = Agent {
         name: HOLDER.into(),
         work: args.work,
@@ -311,6 +312,13 @@ fn run_program(
     }
     // The program's own process group keeps a learner's Ctrl-C for the front end.
     cmd.process_group(0);
+    // Die with the agent, so an interrupted lesson leaves no program running.
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+        });
+    }
     let shown_argv: Vec<String> = argv.iter().map(|a| quoted(a)).collect();
     let call = format!("execve({}, [{}])", quoted(program), shown_argv.join(", "));
     let output = trace.record_io(call, cmd.output(), |_| "0".into())?;

@@ -5,17 +5,28 @@
 use std::path::Path;
 
 pub fn remove_cgroup(path: &Path) -> Result<(), String> {
-    if !path.exists() {
-        return Ok(());
+    let mut trace = containerlab_trace::Trace::new();
+    // The shared `containerlab` parent may hold other sessions' cgroups: only rmdir it, and
+    // leave it when it is still in use. A lab's own cgroup is emptied (SIGKILL) and removed.
+    if path.file_name().is_some_and(|n| n == containerlab_cgroup::PARENT) {
+        return match std::fs::remove_dir(path) {
+            Ok(()) => Ok(()),
+            Err(e) => match e.raw_os_error() {
+                Some(libc::ENOENT) | Some(libc::EBUSY) | Some(libc::ENOTEMPTY) => Ok(()),
+                _ => Err(format!("rmdir: {e}")),
+            },
+        };
     }
-    Err(format!(
-        "cgroup removal not available yet for {}",
-        path.display()
-    ))
+    containerlab_cgroup::remove_tree(path, &mut trace).map_err(|e| e.to_string())
 }
 
 pub fn delete_link(name: &str) -> Result<(), String> {
-    Err(format!("link removal not available yet for {name}"))
+    let mut trace = containerlab_trace::Trace::new();
+    match containerlab_net::delete_link(name, &mut trace) {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_no_such_device() => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 pub fn remove_shm(id: i32) -> Result<(), String> {

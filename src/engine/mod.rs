@@ -11,6 +11,7 @@ pub mod host_objects;
 pub mod interpret;
 pub mod journal;
 pub mod namespaces;
+pub mod ns_ops;
 pub mod ops;
 pub mod rundir;
 pub mod sandbox;

@@ -44,6 +44,28 @@ fn clean_message(message: &str) -> String {
 
 /// Parses and validates one file.
 pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) {
+    // `vars:` are written once and used as `{var:NAME}` anywhere: replace them, then read again.
+    let expanded;
+    let source = match parse(file, source) {
+        Ok(l) if !l.vars.is_empty() => {
+            expanded = substitute_vars(source, &l.vars);
+            &expanded
+        }
+        _ => source,
+    };
+    if let Some(line) = source.lines().position(|l| l.contains("{var:")) {
+        let col = source.lines().nth(line).and_then(|l| l.find("{var:")).unwrap_or(0);
+        return (
+            None,
+            vec![Diagnostic {
+                file: file.to_string(),
+                line: line + 1,
+                column: col + 1,
+                severity: Severity::Error,
+                message: "{var:...} names no entry of the lesson's `vars`".into(),
+            }],
+        );
+    }
     match parse(file, source) {
         Ok(lesson) => {
             let diags = validate(file, source, &lesson);
@@ -57,6 +79,15 @@ pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) 
         }
         Err(d) => (None, vec![d]),
     }
+}
+
+/// Replaces every `{var:NAME}` whose NAME is in `vars`.
+pub fn substitute_vars(source: &str, vars: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = source.to_string();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{var:{name}}}"), value);
+    }
+    out
 }
 
 /// The `*.yaml` files of a directory (sorted), or the path itself if it is a file.

@@ -38,6 +38,10 @@ pub struct Lesson {
     /// Shown after the last step.
     #[serde(default)]
     pub outro: Option<Text>,
+    /// Values used in several places (addresses, a subnet), written once: every `{var:NAME}` in
+    /// the file is replaced by the value before the lesson is read.
+    #[serde(default)]
+    pub vars: std::collections::BTreeMap<String, String>,
 }
 
 /// Something the machine must offer for a lesson to run.
@@ -52,6 +56,8 @@ pub enum Requirement {
     Veth,
     Busybox,
     Ping,
+    /// A process without privileges may create a user namespace (no sysctl or LSM forbids it).
+    RootlessUserNamespaces,
 }
 
 /// One step: text to read, the command a person would type, what the lab does, what it shows,
@@ -103,6 +109,9 @@ pub enum View {
     Caps,
     /// /proc/PID/cgroup of every sandbox process.
     Cgroups,
+    /// Links, addresses and routes (`ip -br link`, `ip -br addr`, `ip route`) of the host and of
+    /// every sandbox process in a network namespace of its own.
+    Net,
 }
 
 /// An exercise: the learner does the step's work in the shell; hints get more specific.
@@ -155,6 +164,32 @@ pub enum Action {
     Exit(ExitAction),
     /// Run a program to completion (fork, execve, wait).
     Run(RunAction),
+    /// `ip link add HOST type veth peer name PEER`.
+    CreateVeth(CreateVethAction),
+    /// `ip link set DEV netns PID`: move a link into a sandbox process's network namespace.
+    MoveLink(MoveLinkAction),
+    /// `ip addr add ADDRESS/PREFIX dev DEV`.
+    AddAddress(AddAddressAction),
+    /// `ip link set DEV up`.
+    LinkUp(LinkUpAction),
+    /// `ip route add default via VIA`.
+    DefaultRoute(DefaultRouteAction),
+    /// setgroups([]), setresgid, setresuid: the process becomes an unprivileged user.
+    DropPrivileges(DropPrivilegesAction),
+    /// open(2) a file for reading: whether the kernel lets this process read it.
+    ReadFile(PathAction),
+    /// shmget(2) with IPC_CREAT|IPC_EXCL: a new System V shared memory segment.
+    ShmCreate(ShmCreateAction),
+    /// Attach the segment with this key and write text into it.
+    ShmWrite(ShmWriteAction),
+    /// mq_open(3) a POSIX message queue, creating it with `create: true`.
+    MqOpen(MqOpenAction),
+    /// Make the lab cgroup `containerlab/NAME` (in every hierarchy on cgroup v1).
+    CgroupCreate(CgroupCreateAction),
+    /// Move a sandbox process into a lab cgroup (write its pid to cgroup.procs).
+    CgroupAdd(CgroupAddAction),
+    /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 `memory`) at `target`.
+    MountCgroup(MountCgroupAction),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -232,6 +267,51 @@ action_struct!(RunAction {
     argv: Vec<String>
 });
 
+action_struct!(CreateVethAction {
+    host: String,
+    peer: String
+});
+action_struct!(MoveLinkAction {
+    dev: String,
+    /// The sandbox process whose network namespace receives the link.
+    to: Who
+});
+action_struct!(AddAddressAction {
+    dev: String,
+    /// `a.b.c.d/prefix`.
+    address: String
+});
+action_struct!(LinkUpAction { dev: String });
+action_struct!(DefaultRouteAction { via: String });
+action_struct!(DropPrivilegesAction { uid: u32, gid: u32 });
+action_struct!(ShmCreateAction {
+    /// The IPC key, a number (placeholders allowed: `{pid:sandbox}`).
+    key: String,
+    #[serde(default = "page")]
+    size: usize
+});
+action_struct!(ShmWriteAction {
+    key: String,
+    text: String
+});
+action_struct!(MqOpenAction {
+    /// `/name`.
+    name: String,
+    #[serde(default)]
+    create: bool
+});
+action_struct!(CgroupCreateAction { name: String });
+action_struct!(CgroupAddAction {
+    name: String,
+    /// The sandbox process to move.
+    member: Who
+});
+action_struct!(MountCgroupAction { target: String });
+
+fn page() -> usize {
+    4096
+}
+
 fn root_path() -> String {
     "/".into()
 }
@@ -264,6 +344,19 @@ impl Action {
             Action::Spawn(a) => c!(a),
             Action::Exit(a) => c!(a),
             Action::Run(a) => c!(a),
+            Action::CreateVeth(a) => c!(a),
+            Action::MoveLink(a) => c!(a),
+            Action::AddAddress(a) => c!(a),
+            Action::LinkUp(a) => c!(a),
+            Action::DefaultRoute(a) => c!(a),
+            Action::DropPrivileges(a) => c!(a),
+            Action::ReadFile(a) => c!(a),
+            Action::ShmCreate(a) => c!(a),
+            Action::ShmWrite(a) => c!(a),
+            Action::MqOpen(a) => c!(a),
+            Action::CgroupCreate(a) => c!(a),
+            Action::CgroupAdd(a) => c!(a),
+            Action::MountCgroup(a) => c!(a),
         }
     }
 
@@ -281,6 +374,19 @@ impl Action {
             Action::Spawn(_) => "spawn",
             Action::Exit(_) => "exit",
             Action::Run(_) => "run",
+            Action::CreateVeth(_) => "create_veth",
+            Action::MoveLink(_) => "move_link",
+            Action::AddAddress(_) => "add_address",
+            Action::LinkUp(_) => "link_up",
+            Action::DefaultRoute(_) => "default_route",
+            Action::DropPrivileges(_) => "drop_privileges",
+            Action::ReadFile(_) => "read_file",
+            Action::ShmCreate(_) => "shm_create",
+            Action::ShmWrite(_) => "shm_write",
+            Action::MqOpen(_) => "mq_open",
+            Action::CgroupCreate(_) => "cgroup_create",
+            Action::CgroupAdd(_) => "cgroup_add",
+            Action::MountCgroup(_) => "mount_cgroup",
         }
     }
 }
@@ -344,6 +450,51 @@ pub enum Observe {
     Result(String),
     /// What a `run` action with this id printed on standard output, trimmed.
     Output(String),
+    /// A /proc/self/status field as the process itself reads it (ids as its user namespace
+    /// maps them: `Uid` is `0 0 0 0` for root inside, where the host sees `100000 ...`).
+    SelfStatus(StatusOf),
+    /// The names of the network interfaces in that process's network namespace.
+    Links(Who),
+    /// The flags of one interface there (`UP`, `LOWER_UP`, `LOOPBACK`...).
+    LinkFlags(DevOf),
+    /// Every address there, as `a.b.c.d/prefix`.
+    Addresses(Who),
+    /// The IPv4 routes there, one `ip route` line each.
+    Routes(Who),
+    /// The keys of the System V shared memory segments that process's IPC namespace holds
+    /// (/proc/sysvipc/shm as it reads it).
+    ShmKeys(Who),
+    /// The text in the segment with this key, as that process reads it.
+    ShmText(KeyOf),
+    /// A process's cgroup path in the hierarchy of the lab's cgroups (the memory line on v1, the
+    /// `0::` line on v2) as another process reads /proc/PID/cgroup: relative to the reader's
+    /// cgroup namespace.
+    CgroupPath(CgroupOf),
+    /// How a `run` action with this id ended: `exited with status 0`.
+    Exit(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevOf {
+    pub of: Who,
+    pub dev: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyOf {
+    pub of: Who,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupOf {
+    pub of: Who,
+    /// Who reads /proc/PID/cgroup (default: the process itself).
+    #[serde(default)]
+    pub seen_by: Option<Who>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -413,18 +564,26 @@ impl Observe {
             | Observe::Pid(w)
             | Observe::ProcPids(w)
             | Observe::MountPoints(w)
-            | Observe::Life(w) => Some(w),
+            | Observe::Life(w)
+            | Observe::Links(w)
+            | Observe::Addresses(w)
+            | Observe::Routes(w)
+            | Observe::ShmKeys(w) => Some(w),
+            Observe::SelfStatus(s) => Some(&s.of),
+            Observe::LinkFlags(d) => Some(&d.of),
+            Observe::ShmText(k) => Some(&k.of),
+            Observe::CgroupPath(c) => Some(&c.of),
             Observe::NsInode(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
             Observe::ReadDir(p) | Observe::File(p) | Observe::Propagation(p) => Some(&p.of),
-            Observe::Result(_) | Observe::Output(_) => None,
+            Observe::Result(_) | Observe::Output(_) | Observe::Exit(_) => None,
         }
     }
 
     /// The action id this observation refers to, for validation.
     pub fn action_id(&self) -> Option<&str> {
         match self {
-            Observe::Result(id) | Observe::Output(id) => Some(id),
+            Observe::Result(id) | Observe::Output(id) | Observe::Exit(id) => Some(id),
             _ => None,
         }
     }

@@ -181,9 +181,19 @@ impl Runner {
                 )
             }
         };
+        let life = match &reply.result {
+            Ok(Value::Finished { life, .. }) => Some(life.to_string()),
+            _ => None,
+        };
         if let Some(id) = &common.id {
-            self.results
-                .insert(id.clone(), ActionResult { outcome, stdout });
+            self.results.insert(
+                id.clone(),
+                ActionResult {
+                    outcome,
+                    stdout,
+                    life,
+                },
+            );
         }
         sink.emit(&Event::Action {
             step: index,
@@ -237,6 +247,45 @@ impl Runner {
                 argv: a.argv.iter().map(|s| x(s)).collect(),
                 env: Vec::new(),
             },
+            Action::CreateVeth(a) => Op::CreateVeth {
+                host: x(&a.host),
+                peer: x(&a.peer),
+            },
+            Action::MoveLink(a) => Op::MoveLink {
+                name: x(&a.dev),
+                pid: self.pids.get(&a.to).copied().unwrap_or(-1),
+            },
+            Action::AddAddress(a) => Op::AddAddress {
+                dev: x(&a.dev),
+                cidr: x(&a.address),
+            },
+            Action::LinkUp(a) => Op::SetLinkUp { dev: x(&a.dev) },
+            Action::DefaultRoute(a) => Op::AddDefaultRoute { via: x(&a.via) },
+            Action::DropPrivileges(a) => Op::DropPrivileges {
+                uid: a.uid,
+                gid: a.gid,
+            },
+            Action::ReadFile(a) => Op::Open { path: x(&a.path) },
+            Action::ShmCreate(a) => Op::ShmCreate {
+                key: ipc_key(&x(&a.key)),
+                size: a.size,
+            },
+            Action::ShmWrite(a) => Op::ShmWrite {
+                key: ipc_key(&x(&a.key)),
+                text: x(&a.text),
+            },
+            Action::MqOpen(a) => Op::MqOpen {
+                name: x(&a.name),
+                create: a.create,
+            },
+            Action::CgroupCreate(a) => Op::CgroupCreate { name: x(&a.name) },
+            Action::CgroupAdd(a) => Op::CgroupAdd {
+                name: x(&a.name),
+                pid: self.pids.get(&a.member).copied().unwrap_or(-1),
+            },
+            Action::MountCgroup(a) => Op::MountCgroup {
+                target: x(&a.target),
+            },
         }
     }
 
@@ -248,12 +297,15 @@ impl Runner {
             pids: &self.pids,
             results: &self.results,
         };
+        let work = scene.sandbox.work();
         step.checks
             .iter()
             .map(|c| {
                 let observed = pick(scene.observe(&c.observe), c.pick);
                 let other = c.expect.observed().map(|o| pick(scene.observe(o), c.pick));
-                let (passed, expected) = judge(&observed, &c.expect, other.as_ref());
+                // Literals may name the work directory or a process: `{work}/x`, `{pid:box}`.
+                let expect = expand_expect(&c.expect, &work, scene.pids);
+                let (passed, expected) = judge(&observed, &expect, other.as_ref());
                 CheckOutcome {
                     step: index,
                     step_id: step.id.clone(),
@@ -304,5 +356,41 @@ impl Runner {
     /// Ends the lesson: every process stopped, every journaled object undone.
     pub fn finish(self) -> TeardownReport {
         self.sandbox.teardown()
+    }
+}
+
+/// An IPC key written in a lesson (decimal, or `0x` hex); -1 when it is not a number, which
+/// shmget then reports as an ordinary key of its own.
+fn ipc_key(text: &str) -> i32 {
+    let t = text.trim();
+    match t.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16).map(|v| v as i32).unwrap_or(-1),
+        None => t.parse().unwrap_or(-1),
+    }
+}
+
+/// The expectation with `{work}` and `{pid:NAME}` replaced in its text literals.
+fn expand_expect(
+    expect: &crate::lesson::schema::Expect,
+    work: &Path,
+    pids: &BTreeMap<String, i32>,
+) -> crate::lesson::schema::Expect {
+    use crate::lesson::schema::{Expect, Literal};
+    let lit = |l: &Literal| match l {
+        Literal::Text(t) => {
+            let x = expand(t, work, pids);
+            match x.parse::<i64>() {
+                Ok(n) if x != *t => Literal::Number(n),
+                _ => Literal::Text(x),
+            }
+        }
+        other => other.clone(),
+    };
+    match expect {
+        Expect::Equals(l) => Expect::Equals(lit(l)),
+        Expect::NotEquals(l) => Expect::NotEquals(lit(l)),
+        Expect::Contains(l) => Expect::Contains(lit(l)),
+        Expect::NotContains(l) => Expect::NotContains(lit(l)),
+        other => other.clone(),
     }
 }
