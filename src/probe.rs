@@ -206,6 +206,8 @@ fn filesystem_or_module(name: &str, module_path: &str) -> (bool, String, Option<
         .any(|ext| module_dir.join(format!("{module_path}{ext}")).exists());
     if in_fs || loaded {
         (true, format!("{name} is available in the kernel"), None)
+    } else if built_in(&release, module_path) {
+        (true, format!("{name} is built into the kernel"), None)
     } else if loadable {
         (
             true,
@@ -221,6 +223,35 @@ fn filesystem_or_module(name: &str, module_path: &str) -> (bool, String, Option<
             )),
         )
     }
+}
+
+/// Whether a driver is compiled into the kernel: a built-in driver without parameters has no
+/// /sys/module entry, so look in the kernel's own lists: modules.builtin, or its configuration
+/// (/boot/config-RELEASE, or /proc/config.gz when the kernel carries it).
+fn built_in(release: &str, module_path: &str) -> bool {
+    let builtin_list = Path::new("/lib/modules")
+        .join(release)
+        .join("modules.builtin");
+    if std::fs::read_to_string(builtin_list)
+        .is_ok_and(|t| t.lines().any(|l| l.trim() == module_path))
+    {
+        return true;
+    }
+    let symbol = match module_path {
+        "drivers/net/veth.ko" => "CONFIG_VETH=y",
+        "fs/overlayfs/overlay.ko" => "CONFIG_OVERLAY_FS=y",
+        _ => return false,
+    };
+    let config = std::fs::read_to_string(format!("/boot/config-{release}")).ok().or_else(|| {
+        // /proc/config.gz is gzip-compressed; zcat is on every system that has gzip.
+        std::process::Command::new("zcat")
+            .arg("/proc/config.gz")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    });
+    config.is_some_and(|c| c.lines().any(|l| l.trim() == symbol))
 }
 
 #[cfg(test)]
