@@ -114,7 +114,7 @@ pub fn execute(
                 .map_err(net_err),
             Err(_) => Err(OpError::msg(format!("{via:?} is not an IPv4 address"))),
         },
-        Op::DropPrivileges { uid, gid } => drop_privileges(*uid, *gid, trace),
+        Op::SwitchUser { uid, gid } => switch_user(*uid, *gid, trace),
         Op::Open { path } => {
             let opened = std::fs::File::open(path);
             trace
@@ -158,7 +158,7 @@ fn create_veth(
     Ok(Value::Done)
 }
 
-fn drop_privileges(uid: u32, gid: u32, trace: &mut Trace) -> Result<Value, OpError> {
+fn switch_user(uid: u32, gid: u32, trace: &mut Trace) -> Result<Value, OpError> {
     use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
     trace.record("setgroups(0, [])", setgroups(&[]))?;
     let g = Gid::from_raw(gid);

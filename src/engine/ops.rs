@@ -92,8 +92,8 @@ pub enum Op {
     SetLinkUp { dev: String },
     /// `ip route add default via VIA`.
     AddDefaultRoute { via: String },
-    /// setgroups(0, []), setresgid, setresuid: become an unprivileged user.
-    DropPrivileges { uid: u32, gid: u32 },
+    /// setgroups(0, []), setresgid, setresuid: become another user, with no extra groups.
+    SwitchUser { uid: u32, gid: u32 },
     /// open(2) a file for reading (and close it): may the caller read it?
     Open { path: String },
     /// shmget(key, size, IPC_CREAT|IPC_EXCL|0600): a System V shared memory segment.

@@ -46,12 +46,12 @@ fn clean_message(message: &str) -> String {
 pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) {
     // `vars:` are written once and used as `{var:NAME}` anywhere: replace them, then read again.
     let expanded;
-    let source = match parse(file, source) {
-        Ok(l) if !l.vars.is_empty() => {
-            expanded = substitute_vars(source, &l.vars);
-            &expanded
-        }
-        _ => source,
+    let vars = vars_of(source);
+    let source = if vars.is_empty() {
+        source
+    } else {
+        expanded = substitute_vars(source, &vars);
+        &expanded
     };
     if let Some(line) = source.lines().position(|l| l.contains("{var:")) {
         let col = source.lines().nth(line).and_then(|l| l.find("{var:")).unwrap_or(0);
@@ -79,6 +79,31 @@ pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) 
         }
         Err(d) => (None, vec![d]),
     }
+}
+
+/// The lesson's `vars:` map, read before anything else (the rest may not parse until the
+/// variables are in place: `uid: {var:uid}` is a number only once replaced).
+fn vars_of(source: &str) -> std::collections::BTreeMap<String, String> {
+    let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(source) else {
+        return Default::default();
+    };
+    value
+        .get("vars")
+        .and_then(|v| v.as_mapping())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    let value = match v {
+                        serde_yaml::Value::String(s) => s.clone(),
+                        serde_yaml::Value::Number(n) => n.to_string(),
+                        serde_yaml::Value::Bool(b) => b.to_string(),
+                        _ => return None,
+                    };
+                    Some((k.as_str()?.to_string(), value))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Replaces every `{var:NAME}` whose NAME is in `vars`.

@@ -174,8 +174,8 @@ pub enum Action {
     LinkUp(LinkUpAction),
     /// `ip route add default via VIA`.
     DefaultRoute(DefaultRouteAction),
-    /// setgroups([]), setresgid, setresuid: the process becomes an unprivileged user.
-    DropPrivileges(DropPrivilegesAction),
+    /// setgroups([]), setresgid, setresuid: the process becomes another user (all its ids).
+    SwitchUser(SwitchUserAction),
     /// open(2) a file for reading: whether the kernel lets this process read it.
     ReadFile(PathAction),
     /// shmget(2) with IPC_CREAT|IPC_EXCL: a new System V shared memory segment.
@@ -283,7 +283,7 @@ action_struct!(AddAddressAction {
 });
 action_struct!(LinkUpAction { dev: String });
 action_struct!(DefaultRouteAction { via: String });
-action_struct!(DropPrivilegesAction { uid: u32, gid: u32 });
+action_struct!(SwitchUserAction { uid: u32, gid: u32 });
 action_struct!(ShmCreateAction {
     /// The IPC key, a number (placeholders allowed: `{pid:sandbox}`).
     key: String,
@@ -349,7 +349,7 @@ impl Action {
             Action::AddAddress(a) => c!(a),
             Action::LinkUp(a) => c!(a),
             Action::DefaultRoute(a) => c!(a),
-            Action::DropPrivileges(a) => c!(a),
+            Action::SwitchUser(a) => c!(a),
             Action::ReadFile(a) => c!(a),
             Action::ShmCreate(a) => c!(a),
             Action::ShmWrite(a) => c!(a),
@@ -379,7 +379,7 @@ impl Action {
             Action::AddAddress(_) => "add_address",
             Action::LinkUp(_) => "link_up",
             Action::DefaultRoute(_) => "default_route",
-            Action::DropPrivileges(_) => "drop_privileges",
+            Action::SwitchUser(_) => "switch_user",
             Action::ReadFile(_) => "read_file",
             Action::ShmCreate(_) => "shm_create",
             Action::ShmWrite(_) => "shm_write",

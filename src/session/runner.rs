@@ -261,7 +261,7 @@ impl Runner {
             },
             Action::LinkUp(a) => Op::SetLinkUp { dev: x(&a.dev) },
             Action::DefaultRoute(a) => Op::AddDefaultRoute { via: x(&a.via) },
-            Action::DropPrivileges(a) => Op::DropPrivileges {
+            Action::SwitchUser(a) => Op::SwitchUser {
                 uid: a.uid,
                 gid: a.gid,
             },
