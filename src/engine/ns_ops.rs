@@ -233,7 +233,7 @@ fn shm_write(key: i32, text: &str, trace: &mut Trace) -> Result<Value, OpError> 
         } else {
             Ok(addr)
         },
-        |a| format!("{a:p}"),
+        |a| format!("{:p}", *a),
     )?;
     // SAFETY: the segment is at least text.len() + 1 bytes long and mapped writable.
     unsafe {
@@ -274,15 +274,18 @@ fn mq_open(
 ) -> Result<Value, OpError> {
     use nix::mqueue::{mq_close, MQ_OFlag};
     use nix::sys::stat::Mode;
-    let (flags, text) = if create {
+    // nix passes no mode and attributes without `Some`, which O_CREAT needs: give them.
+    let attr = nix::mqueue::MqAttr::new(0, 10, 1024, 0);
+    let (flags, text, attr) = if create {
         (
             MQ_OFlag::O_RDWR | MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL,
-            "O_RDWR|O_CREAT|O_EXCL, 0600, NULL",
+            "O_RDWR|O_CREAT|O_EXCL, 0600, {mq_maxmsg=10, mq_msgsize=1024}",
+            Some(&attr),
         )
     } else {
-        (MQ_OFlag::O_RDONLY, "O_RDONLY")
+        (MQ_OFlag::O_RDONLY, "O_RDONLY", None)
     };
-    let r = nix::mqueue::mq_open(name, flags, Mode::from_bits_truncate(0o600), None);
+    let r = nix::mqueue::mq_open(name, flags, Mode::from_bits_truncate(0o600), attr);
     let mqd = trace.record_with(format!("mq_open({}, {text})", quoted(name)), r, |d| {
         d.as_raw_fd().to_string()
     })?;
