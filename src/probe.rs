@@ -242,15 +242,17 @@ fn built_in(release: &str, module_path: &str) -> bool {
         "fs/overlayfs/overlay.ko" => "CONFIG_OVERLAY_FS=y",
         _ => return false,
     };
-    let config = std::fs::read_to_string(format!("/boot/config-{release}")).ok().or_else(|| {
-        // /proc/config.gz is gzip-compressed; zcat is on every system that has gzip.
-        std::process::Command::new("zcat")
-            .arg("/proc/config.gz")
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    });
+    let config = std::fs::read_to_string(format!("/boot/config-{release}"))
+        .ok()
+        .or_else(|| {
+            // /proc/config.gz is gzip-compressed; zcat is on every system that has gzip.
+            std::process::Command::new("zcat")
+                .arg("/proc/config.gz")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        });
     config.is_some_and(|c| c.lines().any(|l| l.trim() == symbol))
 }
 

@@ -298,7 +298,12 @@ fn interrupt(wrap: Wrap, lesson: &str, after: usize, who: &str, run_dir: &Path) 
     let mut output = reader.join().unwrap();
     let mut err = String::new();
     use std::io::Read;
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     output.push_str(&err);
     assert!(seen, "the pause step never started:\n{output}");
     Run {
@@ -345,7 +350,11 @@ fn full(wrap: Wrap, lesson: &str) -> Run {
     let before = host_state();
     let run = play(wrap, lesson, run_dir.path());
     assert_eq!(run.code, Some(0), "{}", run.output);
-    assert!(run.output.contains(&format!("✓ {lesson}:")), "{}", run.output);
+    assert!(
+        run.output.contains(&format!("✓ {lesson}:")),
+        "{}",
+        run.output
+    );
     check_clean(&before, run_dir.path(), &run);
     run
 }

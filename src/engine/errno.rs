@@ -108,6 +108,19 @@ mod tests {
     }
 
     #[test]
+    fn forbidden_user_namespaces_are_explained() {
+        let e = explain("unshare(CLONE_NEWUSER)", "EPERM").unwrap();
+        assert!(e.contains("unprivileged_userns_clone"), "{e}");
+        let own = explain(
+            "write(open(\"/proc/self/uid_map\"), \"0 1000 1\", 8)",
+            "EPERM",
+        )
+        .unwrap();
+        assert!(own.contains("apparmor"), "{own}");
+        assert!(explain("openat(AT_FDCWD, \"/etc/shadow\", O_RDONLY)", "EACCES").is_some());
+    }
+
+    #[test]
     fn uid_map_eperm_mentions_setgroups() {
         let e = explain("write(open(\"/proc/9/gid_map\"), \"0 0 1\", 5)", "EPERM").unwrap();
         assert!(e.contains("setgroups"));

@@ -8,7 +8,10 @@ pub fn remove_cgroup(path: &Path) -> Result<(), String> {
     let mut trace = containerlab_trace::Trace::new();
     // The shared `containerlab` parent may hold other sessions' cgroups: only rmdir it, and
     // leave it when it is still in use. A lab's own cgroup is emptied (SIGKILL) and removed.
-    if path.file_name().is_some_and(|n| n == containerlab_cgroup::PARENT) {
+    if path
+        .file_name()
+        .is_some_and(|n| n == containerlab_cgroup::PARENT)
+    {
         return match std::fs::remove_dir(path) {
             Ok(()) => Ok(()),
             Err(e) => match e.raw_os_error() {

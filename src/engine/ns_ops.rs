@@ -75,7 +75,11 @@ fn journal(j: &mut Option<&mut Journal>, entry: Entry) -> Result<(), OpError> {
 
 /// `a.b.c.d/n`.
 fn parse_cidr(cidr: &str) -> Result<(Ipv4Addr, u8), OpError> {
-    let bad = || OpError::msg(format!("{cidr:?} is not an IPv4 address with a prefix (a.b.c.d/n)"));
+    let bad = || {
+        OpError::msg(format!(
+            "{cidr:?} is not an IPv4 address with a prefix (a.b.c.d/n)"
+        ))
+    };
     let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
     let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
     let len: u8 = len.parse().map_err(|_| bad())?;
@@ -162,9 +166,15 @@ fn switch_user(uid: u32, gid: u32, trace: &mut Trace) -> Result<Value, OpError> 
     use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
     trace.record("setgroups(0, [])", setgroups(&[]))?;
     let g = Gid::from_raw(gid);
-    trace.record(format!("setresgid({gid}, {gid}, {gid})"), setresgid(g, g, g))?;
+    trace.record(
+        format!("setresgid({gid}, {gid}, {gid})"),
+        setresgid(g, g, g),
+    )?;
     let u = Uid::from_raw(uid);
-    trace.record(format!("setresuid({uid}, {uid}, {uid})"), setresuid(u, u, u))?;
+    trace.record(
+        format!("setresuid({uid}, {uid}, {uid})"),
+        setresuid(u, u, u),
+    )?;
     // Changing the effective uid makes the process non-dumpable, which makes /proc/self/* root's
     // (so it could not write its own uid_map), and clears the parent-death signal: undo both.
     trace.record(

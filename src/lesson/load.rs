@@ -46,7 +46,15 @@ fn clean_message(message: &str) -> String {
 pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) {
     // `vars:` are written once and used as `{var:NAME}` anywhere: replace them, then read again.
     let expanded;
-    let vars = vars_of(source);
+    let mut vars = vars_of(source);
+    // `--var NAME=VALUE` replaces a lesson's own value (`--var subnet=...`), never adds one.
+    if let Some(overrides) = OVERRIDES.get() {
+        for (k, v) in overrides {
+            if let Some(slot) = vars.get_mut(k) {
+                *slot = v.clone();
+            }
+        }
+    }
     let source = if vars.is_empty() {
         source
     } else {
@@ -54,7 +62,11 @@ pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) 
         &expanded
     };
     if let Some(line) = source.lines().position(|l| l.contains("{var:")) {
-        let col = source.lines().nth(line).and_then(|l| l.find("{var:")).unwrap_or(0);
+        let col = source
+            .lines()
+            .nth(line)
+            .and_then(|l| l.find("{var:"))
+            .unwrap_or(0);
         return (
             None,
             vec![Diagnostic {
@@ -79,6 +91,15 @@ pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) 
         }
         Err(d) => (None, vec![d]),
     }
+}
+
+static OVERRIDES: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+    std::sync::OnceLock::new();
+
+/// Values from the command line (`--var NAME=VALUE`) that replace the lessons' own `vars`.
+/// Set once, before any lesson is loaded.
+pub fn set_var_overrides(vars: std::collections::BTreeMap<String, String>) {
+    let _ = OVERRIDES.set(vars);
 }
 
 /// The lesson's `vars:` map, read before anything else (the rest may not parse until the
@@ -195,6 +216,19 @@ mod tests {
     }
 
     #[test]
+    fn vars_are_replaced_before_the_lesson_is_read() {
+        let src = "format_version: 1\nid: v\ntitle: {en: T}\nintro: {en: I}\nvars: {uid: 1000, ip: 10.0.0.1}\nsteps:\n  - id: a\n    title: {en: \"{var:ip}\"}\n    text: {en: x}\n    actions:\n      - spawn: {name: m}\n      - switch_user: {in: m, uid: {var:uid}, gid: {var:uid}}\n";
+        let (loaded, diags) = load_file("v.yaml", src);
+        let l = loaded.unwrap_or_else(|| panic!("{diags:?}"));
+        assert_eq!(l.lesson.steps[0].title.get("en"), "10.0.0.1");
+        let unknown = src.replace("{var:ip}", "{var:nope}");
+        let (loaded, diags) = load_file("v.yaml", &unknown);
+        assert!(loaded.is_none());
+        assert!(diags[0].message.contains("vars"), "{diags:?}");
+        assert_eq!(diags[0].line, 8);
+    }
+
+    #[test]
     fn builtin_lessons_all_load_cleanly() {
         let (lessons, diags) = catalog(&[]);
         let errors: Vec<_> = diags
@@ -204,5 +238,8 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert!(lessons.iter().any(|l| l.lesson.id == "uts"));
         assert!(lessons.iter().any(|l| l.lesson.id == "pid"));
+        for id in ["mount", "net", "user", "ipc", "cgroupns"] {
+            assert!(lessons.iter().any(|l| l.lesson.id == id), "{id}");
+        }
     }
 }

@@ -420,6 +420,27 @@ pub fn judge(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> 
     }
 }
 
+/// The path of the line of /proc/PID/cgroup for the hierarchy lab cgroups are made in for the
+/// memory controller: `0::PATH` on cgroup v2, the line listing `memory` on v1.
+pub fn lab_cgroup_line(text: &str) -> Result<String, String> {
+    let layout = containerlab_cgroup::detect().map_err(|e| e.to_string())?;
+    let v2 = layout.memory.version == containerlab_cgroup::Version::V2;
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            Some((parts.next()?, parts.next()?, parts.next()?))
+        })
+        .find(|(id, controllers, _)| {
+            if v2 {
+                *id == "0" && controllers.is_empty()
+            } else {
+                controllers.split(',').any(|c| c == "memory")
+            }
+        })
+        .map(|(_, _, path)| path.to_string())
+        .ok_or_else(|| "no line for the lab's cgroup hierarchy".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,25 +488,4 @@ mod tests {
         );
         assert!(ok);
     }
-}
-
-/// The path of the line of /proc/PID/cgroup for the hierarchy lab cgroups are made in for the
-/// memory controller: `0::PATH` on cgroup v2, the line listing `memory` on v1.
-pub fn lab_cgroup_line(text: &str) -> Result<String, String> {
-    let layout = containerlab_cgroup::detect().map_err(|e| e.to_string())?;
-    let v2 = layout.memory.version == containerlab_cgroup::Version::V2;
-    text.lines()
-        .filter_map(|l| {
-            let mut parts = l.splitn(3, ':');
-            Some((parts.next()?, parts.next()?, parts.next()?))
-        })
-        .find(|(id, controllers, _)| {
-            if v2 {
-                *id == "0" && controllers.is_empty()
-            } else {
-                controllers.split(',').any(|c| c == "memory")
-            }
-        })
-        .map(|(_, _, path)| path.to_string())
-        .ok_or_else(|| "no line for the lab's cgroup hierarchy".to_string())
 }

@@ -46,7 +46,10 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::IdMaps => ("uid_map / gid_map", id_maps_view(subjects)),
         View::Caps => ("Capabilities", caps_view(subjects)),
         View::Cgroups => ("/proc/PID/cgroup", cgroups_view(subjects)),
-        View::Net => ("Network (ip -br link, ip -br addr, ip route)", net_view(subjects)),
+        View::Net => (
+            "Network (ip -br link, ip -br addr, ip route)",
+            net_view(subjects),
+        ),
     };
     RenderedView {
         view,
