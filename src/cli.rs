@@ -195,7 +195,7 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
     let mut json;
     let sink: &mut dyn Sink = match opts.format {
         Format::Text => {
-            text = TextSink::new(out);
+            text = TextSink::new(out, lang);
             &mut text
         }
         Format::Json => {

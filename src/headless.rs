@@ -1,6 +1,7 @@
 //! Headless front end: renders session events as text for a terminal or a CI log, as JSON lines
 //! for machines, or as a JUnit XML report (one test case per check) that CI systems display.
 
+use crate::i18n::{self, fill};
 use crate::session::events::{Event, Phase, Sink};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::io::Write;
@@ -12,15 +13,21 @@ pub enum Format {
     Junit,
 }
 
-/// Human-readable text, as the TUI would show it, one step after another.
+/// Human-readable text, as the TUI would show it, one step after another, in the learner's
+/// language (the lab's own words from [`i18n`], the lesson's from the lesson).
 pub struct TextSink<W: Write> {
     out: W,
     steps: usize,
+    lang: String,
 }
 
 impl<W: Write> TextSink<W> {
-    pub fn new(out: W) -> Self {
-        TextSink { out, steps: 0 }
+    pub fn new(out: W, lang: &str) -> Self {
+        TextSink {
+            out,
+            steps: 0,
+            lang: lang.to_string(),
+        }
     }
 }
 
@@ -33,11 +40,12 @@ fn indent(text: &str, prefix: &str) -> String {
 
 impl<W: Write> Sink for TextSink<W> {
     fn emit(&mut self, event: &Event) {
-        let o = &mut self.out;
-        let _ = match event {
-            Event::Refused { lesson, reasons } => writeln!(
-                o,
-                "containerlab: cannot run lesson {lesson} on this machine:\n{}",
+        let l = self.lang.clone();
+        let l = l.as_str();
+        let text = match event {
+            Event::Refused { lesson, reasons } => format!(
+                "containerlab: {}\n{}",
+                fill(i18n::CANNOT_RUN.get(l), &[lesson]),
                 indent(&reasons.join("\n"), "  - ")
             ),
             Event::LessonStart {
@@ -48,7 +56,7 @@ impl<W: Write> Sink for TextSink<W> {
                 ..
             } => {
                 self.steps = *steps;
-                writeln!(o, "━━ {lesson}: {title} ━━\n{}\n", indent(intro, "  "))
+                format!("━━ {lesson}: {title} ━━\n{}\n", indent(intro, "  "))
             }
             Event::StepStart {
                 step,
@@ -57,17 +65,16 @@ impl<W: Write> Sink for TextSink<W> {
                 command,
                 ..
             } => {
-                let _ = writeln!(
-                    o,
+                let mut t = format!(
                     "\n[{}/{}] {title}\n{}",
                     step + 1,
                     self.steps,
                     indent(text, "  ")
                 );
-                match command {
-                    Some(c) => writeln!(o, "\n  $ {c}"),
-                    None => Ok(()),
+                if let Some(c) = command {
+                    t.push_str(&format!("\n\n  $ {c}"));
                 }
+                t
             }
             Event::Action {
                 process,
@@ -75,87 +82,101 @@ impl<W: Write> Sink for TextSink<W> {
                 error,
                 ..
             } => {
-                for line in trace {
-                    let _ = writeln!(o, "  │ [{process}] {line}");
-                }
+                let mut lines: Vec<String> = trace
+                    .iter()
+                    .map(|line| format!("  │ [{process}] {line}"))
+                    .collect();
                 match error {
-                    Some(e) if e.expected => {
-                        writeln!(o, "  │ (this failure is the point: {})", e.message)
-                    }
+                    Some(e) if e.expected => lines.push(format!(
+                        "  │ ({}: {})",
+                        i18n::EXPECTED_FAILURE.get(l),
+                        e.message
+                    )),
                     Some(e) => {
-                        let _ = writeln!(o, "  ✗ failed: {}", e.message);
-                        match &e.explanation {
-                            Some(x) => writeln!(o, "    why: {x}"),
-                            None => Ok(()),
+                        lines.push(format!("  ✗ {}: {}", i18n::FAILED.get(l), e.message));
+                        if let Some(x) = &e.explanation {
+                            lines.push(format!("    {}: {x}", i18n::WHY.get(l)));
                         }
                     }
-                    None => Ok(()),
+                    None => {}
                 }
+                lines.join("\n")
             }
             Event::Exercise { task, hints, .. } => {
-                let _ = writeln!(o, "\n  Exercise: {task}");
-                writeln!(o, "{}", indent(&hints.join("\n"), "    hint: "))
+                let prefix = format!("    {}: ", i18n::HINT.get(l));
+                format!(
+                    "\n  {}: {task}\n{}",
+                    i18n::EXERCISE.get(l),
+                    indent(&hints.join("\n"), &prefix)
+                )
             }
-            Event::Solution { shell, trace, .. } => {
-                let _ = writeln!(o, "  solution: $ {shell}");
-                writeln!(o, "{}", indent(&trace.join("\n"), "  │ "))
-            }
-            Event::Views { views, .. } => {
-                for v in views {
-                    let _ = writeln!(o, "\n  ┌ {}", v.title);
-                    let _ = writeln!(o, "{}", indent(&v.lines.join("\n"), "  │ "));
-                }
-                Ok(())
-            }
-            Event::Check(c) => match (c.phase, c.passed) {
-                (Phase::BeforeSolution, true) => writeln!(
-                    o,
-                    "  · before the solution: {} (already true: {})",
-                    c.claim, c.observed
-                ),
-                (Phase::BeforeSolution, false) => writeln!(
-                    o,
-                    "  · before the solution: not yet: {} (observed {})",
-                    c.claim, c.observed
-                ),
-                (_, true) => writeln!(
-                    o,
-                    "  ✓ {}  [observed {} {}]",
-                    c.claim, c.observed, c.expected
-                ),
-                (_, false) => {
-                    let _ = writeln!(
-                        o,
-                        "  ✗ {}\n      observed: {}\n      expected: {}",
-                        c.claim, c.observed, c.expected
-                    );
-                    match &c.why {
-                        Some(w) => writeln!(o, "      why: {w}"),
-                        None => Ok(()),
-                    }
-                }
-            },
-            Event::StepEnd { .. } => Ok(()),
+            Event::Solution { shell, trace, .. } => format!(
+                "  {}: $ {shell}\n{}",
+                i18n::SOLUTION.get(l),
+                indent(&trace.join("\n"), "  │ ")
+            ),
+            Event::Views { views, .. } => views
+                .iter()
+                .map(|v| format!("\n  ┌ {}\n{}", v.title, indent(&v.lines.join("\n"), "  │ ")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Event::Check(c) => check_text(c, l),
+            Event::StepEnd { .. } => return,
             Event::LessonEnd {
                 lesson,
                 passed,
                 checks_passed,
                 checks_failed,
-            } => writeln!(
-                o,
-                "\n{} {lesson}: {checks_passed} checks passed, {checks_failed} failed",
-                if *passed { "✓" } else { "✗" }
+            } => format!(
+                "\n{} {lesson}: {}",
+                if *passed { "✓" } else { "✗" },
+                fill(i18n::SUMMARY.get(l), &[checks_passed, checks_failed])
             ),
             Event::Teardown { undone, failures } => {
-                let _ = writeln!(o, "  teardown: {undone} objects removed");
-                writeln!(
-                    o,
-                    "{}",
-                    indent(&failures.join("\n"), "  ✗ teardown failed: ")
-                )
+                let prefix = format!("  ✗ {}: ", i18n::TEARDOWN_FAILED.get(l));
+                let mut t = format!("  {}", fill(i18n::TEARDOWN.get(l), &[undone]));
+                if !failures.is_empty() {
+                    t.push_str(&format!("\n{}", indent(&failures.join("\n"), &prefix)));
+                }
+                t
             }
         };
-        let _ = o.flush();
+        let _ = writeln!(self.out, "{text}");
+        let _ = self.out.flush();
+    }
+}
+
+/// A check's verdict: ✓ with what was seen, or ✗ with seen, expected and why.
+fn check_text(c: &crate::session::events::CheckOutcome, l: &str) -> String {
+    let (obs, exp, before) = (
+        i18n::OBSERVED.get(l),
+        i18n::EXPECTED.get(l),
+        i18n::BEFORE_SOLUTION.get(l),
+    );
+    match (c.phase, c.passed) {
+        (Phase::BeforeSolution, true) => format!(
+            "  · {before}: {} ({}: {})",
+            c.claim,
+            i18n::ALREADY_TRUE.get(l),
+            c.observed
+        ),
+        (Phase::BeforeSolution, false) => format!(
+            "  · {before}: {}: {} ({obs} {})",
+            i18n::NOT_YET.get(l),
+            c.claim,
+            c.observed
+        ),
+        (_, true) => format!("  ✓ {}  [{obs} {} {}]", c.claim, c.observed, c.expected),
+        (_, false) => {
+            let mut t = format!(
+                "  ✗ {}\n      {obs}: {}\n      {exp}: {}",
+                c.claim, c.observed, c.expected
+            );
+            if let Some(w) = &c.why {
+                t.push_str(&format!("\n      {}: {w}", i18n::WHY.get(l)));
+            }
+            t
+        }
     }
 }
 

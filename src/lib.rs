@@ -8,6 +8,7 @@ pub mod cli;
 pub mod engine;
 pub mod exit;
 pub mod headless;
+pub mod i18n;
 pub mod inspect;
 pub mod lesson;
 pub mod probe;

@@ -35,7 +35,7 @@ pub fn check(req: Requirement) -> ProbeResult {
         Requirement::CgroupMemory => cgroup_controller("memory"),
         Requirement::CgroupPids => cgroup_controller("pids"),
         Requirement::Overlayfs => filesystem_or_module("overlay", "fs/overlayfs/overlay.ko"),
-        Requirement::Veth => filesystem_or_module("veth", "drivers/net/veth.ko"),
+        Requirement::Veth => veth(),
         Requirement::Busybox => match which("busybox") {
             Some(p) => (true, format!("busybox at {}", p.display()), None),
             None => (
@@ -141,52 +141,57 @@ fn rootless_user_namespaces() -> (bool, String, Option<String>) {
     )
 }
 
-/// Whether a cgroup controller is enabled and mounted, in v1 or v2.
+/// Whether a cgroup controller is usable, by the same detection the cgroup lessons use, so the
+/// probe and the lesson can never disagree about v1, v2 or hybrid.
 fn cgroup_controller(name: &str) -> (bool, String, Option<String>) {
-    let enabled = std::fs::read_to_string("/proc/cgroups")
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .any(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            cols.first() == Some(&name) && cols.get(3) == Some(&"1")
-        });
-    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers");
-    let v2_has = std::fs::read_to_string(v2)
-        .map(|c| c.split_whitespace().any(|c| c == name))
-        .unwrap_or(false);
-    let v1_dir = Path::new("/sys/fs/cgroup").join(name);
-    let v1_has = v1_dir.join("cgroup.procs").exists();
-    if v2_has {
-        (
-            true,
-            format!("cgroup v2: {name} controller at /sys/fs/cgroup"),
-            None,
-        )
-    } else if v1_has {
-        (
-            true,
-            format!(
-                "cgroup v1 (hybrid): {name} controller at {}",
-                v1_dir.display()
-            ),
-            None,
-        )
-    } else if enabled {
-        (
+    match containerlab_cgroup::detect() {
+        Ok(layout) => {
+            let h = if name == "memory" {
+                &layout.memory
+            } else {
+                &layout.pids
+            };
+            let kind = match (h.version, layout.unified.is_some()) {
+                (containerlab_cgroup::Version::V2, _) => "cgroup v2",
+                (containerlab_cgroup::Version::V1, true) => "cgroup v1 (hybrid)",
+                (containerlab_cgroup::Version::V1, false) => "cgroup v1",
+            };
+            (
+                true,
+                format!("{kind}: {name} controller on {}", h.mount.display()),
+                None,
+            )
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let (detail, fix) = match text.split_once("; ") {
+                Some((d, f)) => (d.to_string(), f.to_string()),
+                None => (text.clone(), "see `containerlab doctor`".to_string()),
+            };
+            (false, detail, Some(fix))
+        }
+    }
+}
+
+/// Whether a veth pair can be made: tried for real in a network namespace that only a
+/// short-lived thread is in, so nothing reaches the host and everything dies with the thread.
+/// (A built-in veth leaves no trace in /sys/module, so looking is not enough.)
+fn veth() -> (bool, String, Option<String>) {
+    let attempt = std::thread::spawn(|| {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| e.to_string())?;
+        let mut trace = containerlab_trace::Trace::new();
+        containerlab_net::create_veth("clab-probe0", "clab-probe1", &mut trace)
+            .map_err(|e| e.to_string())
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the probe thread panicked".into()));
+    match attempt {
+        Ok(()) => (true, "veth pairs can be created".into(), None),
+        Err(e) => (
             false,
-            format!("the {name} controller is enabled but not mounted where the lab looks"),
-            Some(format!(
-                "mount cgroup2 on /sys/fs/cgroup, or the v1 {name} hierarchy on {}",
-                v1_dir.display()
-            )),
-        )
-    } else {
-        (
-            false,
-            format!("the kernel's {name} cgroup controller is not enabled"),
-            Some(format!("boot with cgroup_enable={name} (some arm64 boards need it), or use a kernel with CONFIG_MEMCG")),
-        )
+            format!("cannot create a veth pair: {e}"),
+            Some("load the veth module (modprobe veth), and run as root".into()),
+        ),
     }
 }
 
@@ -206,8 +211,6 @@ fn filesystem_or_module(name: &str, module_path: &str) -> (bool, String, Option<
         .any(|ext| module_dir.join(format!("{module_path}{ext}")).exists());
     if in_fs || loaded {
         (true, format!("{name} is available in the kernel"), None)
-    } else if built_in(&release, module_path) {
-        (true, format!("{name} is built into the kernel"), None)
     } else if loadable {
         (
             true,
@@ -223,37 +226,6 @@ fn filesystem_or_module(name: &str, module_path: &str) -> (bool, String, Option<
             )),
         )
     }
-}
-
-/// Whether a driver is compiled into the kernel: a built-in driver without parameters has no
-/// /sys/module entry, so look in the kernel's own lists: modules.builtin, or its configuration
-/// (/boot/config-RELEASE, or /proc/config.gz when the kernel carries it).
-fn built_in(release: &str, module_path: &str) -> bool {
-    let builtin_list = Path::new("/lib/modules")
-        .join(release)
-        .join("modules.builtin");
-    if std::fs::read_to_string(builtin_list)
-        .is_ok_and(|t| t.lines().any(|l| l.trim() == module_path))
-    {
-        return true;
-    }
-    let symbol = match module_path {
-        "drivers/net/veth.ko" => "CONFIG_VETH=y",
-        "fs/overlayfs/overlay.ko" => "CONFIG_OVERLAY_FS=y",
-        _ => return false,
-    };
-    let config = std::fs::read_to_string(format!("/boot/config-{release}"))
-        .ok()
-        .or_else(|| {
-            // /proc/config.gz is gzip-compressed; zcat is on every system that has gzip.
-            std::process::Command::new("zcat")
-                .arg("/proc/config.gz")
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        });
-    config.is_some_and(|c| c.lines().any(|l| l.trim() == symbol))
 }
 
 #[cfg(test)]

@@ -50,6 +50,10 @@ struct Agent {
 
 /// Runs the holder on stdin/stdout until the front end closes stdin. Never returns.
 pub fn run_holder(args: AgentArgs) -> ! {
+    // The session paths came in the environment; programs the lesson runs need not see them.
+    // (Single-threaded here, so changing the environment is sound.)
+    std::env::remove_var("CONTAINERLAB_AGENT_JOURNAL");
+    std::env::remove_var("CONTAINERLAB_AGENT_WORK");
     let journal = match Journal::open(&args.journal) {
         Ok(j) => j,
         Err(e) => {

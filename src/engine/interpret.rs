@@ -124,17 +124,15 @@ pub fn execute(
             Ok(Value::Done)
         }
         Op::Mkdir { path } => {
-            let existed = Path::new(path).exists();
+            // Directories outside the work dir would be left on the learner's disk: in the host's
+            // mount namespace they are refused; elsewhere they belong to a filesystem the lesson
+            // mounted itself (a tmpfs, a rootfs copy), which goes away with it.
+            guard_host_path("make a directory", path, ctx)?;
             trace.record_io(
                 format!("mkdir({}, 0755)", quoted(path)),
                 sys.mkdir_all(Path::new(path)),
                 |_| "0".into(),
             )?;
-            if !existed && !Path::new(path).starts_with(&ctx.work) {
-                if let Some(j) = ctx.journal.as_deref_mut() {
-                    j.append(&Entry::Dir { path: path.into() })?;
-                }
-            }
             Ok(Value::Done)
         }
         Op::WriteFile { path, content } => {
@@ -194,11 +192,15 @@ fn join_order(namespaces: &[Namespace]) -> Vec<Namespace> {
 /// A mount in the host's own mount namespace would change the learner's machine: only the
 /// session's work directory may be used there.
 fn guard_host_mount(target: &str, ctx: &Context) -> Result<(), OpError> {
+    guard_host_path("mount on", target, ctx)
+}
+
+fn guard_host_path(what: &str, path: &str, ctx: &Context) -> Result<(), OpError> {
     let in_host_ns = (ctx.current_mnt_ns)() == ctx.host_mnt_ns;
-    if in_host_ns && !Path::new(target).starts_with(&ctx.work) {
+    if in_host_ns && !Path::new(path).starts_with(&ctx.work) {
         return Err(OpError::msg(format!(
-            "refusing to mount on {target} in the host's mount namespace: \
-             unshare a mount namespace (and make it private) first"
+            "refusing to {what} {path} in the host's mount namespace: only the session's work \
+             directory may change there; unshare a mount namespace (and make it private) first"
         )));
     }
     Ok(())

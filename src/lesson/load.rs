@@ -229,6 +229,21 @@ mod tests {
     }
 
     #[test]
+    fn every_builtin_lesson_text_is_translated() {
+        let missing: Vec<String> = BUILTIN
+            .iter()
+            .flat_map(|(name, text)| load_file(name, text).1)
+            .filter(|d| d.message.contains("translation"))
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "untranslated texts:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
     fn builtin_lessons_all_load_cleanly() {
         let (lessons, diags) = catalog(&[]);
         let errors: Vec<_> = diags

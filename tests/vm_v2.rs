@@ -1,0 +1,43 @@
+//! The lab on a cgroup-v2-only kernel: boots Debian's kernel under qemu with cgroup_no_v1=all
+//! (tests/vm/run-in-vm.sh) and plays every built-in lesson headless inside, then `doctor`.
+//! Needs qemu-system-x86, busybox-static and cpio (.ci/run installs them); the kernel package is
+//! fetched with apt-get download on first use and cached in /var/cache/containerlab-vm.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vm/run-in-vm.sh");
+    let guest = "containerlab doctor; containerlab run all --headless > /tmp/run.txt 2>&1; rc=$?; \
+                 grep -E '^(✓|✗) |✗|refused|cannot run' /tmp/run.txt; exit $rc";
+    let out = Command::new("bash")
+        .arg(script)
+        .args([
+            "--cgroup",
+            "v2",
+            "--mem",
+            "1536",
+            "--timeout",
+            "600",
+            "--file",
+        ])
+        .arg(common::bin())
+        .args(["--", "sh", "-c", guest])
+        .output()
+        .expect("run the VM harness");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("cgroup v2"),
+        "doctor names cgroup v2:\n{text}"
+    );
+    assert!(text.contains("✓ uts:") && text.contains("✓ pid:"), "{text}");
+    assert!(!text.contains("✗"), "{text}");
+}
