@@ -68,6 +68,12 @@ pub enum Command {
         #[arg(long, env = "CONTAINERLAB_AGENT_WORK", hide_env = true)]
         work: PathBuf,
     },
+    /// Internal: allocate and touch MIB MiB of memory (the cgroup lesson's workload).
+    #[command(name = "__alloc", hide = true)]
+    Alloc { mib: u64 },
+    /// Internal: fork up to MAX sleeping children (the cgroup lesson's tame fork bomb).
+    #[command(name = "__forkbomb", hide = true)]
+    Forkbomb { max: u32 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -96,6 +102,14 @@ pub struct RunOpts {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// The root filesystem for the chroot lesson: a directory, or an alpine minirootfs
+    /// tarball (default: a static-busybox rootfs built in /var/cache/containerlab).
+    #[arg(long, value_name = "PATH")]
+    pub rootfs: Option<PathBuf>,
+    /// Run image lessons (layers) on this OCI image layout (a directory, or a .tar of one, as
+    /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds.
+    #[arg(long, value_name = "PATH")]
+    pub image: Option<PathBuf>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -130,6 +144,8 @@ pub fn main() -> i32 {
         }
         Some(Command::Doctor) => doctor(&cli.lessons),
         Some(Command::Cleanup { force }) => run_cleanup(force),
+        Some(Command::Alloc { mib }) => crate::workloads::alloc(mib),
+        Some(Command::Forkbomb { max }) => crate::workloads::forkbomb(max),
         None => {
             eprintln!(
                 "containerlab: the terminal UI is not available in this build; use a subcommand:"
@@ -169,6 +185,15 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         eprintln!("containerlab: the terminal UI is not available in this build; add --headless");
         return exit::USAGE;
     }
+    if let Some(rootfs) = &opts.rootfs {
+        // Read by the sandbox helper (inherited environment), before any thread is started.
+        std::env::set_var("CONTAINERLAB_ROOTFS", rootfs);
+    }
+    if let Some(path) = &opts.image {
+        if let Err(code) = crate::image_arg::check(path, &chosen) {
+            return code;
+        }
+    }
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -206,7 +231,11 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
     };
     let mut outcomes = Vec::new();
     for loaded in chosen {
-        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), sink);
+        let image = opts
+            .image
+            .as_deref()
+            .filter(|_| crate::image_arg::uses_image(&loaded.lesson));
+        let outcome = play(&loaded.lesson, lang, &exe, interrupt.clone(), image, sink);
         outcomes.push(outcome);
         if outcome == PlayOutcome::Interrupted {
             break;
@@ -317,6 +346,8 @@ fn doctor(extra: &[PathBuf]) -> i32 {
         Veth,
         Busybox,
         Ping,
+        Capsh,
+        PingFileCapability,
         RootlessUserNamespaces,
     ];
     let lessons = catalog(extra);

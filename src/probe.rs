@@ -52,6 +52,45 @@ pub fn check(req: Requirement) -> ProbeResult {
                 Some("install it: apt-get install iputils-ping".into()),
             ),
         },
+        Requirement::PingFileCapability => match which("ping") {
+            None => (
+                false,
+                "no ping on PATH".into(),
+                Some("install it: apt-get install iputils-ping".into()),
+            ),
+            Some(p) => {
+                let real = std::fs::canonicalize(&p).unwrap_or(p);
+                match crate::inspect::filecaps::read(&real) {
+                    Ok(caps) if caps.contains("cap_net_raw") => (
+                        true,
+                        format!("{} has file capabilities {caps}", real.display()),
+                        None,
+                    ),
+                    Ok(caps) => (
+                        false,
+                        format!(
+                            "{} carries no cap_net_raw file capability ({caps}; setuid root or \
+                             busybox?)",
+                            real.display()
+                        ),
+                        Some(format!(
+                            "give it the capability the way Debian's iputils-ping does: \
+                             setcap cap_net_raw+ep {} (setcap is in libcap2-bin)",
+                            real.display()
+                        )),
+                    ),
+                    Err(e) => (false, e, None),
+                }
+            }
+        },
+        Requirement::Capsh => match which("capsh") {
+            Some(p) => (true, format!("capsh at {}", p.display()), None),
+            None => (
+                false,
+                "no capsh on PATH".into(),
+                Some("install it: apt-get install libcap2-bin".into()),
+            ),
+        },
     };
     ProbeResult {
         requirement: req,

@@ -10,8 +10,22 @@ use std::process::Command;
 #[test]
 fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vm/run-in-vm.sh");
-    let guest = "containerlab doctor; containerlab run all --headless > /tmp/run.txt 2>&1; rc=$?; \
+    // The caps lesson needs iputils ping with its file capability and capsh: the host's are
+    // copied in (without extended attributes), and the capability is given back inside.
+    let guest = "export PATH=/usr/local/bin:$PATH; setcap cap_net_raw+ep /usr/local/bin/ping; \
+                 containerlab doctor; containerlab run all --headless > /tmp/run.txt 2>&1; rc=$?; \
                  grep -E '^(✓|✗) |✗|refused|cannot run' /tmp/run.txt; exit $rc";
+    let tools: Vec<String> = ["ping", "capsh", "setcap"]
+        .iter()
+        .flat_map(|t| {
+            let path = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+                .iter()
+                .map(|d| std::path::Path::new(d).join(t))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| panic!("{t} is needed on the host (iputils-ping, libcap2-bin)"));
+            ["--file".to_string(), path.display().to_string()]
+        })
+        .collect();
     let out = Command::new("bash")
         .arg(script)
         .args([
@@ -24,6 +38,7 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
             "--file",
         ])
         .arg(common::bin())
+        .args(&tools)
         .args(["--", "sh", "-c", guest])
         .output()
         .expect("run the VM harness");
@@ -39,5 +54,8 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
         "doctor names cgroup v2:\n{text}"
     );
     assert!(text.contains("✓ uts:") && text.contains("✓ pid:"), "{text}");
+    for lesson in ["cgroup", "chroot", "caps"] {
+        assert!(text.contains(&format!("✓ {lesson}:")), "{text}");
+    }
     assert!(!text.contains("✗"), "{text}");
 }

@@ -62,6 +62,7 @@ pub fn run_holder(args: AgentArgs) -> ! {
         }
     };
     super::ns_ops::remember_host_namespaces();
+    super::privs::remember_host_net_ns();
     let mut agent = Agent {
         name: HOLDER.into(),
         work: args.work,
@@ -134,7 +135,49 @@ impl Agent {
         let mut exit_after = None;
         let result = match &req.op {
             Op::Spawn { name } => self.spawn(name, &mut trace),
-            Op::Run { argv, env } => run_program(argv, env, &mut trace),
+            Op::Run {
+                argv,
+                env,
+                clear_env,
+                cgroup,
+            } => match cgroup {
+                Some(name) => super::cgroups::procs_files(&self.work, name)
+                    .and_then(|files| run_program(argv, env, *clear_env, &files, &mut trace)),
+                None => run_program(argv, env, *clear_env, &[], &mut trace),
+            },
+            Op::CgroupCreate { name } => {
+                super::cgroups::create(&self.work, name, &mut self.journal, &mut trace)
+            }
+            Op::CgroupLimit {
+                name,
+                memory_max,
+                swap_off,
+                pids_max,
+            } => super::cgroups::limit(
+                &self.work,
+                name,
+                *memory_max,
+                *swap_off,
+                *pids_max,
+                &mut trace,
+            ),
+            Op::Chroot { path } => super::chroot::chroot(path, &mut trace),
+            Op::Chdir { path } => super::chroot::chdir(path, &mut trace),
+            Op::PivotRoot { new_root, put_old } => {
+                super::chroot::pivot_root(new_root, put_old, &mut trace)
+            }
+            Op::Rootfs { dest } => super::chroot::copy_rootfs(dest, &self.work, &mut trace),
+            Op::SetIds { uid, gid } => super::privs::set_ids(*uid, *gid, &mut trace),
+            Op::LinkUp { name } => super::privs::link_up(name, &mut trace),
+            Op::CopyFile { from, to } => super::privs::copy_file(from, to, &self.work, &mut trace),
+            Op::SetFileCaps {
+                path,
+                caps,
+                effective,
+            } => super::privs::set_file_caps(path, caps, *effective, &self.work, &mut trace),
+            Op::BsetDrop { caps } => super::privs::bset_drop(caps, &mut trace),
+            Op::CapProfile { caps } => super::privs::apply_profile(caps, &mut trace),
+            Op::NoNewPrivs => super::privs::no_new_privs(&mut trace),
             Op::Exit { code } => {
                 if self.name == HOLDER {
                     Err(OpError::msg("the holder leaves when the session ends"))
@@ -301,9 +344,15 @@ fn life_of(status: WaitStatus) -> Option<Life> {
 }
 
 /// fork + execve + wait, in the agent's current namespaces and root, output captured.
+///
+/// With `cgroup_procs`, the child writes its own pid into each of those `cgroup.procs` files
+/// between fork and execve (as container runtimes do), so the program runs limited from its
+/// first instruction.
 fn run_program(
     argv: &[String],
     env: &[(String, String)],
+    clear_env: bool,
+    cgroup_procs: &[PathBuf],
     trace: &mut Trace,
 ) -> Result<Value, OpError> {
     let Some(program) = argv.first() else {
@@ -311,21 +360,107 @@ fn run_program(
     };
     let mut cmd = std::process::Command::new(program);
     cmd.args(&argv[1..]);
+    if clear_env {
+        cmd.env_clear();
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
     // The program's own process group keeps a learner's Ctrl-C for the front end.
     cmd.process_group(0);
-    // Die with the agent, so an interrupted lesson leaves no program running.
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    // Not Stdio::null(): that opens /dev/null, which a fresh chroot may not have. A pipe
+    // closed right after the fork reads as end-of-file just the same.
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: prctl is async-signal-safe. The program dies with the agent, so a session that is
+    // torn down (or killed) leaves no program running. (execve of a setuid or file-capability
+    // program clears this again; the lessons only run those briefly.)
     unsafe {
         cmd.pre_exec(|| {
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
         });
     }
+    if !cgroup_procs.is_empty() {
+        let files: Vec<std::ffi::CString> = cgroup_procs
+            .iter()
+            .map(|p| {
+                std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).expect("no NUL in path")
+            })
+            .collect();
+        // SAFETY: the agent is single-threaded; the closure only formats a number into a stack
+        // buffer and calls open/write/close.
+        unsafe {
+            cmd.pre_exec(move || {
+                let mut buf = [0u8; 16];
+                let mut n = libc::getpid() as u32;
+                let mut i = buf.len();
+                loop {
+                    i -= 1;
+                    buf[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                for f in &files {
+                    let fd = libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                    if fd < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    let w = libc::write(fd, buf[i..].as_ptr().cast(), buf.len() - i);
+                    let err = std::io::Error::last_os_error();
+                    libc::close(fd);
+                    if w < 0 {
+                        return Err(err);
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
     let shown_argv: Vec<String> = argv.iter().map(|a| quoted(a)).collect();
     let call = format!("execve({}, [{}])", quoted(program), shown_argv.join(", "));
-    let output = trace.record_io(call, cmd.output(), |_| "0".into())?;
+    let child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            // The failure may come from the child's cgroup.procs write (pre_exec) or execve.
+            let shown = if cgroup_procs.is_empty() {
+                call
+            } else {
+                format!(
+                    "[child] write(open({}), getpid()); {call}",
+                    quoted(&cgroup_procs[0].to_string_lossy())
+                )
+            };
+            let failed = trace.record_io(shown, Err::<(), _>(e), |_| String::new());
+            return Err(failed.unwrap_err().into());
+        }
+    };
+    let mut child = child;
+    drop(child.stdin.take());
+    let pid = child.id();
+    trace.records.push(containerlab_trace::Record {
+        call: "fork()".into(),
+        result: containerlab_trace::Outcome::Returned(pid.to_string()),
+    });
+    for f in cgroup_procs {
+        let text = pid.to_string();
+        trace.records.push(containerlab_trace::Record {
+            call: format!(
+                "[pid {pid}] write(open({}), {}, {})",
+                quoted(&f.to_string_lossy()),
+                quoted(&text),
+                text.len()
+            ),
+            result: containerlab_trace::Outcome::Returned(text.len().to_string()),
+        });
+    }
+    let output = trace.record_io(
+        format!("[pid {pid}] {call}"),
+        child.wait_with_output(),
+        |_| "0".into(),
+    )?;
     let life = match output.status.code() {
         Some(code) => Life::Exited { code },
         None => Life::Killed {

@@ -68,8 +68,16 @@ pub fn sweep() -> TeardownReport {
         }
     }
     if let Ok(layout) = containerlab_cgroup::detect() {
-        for path in containerlab_cgroup::lab_parents(&layout) {
-            entries.push(Entry::Cgroup { path });
+        for parent in containerlab_cgroup::lab_parents(&layout) {
+            // The parent first (undone last), then each session's cgroup below it.
+            entries.push(Entry::Cgroup {
+                path: parent.clone(),
+            });
+            for child in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+                if child.file_type().is_ok_and(|t| t.is_dir()) {
+                    entries.push(Entry::Cgroup { path: child.path() });
+                }
+            }
         }
     }
     teardown::undo(&entries)

@@ -6,7 +6,12 @@
 /// An explanation for `errno` returned by the syscall that `call` (a trace line's call text)
 /// names, or None when there is nothing more to say than the errno's own text.
 pub fn explain(call: &str, errno: &str) -> Option<&'static str> {
-    let name = call.split('(').next().unwrap_or(call).trim();
+    // A call made by a child is traced as `[pid N] execve(...)` or `[child] write(...)`.
+    let bare = match call.strip_prefix('[') {
+        Some(rest) => rest.split_once("] ").map(|(_, c)| c).unwrap_or(call),
+        None => call,
+    };
+    let name = bare.split('(').next().unwrap_or(bare).trim();
     let target = call;
     Some(match (name, errno) {
         ("unshare", "EPERM") if target.contains("CLONE_NEWUSER") => {
@@ -81,11 +86,38 @@ pub fn explain(call: &str, errno: &str) -> Option<&'static str> {
             "The kernel does not have this filesystem type. Load its module (modprobe overlay) or \
              see `containerlab doctor`."
         }
+        ("mount", "EINVAL") if target.contains("\"overlay\"") => {
+            "overlayfs refused its options: every lowerdir, upperdir and workdir must exist, \
+             upperdir and workdir must be on the same filesystem and not inside each other, and \
+             workdir must be empty (a fresh directory). dmesg names the option it disliked."
+        }
+        ("unlink", "ENOENT") => "There is no such file (in this process's view: through its mounts).",
+        ("unlink", "EROFS") => "The file is on a read-only mount: overlayfs' lower layers are only ever changed through the upper one.",
         ("mount", "ENOENT") => "The mount point or source does not exist (in this process's view of the filesystem).",
         ("execve", "ENOENT") => {
             "The program is not there: paths are looked up inside the process's root, so after \
              chroot the program (and, for a dynamic binary, its loader and libraries) must exist \
              inside the new root."
+        }
+        ("chroot" | "chdir", "ENOENT") => "The directory does not exist (as this process sees paths: inside its current root).",
+        ("prctl", "EPERM") if target.contains("CAPBSET_DROP") => {
+            "Dropping from the bounding set needs CAP_SETPCAP in the caller's effective set."
+        }
+        ("capset", "EPERM") => {
+            "A process may only keep or drop capabilities: the new permitted set must be within \
+             the old one, the effective within the new permitted, and the inheritable within \
+             the bounding set."
+        }
+        ("setxattr" | "removexattr", "EPERM") => {
+            "Writing security.capability needs CAP_SETFCAP (and the file's owner or \
+             CAP_FOWNER)."
+        }
+        ("setxattr", "EOPNOTSUPP") => {
+            "This filesystem does not store security.* extended attributes."
+        }
+        ("write", "ENOENT") if target.contains("cgroup") => {
+            "This cgroup file does not exist: the controller is not enabled for this cgroup (v2: \
+             its parent's cgroup.subtree_control), or this kernel does not have it."
         }
         ("write", "EBUSY") if target.contains("cgroup") => {
             "cgroup v2's no-internal-processes rule: a cgroup that enables controllers for its \
@@ -121,9 +153,30 @@ mod tests {
     }
 
     #[test]
+    fn a_childs_call_is_explained_by_its_name() {
+        let e = explain("[pid 42] execve(\"/bin/sh\", [\"/bin/sh\"])", "ENOENT").unwrap();
+        assert!(e.contains("chroot"));
+        assert!(explain(
+            "[child] write(open(\"/sys/fs/cgroup/x/cgroup.procs\"), getpid())",
+            "EBUSY"
+        )
+        .is_some());
+    }
+
+    #[test]
     fn uid_map_eperm_mentions_setgroups() {
         let e = explain("write(open(\"/proc/9/gid_map\"), \"0 0 1\", 5)", "EPERM").unwrap();
         assert!(e.contains("setgroups"));
         assert!(explain("sethostname(\"x\", 1)", "EFAULT").is_none());
+    }
+
+    #[test]
+    fn overlay_einval_names_the_options() {
+        let e = explain(
+            "mount(\"overlay\", \"/m\", \"overlay\", 0, \"lowerdir=/l\")",
+            "EINVAL",
+        )
+        .unwrap();
+        assert!(e.contains("workdir"));
     }
 }

@@ -5,24 +5,33 @@
 use std::path::Path;
 
 pub fn remove_cgroup(path: &Path) -> Result<(), String> {
+    if !path.exists() {
+        return Ok(());
+    }
     let mut trace = containerlab_trace::Trace::new();
     // The shared `containerlab` parent may hold other sessions' cgroups: only rmdir it, and
-    // leave it when it is still in use. A lab's own cgroup is emptied (SIGKILL) and removed.
+    // leave it when it is still in use. Our own cgroups are emptied (SIGKILL) and removed.
     if path
         .file_name()
         .is_some_and(|n| n == containerlab_cgroup::PARENT)
     {
         return match std::fs::remove_dir(path) {
             Ok(()) => Ok(()),
-            Err(e) => match e.raw_os_error() {
-                Some(libc::ENOENT) | Some(libc::EBUSY) | Some(libc::ENOTEMPTY) => Ok(()),
-                _ => Err(format!("rmdir: {e}")),
-            },
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EBUSY) | Some(libc::ENOTEMPTY) | Some(libc::ENOENT)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(format!("rmdir: {e}")),
         };
     }
     containerlab_cgroup::remove_tree(path, &mut trace).map_err(|e| e.to_string())
 }
 
+/// Deletes a link in this process's network namespace (one end of a veth takes the other along).
 pub fn delete_link(name: &str) -> Result<(), String> {
     let mut trace = containerlab_trace::Trace::new();
     match containerlab_net::delete_link(name, &mut trace) {

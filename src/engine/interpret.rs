@@ -151,7 +151,55 @@ pub fn execute(
         Op::Hostname => Ok(Value::Text(sys.gethostname()?)),
         Op::ReadDir { path } => Ok(Value::Entries(sys.read_dir(Path::new(path))?)),
         Op::ReadFile { path } => Ok(Value::Text(sys.read_file(Path::new(path))?)),
-        Op::Spawn { .. } | Op::Run { .. } | Op::Exit { .. } | Op::Members => Err(OpError::msg(
+        Op::ImageBuild { dir, recipe, from } => {
+            super::image_ops::image_build(dir, *recipe, from.as_deref(), trace)
+        }
+        Op::LayerUnpack {
+            image,
+            layer,
+            target,
+            keep_whiteouts,
+        } => super::image_ops::unpack(image, *layer, target, *keep_whiteouts, trace),
+        Op::VerifyBlobs { dir } => super::image_ops::verify(dir, trace),
+        Op::CreateFile { path, content } => {
+            trace.record_io(
+                format!(
+                    "write(open({}, O_WRONLY|O_CREAT|O_TRUNC, 0644), {}, {})",
+                    quoted(path),
+                    quoted(content),
+                    content.len()
+                ),
+                sys.create_file(Path::new(path), content),
+                |n| n.to_string(),
+            )?;
+            Ok(Value::Done)
+        }
+        Op::Unlink { path } => {
+            trace.record_io(
+                format!("unlink({})", quoted(path)),
+                sys.unlink(Path::new(path)),
+                |_| "0".into(),
+            )?;
+            Ok(Value::Done)
+        }
+        Op::Stat { path } => Ok(Value::Entries(sys.lstat(Path::new(path))?)),
+        Op::Spawn { .. }
+        | Op::Run { .. }
+        | Op::Exit { .. }
+        | Op::Members
+        | Op::CgroupCreate { .. }
+        | Op::CgroupLimit { .. }
+        | Op::Chroot { .. }
+        | Op::Chdir { .. }
+        | Op::PivotRoot { .. }
+        | Op::Rootfs { .. }
+        | Op::SetIds { .. }
+        | Op::LinkUp { .. }
+        | Op::CopyFile { .. }
+        | Op::SetFileCaps { .. }
+        | Op::BsetDrop { .. }
+        | Op::CapProfile { .. }
+        | Op::NoNewPrivs => Err(OpError::msg(
             "process operations are run by the agent, not the interpreter",
         )),
         Op::MountCgroup { target } => {
@@ -356,5 +404,31 @@ mod tests {
         let err = execute(&op, &mut k, &mut t, &mut ctx(true)).unwrap_err();
         assert!(err.message.contains("host's mount namespace"));
         assert_eq!(k.calls.len(), 1);
+    }
+
+    #[test]
+    fn create_file_and_unlink_read_like_the_shell_does_them() {
+        let mut k = RecordingKernel::default();
+        let mut t = Trace::new();
+        let op = Op::CreateFile {
+            path: "/m/new".into(),
+            content: "hi\n".into(),
+        };
+        execute(&op, &mut k, &mut t, &mut ctx(false)).unwrap();
+        execute(
+            &Op::Unlink {
+                path: "/m/old".into(),
+            },
+            &mut k,
+            &mut t,
+            &mut ctx(false),
+        )
+        .unwrap();
+        assert_eq!(
+            t.records[0].to_string(),
+            "write(open(\"/m/new\", O_WRONLY|O_CREAT|O_TRUNC, 0644), \"hi\\n\", 3) = 3"
+        );
+        assert_eq!(t.records[1].to_string(), "unlink(\"/m/old\") = 0");
+        assert_eq!(k.calls, ["create(/m/new, \"hi\\n\")", "unlink(/m/old)"]);
     }
 }

@@ -5,14 +5,18 @@
 //! written to the [`journal`] the moment it exists and undone by [`teardown`].
 
 pub mod agent;
+pub mod cgroups;
+pub mod chroot;
 pub mod cleanup;
 pub mod errno;
 pub mod host_objects;
+pub mod image_ops;
 pub mod interpret;
 pub mod journal;
 pub mod namespaces;
 pub mod ns_ops;
 pub mod ops;
+pub mod privs;
 pub mod rundir;
 pub mod sandbox;
 pub mod syscalls;

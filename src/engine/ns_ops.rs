@@ -134,7 +134,7 @@ pub fn execute(
         Op::ShmWrite { key, text } => shm_write(*key, text, trace),
         Op::ShmRead { key } => shm_read(*key),
         Op::MqOpen { name, create } => mq_open(name, *create, trace, &mut j),
-        Op::CgroupCreate { name } => cgroup_create(name, trace, &mut j),
+        Op::LabCgroupCreate { name } => cgroup_create(name, trace, &mut j),
         Op::CgroupAdd { name, pid } => containerlab_cgroup::detect()
             .map_err(|e| OpError::msg(e.to_string()))
             .and_then(|layout| layout.open(name).map_err(cgroup_err))

@@ -71,6 +71,12 @@ pub enum Op {
         argv: Vec<String>,
         #[serde(default)]
         env: Vec<(String, String)>,
+        /// Start from an empty environment: only `env` is set.
+        #[serde(default)]
+        clear_env: bool,
+        /// A lab cgroup the child writes its own pid into (cgroup.procs) before execve.
+        #[serde(default)]
+        cgroup: Option<String>,
     },
     /// exit(2) this process (an agent that is not the holder).
     Exit { code: i32 },
@@ -82,6 +88,66 @@ pub enum Op {
     ReadFile { path: String },
     /// What became of every process this holder started. Read-only.
     Members,
+    /// mkdir a lab cgroup (`containerlab/<session>-<name>`) in every hierarchy.
+    CgroupCreate { name: String },
+    /// Write a lab cgroup's limits: memory, swap off, pids.
+    CgroupLimit {
+        name: String,
+        memory_max: Option<u64>,
+        swap_off: bool,
+        pids_max: Option<u64>,
+    },
+    /// chroot(2).
+    Chroot { path: String },
+    /// chdir(2).
+    Chdir { path: String },
+    /// pivot_root(2).
+    PivotRoot { new_root: String, put_old: String },
+    /// Copy (or build) the lab's rootfs into `dest` (under the session's work dir).
+    Rootfs { dest: String },
+    /// setgroups([]) + setresgid + setresuid.
+    SetIds { uid: u32, gid: u32 },
+    /// Bring a link up (never in the host's network namespace).
+    LinkUp { name: String },
+    /// Copy a file to a path under the work dir (content and mode, no xattrs).
+    CopyFile { from: String, to: String },
+    /// Write (or, with no caps, remove) a file's `security.capability` xattr (v2).
+    SetFileCaps {
+        path: String,
+        caps: Vec<String>,
+        effective: bool,
+    },
+    /// prctl(PR_CAPBSET_DROP) for each capability.
+    BsetDrop { caps: Vec<String> },
+    /// Bounding set cut to `caps`, then permitted/effective/inheritable = `caps`.
+    CapProfile { caps: Vec<String> },
+    /// prctl(PR_SET_NO_NEW_PRIVS, 1).
+    NoNewPrivs,
+    /// Host file work by the holder: write an OCI image layout into `dir`, built from `recipe`,
+    /// or copied from the layout (directory or `.tar`) the learner gave with `--image`.
+    ImageBuild {
+        dir: String,
+        recipe: ImageRecipe,
+        #[serde(default)]
+        from: Option<String>,
+    },
+    /// Host file work by the holder: unpack layer `layer` (1-based, manifest order; `None` =
+    /// every layer) of the layout `image` into `target/N`, whiteouts as overlayfs wants them
+    /// (`keep_whiteouts` leaves the tar's `.wh.` files as they are).
+    LayerUnpack {
+        image: String,
+        layer: Option<usize>,
+        target: String,
+        keep_whiteouts: bool,
+    },
+    /// Host file work by the holder: recompute the sha256 of every blob the layout refers to.
+    VerifyBlobs { dir: String },
+    /// open(O_WRONLY|O_CREAT|O_TRUNC) + write(2): what the shell's `echo CONTENT > PATH` does.
+    CreateFile { path: String, content: String },
+    /// unlink(2).
+    Unlink { path: String },
+    /// lstat(2) as this process sees the path: `[type, "major:minor", inode]`. Read-only.
+    Stat { path: String },
     /// `ip link add HOST type veth peer name PEER` in this process's network namespace.
     CreateVeth { host: String, peer: String },
     /// `ip link set NAME netns PID`.
@@ -105,11 +171,23 @@ pub enum Op {
     /// mq_open(2) a POSIX message queue (creating it with O_CREAT|O_EXCL when `create`).
     MqOpen { name: String, create: bool },
     /// Make a lab cgroup `containerlab/NAME` in every hierarchy (cgroup crate).
-    CgroupCreate { name: String },
+    LabCgroupCreate { name: String },
     /// Move process `pid` into the lab cgroup `NAME`.
     CgroupAdd { name: String, pid: i32 },
     /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 memory) at `target`.
     MountCgroup { target: String },
+}
+
+/// Which image [`Op::ImageBuild`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageRecipe {
+    /// The article's four Dockerfile lines on the busybox rootfs (or the `--image` layout).
+    Example,
+    /// The example's three lines after FROM, without the base layer.
+    ExampleApp,
+    /// Like `ExampleApp`, with different content for the COPYed file.
+    ExampleAppEdited,
 }
 
 impl Op {
@@ -121,6 +199,7 @@ impl Op {
                 | Op::ReadDir { .. }
                 | Op::ReadFile { .. }
                 | Op::Members
+                | Op::Stat { .. }
                 | Op::ShmRead { .. }
         )
     }

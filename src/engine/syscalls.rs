@@ -28,6 +28,44 @@ pub trait Syscalls {
     fn write_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize>;
     fn read_file(&mut self, path: &Path) -> std::io::Result<String>;
     fn read_dir(&mut self, path: &Path) -> std::io::Result<Vec<String>>;
+    /// open(O_WRONLY|O_CREAT|O_TRUNC, 0644) and one write(2).
+    fn create_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize>;
+    fn unlink(&mut self, path: &Path) -> std::io::Result<()>;
+    /// lstat(2): `[type, "major:minor" of st_dev, st_ino]`; see [`describe_stat`].
+    fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>>;
+}
+
+/// What lstat(2) says about a file, as three texts: its type (a 0:0 character device is named
+/// `whiteout`, as overlayfs reads it), the device it is on (`major:minor`), and its inode.
+pub fn describe_stat(meta: &std::fs::Metadata) -> Vec<String> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let ft = meta.file_type();
+    let kind = if ft.is_dir() {
+        "directory".to_string()
+    } else if ft.is_file() {
+        "regular file".to_string()
+    } else if ft.is_symlink() {
+        "symlink".to_string()
+    } else if ft.is_char_device() && meta.rdev() == 0 {
+        "whiteout".to_string()
+    } else if ft.is_char_device() {
+        format!(
+            "char device {}:{}",
+            libc::major(meta.rdev()),
+            libc::minor(meta.rdev())
+        )
+    } else if ft.is_block_device() {
+        "block device".to_string()
+    } else if ft.is_fifo() {
+        "fifo".to_string()
+    } else {
+        "socket".to_string()
+    };
+    vec![
+        kind,
+        format!("{}:{}", libc::major(meta.dev()), libc::minor(meta.dev())),
+        meta.ino().to_string(),
+    ]
 }
 
 /// The real kernel.
@@ -92,6 +130,26 @@ impl Syscalls for LiveKernel {
             .collect();
         names.sort_by_key(|n| natural_key(n));
         Ok(names)
+    }
+
+    fn create_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(path)?;
+        file.write(content.as_bytes())
+    }
+
+    fn unlink(&mut self, path: &Path) -> std::io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
+        Ok(describe_stat(&std::fs::symlink_metadata(path)?))
     }
 }
 
@@ -179,6 +237,19 @@ pub mod fake {
         }
         fn read_dir(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
             self.calls.push(format!("readdir({})", path.display()));
+            Ok(vec![])
+        }
+        fn create_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize> {
+            self.calls
+                .push(format!("create({}, {content:?})", path.display()));
+            Ok(content.len())
+        }
+        fn unlink(&mut self, path: &Path) -> std::io::Result<()> {
+            self.calls.push(format!("unlink({})", path.display()));
+            Ok(())
+        }
+        fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
+            self.calls.push(format!("lstat({})", path.display()));
             Ok(vec![])
         }
     }

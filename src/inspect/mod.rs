@@ -4,6 +4,7 @@
 //! the moment it is asked for: there is no cached or remembered state to drift from the kernel.
 
 pub mod caps;
+pub mod filecaps;
 pub mod mounts;
 pub mod namespaces;
 pub mod process;

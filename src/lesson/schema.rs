@@ -56,6 +56,10 @@ pub enum Requirement {
     Veth,
     Busybox,
     Ping,
+    /// capsh (libcap2-bin), to compare the lab's decoding with.
+    Capsh,
+    /// ping carries cap_net_raw as a file capability (not setuid root).
+    PingFileCapability,
     /// A process without privileges may create a user namespace (no sysctl or LSM forbids it).
     RootlessUserNamespaces,
 }
@@ -112,6 +116,13 @@ pub enum View {
     /// Links, addresses and routes (`ip -br link`, `ip -br addr`, `ip route`) of the host and of
     /// every sandbox process in a network namespace of its own.
     Net,
+    /// The files of the cgroups this lesson made (limits, usage, events), as the driver names them.
+    Cgroup,
+    /// The OCI layout the lesson's last `image_build` (example recipe) wrote: index.json,
+    /// manifest and config, key fields only (mediaType, digests, diff_ids, history).
+    Image,
+    /// What each unpacked layer directory holds (from the last `layer_unpack` of all layers).
+    Layers,
 }
 
 /// An exercise: the learner does the step's work in the shell; hints get more specific.
@@ -164,6 +175,47 @@ pub enum Action {
     Exit(ExitAction),
     /// Run a program to completion (fork, execve, wait).
     Run(RunAction),
+    /// Make a lab cgroup (mkdir in every hierarchy).
+    CgroupCreate(CgroupCreateAction),
+    /// Set a lab cgroup's limits.
+    CgroupLimit(CgroupLimitAction),
+    /// chroot(2).
+    Chroot(PathAction),
+    /// chdir(2).
+    Chdir(PathAction),
+    /// pivot_root(2).
+    PivotRoot(PivotRootAction),
+    /// Copy the lab's root filesystem (busybox, or `--rootfs`) to a directory under `{work}`.
+    Rootfs(PathAction),
+    /// Become an ordinary user: setgroups([]), setresgid, setresuid.
+    Setuid(SetuidAction),
+    /// Bring a network interface up (only in a network namespace the lesson made).
+    LinkUp(LinkUpAction),
+    /// Copy a file (content and mode, not its extended attributes) to a path under `{work}`.
+    CopyFile(CopyFileAction),
+    /// Write a file capability (`security.capability`, v2), like `setcap cap_net_raw+ep FILE`;
+    /// an empty list removes it. Only under `{work}`.
+    SetFileCaps(SetFileCapsAction),
+    /// Drop capabilities from the bounding set (prctl PR_CAPBSET_DROP).
+    BsetDrop(CapsAction),
+    /// A capability profile (Docker's default, say): bounding, permitted, effective and
+    /// inheritable sets become exactly this list.
+    CapProfile(CapsAction),
+    /// prctl(PR_SET_NO_NEW_PRIVS, 1).
+    NoNewPrivs(NoArgs),
+    /// Write an OCI image layout into `dir` (host file work): the article's example image, or
+    /// with `recipe`, a part of it. `containerlab run lesson ID --image PATH` makes the
+    /// `example` recipe copy the learner's own layout instead.
+    ImageBuild(ImageBuildAction),
+    /// Unpack layer `layer` (1-based, bottom first; all layers when omitted) of the layout
+    /// `image` into `target/N`, one directory per layer (host file work).
+    LayerUnpack(LayerUnpackAction),
+    /// Recompute the sha256 of every blob a layout refers to; fails on a mismatch.
+    VerifyBlobs(VerifyBlobsAction),
+    /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
+    CreateFile(WriteFileAction),
+    /// unlink(2) (`rm PATH`).
+    Unlink(PathAction),
     /// `ip link add HOST type veth peer name PEER`.
     CreateVeth(CreateVethAction),
     /// `ip link set DEV netns PID`: move a link into a sandbox process's network namespace.
@@ -171,7 +223,7 @@ pub enum Action {
     /// `ip addr add ADDRESS/PREFIX dev DEV`.
     AddAddress(AddAddressAction),
     /// `ip link set DEV up`.
-    LinkUp(LinkUpAction),
+    SetLinkUp(SetLinkUpAction),
     /// `ip route add default via VIA`.
     DefaultRoute(DefaultRouteAction),
     /// setgroups([]), setresgid, setresuid: the process becomes another user (all its ids).
@@ -185,7 +237,7 @@ pub enum Action {
     /// mq_open(3) a POSIX message queue, creating it with `create: true`.
     MqOpen(MqOpenAction),
     /// Make the lab cgroup `containerlab/NAME` (in every hierarchy on cgroup v1).
-    CgroupCreate(CgroupCreateAction),
+    LabCgroupCreate(LabCgroupCreateAction),
     /// Move a sandbox process into a lab cgroup (write its pid to cgroup.procs).
     CgroupAdd(CgroupAddAction),
     /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 `memory`) at `target`.
@@ -263,9 +315,77 @@ action_struct!(ExitAction {
     code: i32
 });
 action_struct!(RunAction {
-    /// The program and its arguments; `{work}` and `{pid:NAME}` are replaced.
-    argv: Vec<String>
+    /// The program and its arguments; `{work}`, `{exe}` and `{pid:NAME}` are replaced.
+    argv: Vec<String>,
+    /// Environment variables to set (in this order).
+    #[serde(default)]
+    env: Vec<EnvVar>,
+    /// Start from an empty environment, as a runtime does from an image config.
+    #[serde(default)]
+    clear_env: bool,
+    /// A cgroup made by `cgroup_create`: the child writes its pid into its cgroup.procs
+    /// before execve.
+    #[serde(default)]
+    cgroup: Option<String>
 });
+action_struct!(CgroupCreateAction { name: String });
+action_struct!(CgroupLimitAction {
+    name: String,
+    /// memory.max (v2) / memory.limit_in_bytes (v1), in MiB.
+    #[serde(default)]
+    memory_max_mib: Option<u64>,
+    /// No swap for the cgroup (v2 memory.swap.max = 0, v1 memory.swappiness = 0).
+    #[serde(default)]
+    swap_off: bool,
+    #[serde(default)]
+    pids_max: Option<u64>
+});
+action_struct!(SetuidAction { uid: u32, gid: u32 });
+action_struct!(LinkUpAction { name: String });
+action_struct!(CopyFileAction {
+    from: String,
+    to: String
+});
+action_struct!(SetFileCapsAction {
+    path: String,
+    caps: Vec<String>,
+    #[serde(default = "yes")]
+    effective: bool
+});
+action_struct!(CapsAction { caps: Vec<String> });
+action_struct!(NoArgs {});
+action_struct!(PivotRootAction {
+    new_root: String,
+    put_old: String
+});
+
+/// One environment variable for `run`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+action_struct!(ImageBuildAction {
+    dir: String,
+    #[serde(default = "example_recipe")]
+    recipe: crate::engine::ops::ImageRecipe
+});
+action_struct!(LayerUnpackAction {
+    image: String,
+    #[serde(default)]
+    layer: Option<usize>,
+    target: String,
+    /// Leave the tar's `.wh.NAME` files as they are instead of making overlay whiteouts.
+    #[serde(default)]
+    keep_whiteouts: bool
+});
+action_struct!(VerifyBlobsAction { dir: String });
+
+fn example_recipe() -> crate::engine::ops::ImageRecipe {
+    crate::engine::ops::ImageRecipe::Example
+}
 
 action_struct!(CreateVethAction {
     host: String,
@@ -281,7 +401,7 @@ action_struct!(AddAddressAction {
     /// `a.b.c.d/prefix`.
     address: String
 });
-action_struct!(LinkUpAction { dev: String });
+action_struct!(SetLinkUpAction { dev: String });
 action_struct!(DefaultRouteAction { via: String });
 action_struct!(SwitchUserAction { uid: u32, gid: u32 });
 action_struct!(ShmCreateAction {
@@ -300,7 +420,7 @@ action_struct!(MqOpenAction {
     #[serde(default)]
     create: bool
 });
-action_struct!(CgroupCreateAction { name: String });
+action_struct!(LabCgroupCreateAction { name: String });
 action_struct!(CgroupAddAction {
     name: String,
     /// The sandbox process to move.
@@ -344,17 +464,35 @@ impl Action {
             Action::Spawn(a) => c!(a),
             Action::Exit(a) => c!(a),
             Action::Run(a) => c!(a),
+            Action::CgroupCreate(a) => c!(a),
+            Action::CgroupLimit(a) => c!(a),
+            Action::Chroot(a) => c!(a),
+            Action::Chdir(a) => c!(a),
+            Action::PivotRoot(a) => c!(a),
+            Action::Rootfs(a) => c!(a),
+            Action::Setuid(a) => c!(a),
+            Action::LinkUp(a) => c!(a),
+            Action::CopyFile(a) => c!(a),
+            Action::SetFileCaps(a) => c!(a),
+            Action::BsetDrop(a) => c!(a),
+            Action::CapProfile(a) => c!(a),
+            Action::NoNewPrivs(a) => c!(a),
+            Action::ImageBuild(a) => c!(a),
+            Action::LayerUnpack(a) => c!(a),
+            Action::VerifyBlobs(a) => c!(a),
+            Action::CreateFile(a) => c!(a),
+            Action::Unlink(a) => c!(a),
             Action::CreateVeth(a) => c!(a),
             Action::MoveLink(a) => c!(a),
             Action::AddAddress(a) => c!(a),
-            Action::LinkUp(a) => c!(a),
+            Action::SetLinkUp(a) => c!(a),
             Action::DefaultRoute(a) => c!(a),
             Action::SwitchUser(a) => c!(a),
             Action::ReadFile(a) => c!(a),
             Action::ShmCreate(a) => c!(a),
             Action::ShmWrite(a) => c!(a),
             Action::MqOpen(a) => c!(a),
-            Action::CgroupCreate(a) => c!(a),
+            Action::LabCgroupCreate(a) => c!(a),
             Action::CgroupAdd(a) => c!(a),
             Action::MountCgroup(a) => c!(a),
         }
@@ -374,17 +512,35 @@ impl Action {
             Action::Spawn(_) => "spawn",
             Action::Exit(_) => "exit",
             Action::Run(_) => "run",
+            Action::CgroupCreate(_) => "cgroup_create",
+            Action::CgroupLimit(_) => "cgroup_limit",
+            Action::Chroot(_) => "chroot",
+            Action::Chdir(_) => "chdir",
+            Action::PivotRoot(_) => "pivot_root",
+            Action::Rootfs(_) => "rootfs",
+            Action::Setuid(_) => "setuid",
+            Action::LinkUp(_) => "link_up",
+            Action::CopyFile(_) => "copy_file",
+            Action::SetFileCaps(_) => "set_file_caps",
+            Action::BsetDrop(_) => "bset_drop",
+            Action::CapProfile(_) => "cap_profile",
+            Action::NoNewPrivs(_) => "no_new_privs",
+            Action::ImageBuild(_) => "image_build",
+            Action::LayerUnpack(_) => "layer_unpack",
+            Action::VerifyBlobs(_) => "verify_blobs",
+            Action::CreateFile(_) => "create_file",
+            Action::Unlink(_) => "unlink",
             Action::CreateVeth(_) => "create_veth",
             Action::MoveLink(_) => "move_link",
             Action::AddAddress(_) => "add_address",
-            Action::LinkUp(_) => "link_up",
+            Action::SetLinkUp(_) => "set_link_up",
             Action::DefaultRoute(_) => "default_route",
             Action::SwitchUser(_) => "switch_user",
             Action::ReadFile(_) => "read_file",
             Action::ShmCreate(_) => "shm_create",
             Action::ShmWrite(_) => "shm_write",
             Action::MqOpen(_) => "mq_open",
-            Action::CgroupCreate(_) => "cgroup_create",
+            Action::LabCgroupCreate(_) => "lab_cgroup_create",
             Action::CgroupAdd(_) => "cgroup_add",
             Action::MountCgroup(_) => "mount_cgroup",
         }
@@ -409,6 +565,10 @@ pub struct Check {
     /// Why the claim holds; shown when it does not, to explain what was expected.
     #[serde(default)]
     pub why: Option<Text>,
+    /// The claim is about the lab's own example image: it is not judged when the learner runs
+    /// the lesson on an image of their own (`--image`).
+    #[serde(default)]
+    pub example_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -450,6 +610,33 @@ pub enum Observe {
     Result(String),
     /// What a `run` action with this id printed on standard output, trimmed.
     Output(String),
+    /// A value of a cgroup this lesson made: memory_current, memory_max, memory_peak, oom_kill,
+    /// limit_hits (v2 memory.events `max`, v1 memory.failcnt), pids_current, pids_max,
+    /// cpu_usage_usec, procs (how many processes it holds).
+    Cgroup(CgroupValue),
+    /// How a `run` action with this id ended: `exited with status N` or `killed by SIGKILL`.
+    Ended(String),
+    /// The names of a process's environment variables (/proc/PID/environ).
+    Environ(Who),
+    /// A file's `security.capability` extended attribute, decoded like getcap(8)
+    /// (`cap_net_raw=ep`), or `none`.
+    FileCaps(PathOf),
+    /// A capability set of a process decoded by name: `set` is effective, permitted,
+    /// inheritable, bounding or ambient.
+    Caps(CapsOf),
+    /// A field of the OCI image layout in a directory, read as a runtime reads it (index.json →
+    /// manifest → config).
+    Image(ImageOf),
+    /// The inode number of a path as that process sees it (lstat, through its mounts).
+    Inode(PathOf),
+    /// The device (`major:minor`) a path is on, as that process sees it.
+    Device(PathOf),
+    /// What a path is, as that process sees it: `regular file`, `directory`, `symlink`,
+    /// `whiteout` (a 0:0 character device, overlayfs' mark of a deleted file), or `missing`.
+    FileType(PathOf),
+    /// How many overlay whiteouts (0:0 character devices) are under a directory, recursively,
+    /// as the host sees it.
+    WhiteoutCount(String),
     /// A /proc/self/status field as the process itself reads it (ids as its user namespace
     /// maps them: `Uid` is `0 0 0 0` for root inside, where the host sees `100000 ...`).
     SelfStatus(StatusOf),
@@ -470,8 +657,6 @@ pub enum Observe {
     /// `0::` line on v2) as another process reads /proc/PID/cgroup: relative to the reader's
     /// cgroup namespace.
     CgroupPath(CgroupOf),
-    /// How a `run` action with this id ended: `exited with status 0`.
-    Exit(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -479,6 +664,13 @@ pub enum Observe {
 pub struct DevOf {
     pub of: Who,
     pub dev: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapsOf {
+    pub of: Who,
+    pub set: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -495,6 +687,24 @@ pub struct CgroupOf {
     /// Who reads /proc/PID/cgroup (default: the process itself).
     #[serde(default)]
     pub seen_by: Option<Who>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// An image field: `layer_count`, `index_media_type`, `manifest_digest`, `manifest_media_type`,
+/// `config_digest`, `config_media_type`, `layer_digests`, `layer_media_types`, `diff_ids`,
+/// `created_by`, `whiteout_entries` (how many `.wh.` entries the layer tars hold, opaque
+/// markers excluded), `blob_count` (manifest + config + layers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageOf {
+    pub dir: String,
+    pub field: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -575,15 +785,28 @@ impl Observe {
             Observe::CgroupPath(c) => Some(&c.of),
             Observe::NsInode(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
-            Observe::ReadDir(p) | Observe::File(p) | Observe::Propagation(p) => Some(&p.of),
-            Observe::Result(_) | Observe::Output(_) | Observe::Exit(_) => None,
+            Observe::ReadDir(p)
+            | Observe::File(p)
+            | Observe::Propagation(p)
+            | Observe::Inode(p)
+            | Observe::Device(p)
+            | Observe::FileType(p) => Some(&p.of),
+            Observe::Environ(w) => Some(w),
+            Observe::FileCaps(p) => Some(&p.of),
+            Observe::Caps(c) => Some(&c.of),
+            Observe::Result(_)
+            | Observe::Output(_)
+            | Observe::Ended(_)
+            | Observe::Cgroup(_)
+            | Observe::Image(_)
+            | Observe::WhiteoutCount(_) => None,
         }
     }
 
     /// The action id this observation refers to, for validation.
     pub fn action_id(&self) -> Option<&str> {
         match self {
-            Observe::Result(id) | Observe::Output(id) | Observe::Exit(id) => Some(id),
+            Observe::Result(id) | Observe::Output(id) | Observe::Ended(id) => Some(id),
             _ => None,
         }
     }

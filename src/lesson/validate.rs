@@ -258,6 +258,16 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         format!("cgroup_add: no process {:?} has been spawned", c.member),
                     );
                 }
+                Action::BsetDrop(c) | Action::CapProfile(c) => {
+                    for cap in &c.caps {
+                        unknown_capability(&mut f, cap);
+                    }
+                }
+                Action::SetFileCaps(c) => {
+                    for cap in &c.caps {
+                        unknown_capability(&mut f, cap);
+                    }
+                }
                 _ => {}
             }
         }
@@ -353,7 +363,7 @@ fn observation(
                 id,
                 format!("check {check:?} refers to action id {id:?}, which no earlier action has"),
             ),
-            Some((_, false)) if matches!(obs, Observe::Output(_) | Observe::Exit(_)) => f.error(
+            Some((_, false)) if matches!(obs, Observe::Output(_) | Observe::Ended(_)) => f.error(
                 "output",
                 id,
                 format!("check {check:?}: action {id:?} is not a `run`, so it has no output"),
@@ -372,6 +382,54 @@ fn observation(
             }
         }
     }
+    if let Observe::Cgroup(c) = obs {
+        let values = crate::engine::cgroups::VALUES;
+        if !values.contains(&c.value.as_str()) {
+            f.error(
+                "value",
+                &c.value,
+                format!(
+                    "unknown cgroup value {:?}; one of {}",
+                    c.value,
+                    values.join(", ")
+                ),
+            );
+        }
+    }
+    if let Observe::Caps(c) = obs {
+        const SETS: [&str; 5] = [
+            "effective",
+            "permitted",
+            "inheritable",
+            "bounding",
+            "ambient",
+        ];
+        if !SETS.contains(&c.set.as_str()) {
+            f.error(
+                "set",
+                &c.set,
+                format!(
+                    "unknown capability set {:?}; one of {}",
+                    c.set,
+                    SETS.join(", ")
+                ),
+            );
+        }
+    }
+    if let Observe::Image(i) = obs {
+        let known = crate::session::image_facts::FIELDS;
+        if !known.contains(&i.field.as_str()) {
+            f.error(
+                "field",
+                &i.field,
+                format!(
+                    "check {check:?}: unknown image field {:?}; one of {}",
+                    i.field,
+                    known.join(", ")
+                ),
+            );
+        }
+    }
     if let Observe::NsInode(n) = obs {
         if !NS_LINKS.contains(&n.ns.as_str()) {
             f.error(
@@ -384,6 +442,16 @@ fn observation(
                 ),
             );
         }
+    }
+}
+
+fn unknown_capability(f: &mut Findings, cap: &str) {
+    if crate::inspect::caps::bit_of(cap).is_none() {
+        f.error(
+            "caps",
+            cap,
+            format!("{cap:?} is not a capability name such as cap_net_raw"),
+        );
     }
 }
 

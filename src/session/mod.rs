@@ -3,6 +3,8 @@
 //! lesson behaves the same in both.
 
 pub mod events;
+pub mod image_facts;
+pub mod image_views;
 pub mod observe;
 pub mod play;
 pub mod runner;

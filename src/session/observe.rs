@@ -64,8 +64,8 @@ pub struct ActionResult {
     /// `ok` or the errno name.
     pub outcome: String,
     pub stdout: String,
-    /// How a `run` ended (`exited with status 0`); None for other actions.
-    pub life: Option<String>,
+    /// How a `run` ended (`exited with status 0`, `killed by SIGKILL`).
+    pub ended: Option<String>,
 }
 
 /// Everything an observation may consult.
@@ -73,6 +73,8 @@ pub struct Scene<'a> {
     pub sandbox: &'a mut Sandbox,
     pub pids: &'a BTreeMap<String, i32>,
     pub results: &'a HashMap<String, ActionResult>,
+    /// Files and layer directories of the unpacked image (`{image_file:N}` and friends).
+    pub samples: &'a super::image_facts::Samples,
 }
 
 impl Scene<'_> {
@@ -115,7 +117,12 @@ impl Scene<'_> {
 
     fn try_observe(&mut self, obs: &Observe) -> Result<Observed, String> {
         let work = self.sandbox.work();
-        let path = |p: &str, pids: &BTreeMap<String, i32>| expand(p, &work, pids);
+        if let Some(why) = super::image_facts::unresolved(&self.samples.expand(&format!("{obs:?}")))
+        {
+            return Err(why);
+        }
+        let samples = self.samples;
+        let path = |p: &str, pids: &BTreeMap<String, i32>| samples.expand(&expand(p, &work, pids));
         Ok(match obs {
             Observe::Hostname(who) if who == "host" => Observed::Text(
                 nix::unistd::gethostname()
@@ -299,12 +306,104 @@ impl Scene<'_> {
                 let raw = self.read_as(&reader, &format!("/proc/{pid}/cgroup"))?;
                 Observed::Text(lab_cgroup_line(&raw)?)
             }
-            Observe::Exit(id) => Observed::Text(
+            Observe::Cgroup(c) => {
+                let session = self.sandbox.rundir().id.clone();
+                let text = crate::engine::cgroups::read_value(&session, &c.name, &c.value)?;
+                match text.parse::<i64>() {
+                    Ok(n) => Observed::Number(n),
+                    Err(_) => Observed::Text(text),
+                }
+            }
+            Observe::Ended(id) => Observed::Text(
                 self.results
                     .get(id)
-                    .and_then(|r| r.life.clone())
-                    .ok_or_else(|| format!("action {id:?} has not run a program"))?,
+                    .ok_or_else(|| format!("action {id:?} has not run"))?
+                    .ended
+                    .clone()
+                    .ok_or_else(|| format!("action {id:?} did not run a program"))?,
             ),
+            Observe::Environ(who) => {
+                let pid = self.pid(who)?;
+                let raw = std::fs::read(format!("/proc/{pid}/environ"))
+                    .map_err(|e| format!("/proc/{pid}/environ: {e}"))?;
+                Observed::List(
+                    raw.split(|b| *b == 0)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| {
+                            let entry = String::from_utf8_lossy(v);
+                            let name = entry.split('=').next().unwrap_or_default();
+                            Observed::Text(name.to_string())
+                        })
+                        .collect(),
+                )
+            }
+            Observe::Caps(c) => {
+                let field = match c.set.as_str() {
+                    "effective" => "CapEff",
+                    "permitted" => "CapPrm",
+                    "inheritable" => "CapInh",
+                    "bounding" => "CapBnd",
+                    "ambient" => "CapAmb",
+                    other => return Err(format!("unknown capability set {other:?}")),
+                };
+                let view = self.process(&c.of)?;
+                let names = view
+                    .caps
+                    .iter()
+                    .find(|(k, _)| k == field)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| format!("/proc/PID/status has no {field}"))?;
+                Observed::List(names.into_iter().map(Observed::Text).collect())
+            }
+            Observe::FileCaps(p) => {
+                if p.of != "host" {
+                    return Err("file_caps is read on the host: use `of: host`".into());
+                }
+                let file = path(&p.path, self.pids);
+                Observed::Text(crate::inspect::filecaps::read(std::path::Path::new(&file))?)
+            }
+            Observe::Image(i) => {
+                let dir = path(&i.dir, self.pids);
+                super::image_facts::field(std::path::Path::new(&dir), &i.field)?
+            }
+            Observe::Inode(p) | Observe::Device(p) | Observe::FileType(p) => {
+                let target = path(&p.path, self.pids);
+                let stat = if p.of == "host" {
+                    match std::fs::symlink_metadata(&target) {
+                        Ok(m) => Some(crate::engine::syscalls::describe_stat(&m)),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                        Err(e) => return Err(format!("{target}: {e}")),
+                    }
+                } else {
+                    match self.sandbox.request(
+                        &p.of,
+                        Op::Stat {
+                            path: target.clone(),
+                        },
+                    ) {
+                        Ok(reply) => match reply.result {
+                            Ok(Value::Entries(e)) => Some(e),
+                            Ok(other) => return Err(format!("unexpected answer {other:?}")),
+                            Err(e) if e.errno.as_deref() == Some("ENOENT") => None,
+                            Err(e) => return Err(e.to_string()),
+                        },
+                        Err(e) => return Err(e.to_string()),
+                    }
+                };
+                match (obs, stat) {
+                    (Observe::FileType(_), None) => Observed::Text("missing".into()),
+                    (_, None) => return Err(format!("{target} does not exist")),
+                    (Observe::FileType(_), Some(s)) => Observed::Text(s[0].clone()),
+                    (Observe::Device(_), Some(s)) => Observed::Text(s[1].clone()),
+                    (_, Some(s)) => Observed::Number(s[2].parse().unwrap_or(-1)),
+                }
+            }
+            Observe::WhiteoutCount(dir) => {
+                let dir = path(dir, self.pids);
+                Observed::Number(
+                    super::image_facts::whiteout_count(std::path::Path::new(&dir)) as i64,
+                )
+            }
         })
     }
 

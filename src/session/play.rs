@@ -35,7 +35,17 @@ pub fn requirements(lesson: &Lesson) -> Vec<Requirement> {
 
 /// Probes the machine for a lesson; the reasons it cannot run, each with its fix.
 pub fn refusals(lesson: &Lesson) -> Vec<String> {
-    probe::check_all(&requirements(lesson))
+    refusals_with(lesson, false)
+}
+
+/// Like [`refusals`]; with a learner's own image (`--image`) the lab builds no busybox image,
+/// so busybox is not needed.
+pub fn refusals_with(lesson: &Lesson, own_image: bool) -> Vec<String> {
+    let mut reqs = requirements(lesson);
+    if own_image {
+        reqs.retain(|r| *r != Requirement::Busybox);
+    }
+    probe::check_all(&reqs)
         .into_iter()
         .filter(|p| !p.ok)
         .map(|p| match p.fix {
@@ -50,9 +60,10 @@ pub fn play(
     lang: &str,
     exe: &Path,
     interrupt: Arc<AtomicBool>,
+    image: Option<&Path>,
     sink: &mut dyn Sink,
 ) -> PlayOutcome {
-    let reasons = refusals(lesson);
+    let reasons = refusals_with(lesson, image.is_some());
     if !reasons.is_empty() {
         sink.emit(&Event::Refused {
             lesson: lesson.id.clone(),
@@ -61,7 +72,7 @@ pub fn play(
         return PlayOutcome::Refused;
     }
     let mut runner = match Runner::start(lesson.clone(), lang, exe, interrupt) {
-        Ok(r) => r,
+        Ok(r) => r.with_image(image),
         Err(e) => {
             sink.emit(&Event::Refused {
                 lesson: lesson.id.clone(),

@@ -36,6 +36,39 @@ pub struct Runner {
     sandbox: Sandbox,
     pids: BTreeMap<String, i32>,
     results: HashMap<String, ActionResult>,
+    /// Short names of the cgroups this lesson made, for the `cgroup` view.
+    cgroups: Vec<String>,
+    /// `--image`: the learner's OCI layout, used by `image_build` with the example recipe.
+    image: Option<std::path::PathBuf>,
+    samples: super::image_facts::Samples,
+    /// Where the last `image_build` with the example recipe wrote its layout.
+    image_dir: Option<std::path::PathBuf>,
+}
+
+/// An expectation with `{work}`, `{pid:NAME}` and `{which:PROG}` in its text literal replaced.
+fn expand_literal(
+    expect: &crate::lesson::schema::Expect,
+    work: &Path,
+    pids: &BTreeMap<String, i32>,
+) -> crate::lesson::schema::Expect {
+    use crate::lesson::schema::{Expect, Literal};
+    let lit = |l: &Literal| match l {
+        Literal::Text(t) => Literal::Text(expand(t, work, pids)),
+        other => other.clone(),
+    };
+    match expect {
+        Expect::Equals(l) => Expect::Equals(lit(l)),
+        Expect::NotEquals(l) => Expect::NotEquals(lit(l)),
+        Expect::Contains(l) => Expect::Contains(lit(l)),
+        Expect::NotContains(l) => Expect::NotContains(lit(l)),
+        other => other.clone(),
+    }
+}
+
+/// Fills the machine-dependent names in a text: `{cgroup_file:KEY}` (see
+/// [`crate::engine::cgroups::file_placeholder`]).
+fn fill(text: &str) -> String {
+    crate::engine::cgroups::expand_files(text)
 }
 
 impl Runner {
@@ -54,7 +87,17 @@ impl Runner {
             sandbox,
             pids,
             results: HashMap::new(),
+            cgroups: Vec::new(),
+            image: None,
+            samples: Default::default(),
+            image_dir: None,
         })
+    }
+
+    /// Makes `image_build` (example recipe) copy this OCI layout instead of building one.
+    pub fn with_image(mut self, image: Option<&Path>) -> Runner {
+        self.image = image.map(Path::to_path_buf);
+        self
     }
 
     pub fn lesson(&self) -> &Lesson {
@@ -78,7 +121,7 @@ impl Runner {
         Event::LessonStart {
             lesson: self.lesson.id.clone(),
             title: self.lesson.title.get(&self.lang).to_string(),
-            intro: self.lesson.intro.get(&self.lang).to_string(),
+            intro: fill(self.lesson.intro.get(&self.lang)),
             steps: self.lesson.steps.len(),
             lang: self.lang.clone(),
         }
@@ -91,9 +134,9 @@ impl Runner {
         sink.emit(&Event::StepStart {
             step: index,
             id: step.id.clone(),
-            title: step.title.get(&self.lang).to_string(),
-            text: step.text.get(&self.lang).to_string(),
-            command: step.command.clone(),
+            title: fill(step.title.get(&self.lang)),
+            text: fill(&self.samples.expand(step.text.get(&self.lang))),
+            command: step.command.as_deref().map(fill),
         });
         for action in &step.actions {
             if !self.run_action(index, action, sink)? {
@@ -123,11 +166,26 @@ impl Runner {
     ) -> Result<bool, EngineError> {
         let common = action.common();
         let op = self.to_op(action);
+        if let Some(missing) = super::image_facts::unresolved(&format!("{op:?}")) {
+            sink.emit(&Event::Action {
+                step: index,
+                action: action.name().to_string(),
+                process: common.process.clone(),
+                trace: vec![],
+                error: Some(ActionError {
+                    errno: None,
+                    message: missing,
+                    explanation: None,
+                    expected: false,
+                }),
+            });
+            return Ok(false);
+        }
         let spawn_name = match action {
             Action::Spawn(s) => Some(s.name.clone()),
             _ => None,
         };
-        let reply = self.sandbox.request(&common.process, op)?;
+        let reply = self.sandbox.request(&common.process, op.clone())?;
         let trace: Vec<String> = reply.trace.records.iter().map(|r| r.to_string()).collect();
         let last_call = reply
             .trace
@@ -135,10 +193,35 @@ impl Runner {
             .last()
             .map(|r| r.call.clone())
             .unwrap_or_default();
+        let ended = match &reply.result {
+            Ok(Value::Finished { life, .. }) => Some(life.to_string()),
+            _ => None,
+        };
         let (outcome, stdout, error, ok) = match &reply.result {
             Ok(value) => {
                 if let (Some(name), Value::Pid(pid)) = (&spawn_name, value) {
                     self.pids.insert(name.clone(), *pid);
+                }
+                if let Action::CgroupCreate(c) = action {
+                    self.cgroups.push(c.name.clone());
+                }
+                if let (Action::ImageBuild(_), Op::ImageBuild { dir, recipe, .. }) = (action, &op) {
+                    if *recipe == crate::engine::ops::ImageRecipe::Example {
+                        self.image_dir = Some(dir.into());
+                    }
+                }
+                if let (
+                    Action::LayerUnpack(crate::lesson::schema::LayerUnpackAction {
+                        layer: None,
+                        keep_whiteouts: false,
+                        ..
+                    }),
+                    Value::Entries(dirs),
+                ) = (action, value)
+                {
+                    self.samples = super::image_facts::Samples::of_layers(
+                        dirs.iter().map(std::path::PathBuf::from).collect(),
+                    );
                 }
                 let stdout = match value {
                     Value::Finished { stdout, .. } => stdout.clone(),
@@ -181,17 +264,13 @@ impl Runner {
                 )
             }
         };
-        let life = match &reply.result {
-            Ok(Value::Finished { life, .. }) => Some(life.to_string()),
-            _ => None,
-        };
         if let Some(id) = &common.id {
             self.results.insert(
                 id.clone(),
                 ActionResult {
                     outcome,
                     stdout,
-                    life,
+                    ended,
                 },
             );
         }
@@ -208,7 +287,14 @@ impl Runner {
     /// The engine operation for an action, placeholders expanded.
     fn to_op(&self, action: &Action) -> Op {
         let work = self.sandbox.work();
-        let x = |s: &str| expand(s, &work, &self.pids);
+        let exe = std::env::current_exe()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "/proc/self/exe".into());
+        let x = |s: &str| {
+            self.samples
+                .expand(&expand(s, &work, &self.pids))
+                .replace("{exe}", &exe)
+        };
         match action {
             Action::Unshare(a) => Op::Unshare {
                 namespaces: a.namespaces.clone(),
@@ -245,8 +331,76 @@ impl Runner {
             Action::Exit(a) => Op::Exit { code: a.code },
             Action::Run(a) => Op::Run {
                 argv: a.argv.iter().map(|s| x(s)).collect(),
-                env: Vec::new(),
+                env: a
+                    .env
+                    .iter()
+                    .map(|v| (v.name.clone(), x(&v.value)))
+                    .collect(),
+                clear_env: a.clear_env,
+                cgroup: a.cgroup.clone(),
             },
+            Action::CgroupCreate(a) => Op::CgroupCreate {
+                name: a.name.clone(),
+            },
+            Action::CgroupLimit(a) => Op::CgroupLimit {
+                name: a.name.clone(),
+                memory_max: a.memory_max_mib.map(|m| m << 20),
+                swap_off: a.swap_off,
+                pids_max: a.pids_max,
+            },
+            Action::Chroot(a) => Op::Chroot { path: x(&a.path) },
+            Action::Chdir(a) => Op::Chdir { path: x(&a.path) },
+            Action::PivotRoot(a) => Op::PivotRoot {
+                new_root: x(&a.new_root),
+                put_old: x(&a.put_old),
+            },
+            Action::Rootfs(a) => Op::Rootfs { dest: x(&a.path) },
+            Action::Setuid(a) => Op::SetIds {
+                uid: a.uid,
+                gid: a.gid,
+            },
+            Action::LinkUp(a) => Op::LinkUp {
+                name: a.name.clone(),
+            },
+            Action::CopyFile(a) => Op::CopyFile {
+                from: x(&a.from),
+                to: x(&a.to),
+            },
+            Action::SetFileCaps(a) => Op::SetFileCaps {
+                path: x(&a.path),
+                caps: a.caps.clone(),
+                effective: a.effective,
+            },
+            Action::BsetDrop(a) => Op::BsetDrop {
+                caps: a.caps.clone(),
+            },
+            Action::CapProfile(a) => Op::CapProfile {
+                caps: a.caps.clone(),
+            },
+            Action::NoNewPrivs(_) => Op::NoNewPrivs,
+            Action::ImageBuild(a) => Op::ImageBuild {
+                dir: x(&a.dir),
+                recipe: a.recipe,
+                from: match a.recipe {
+                    crate::engine::ops::ImageRecipe::Example => self
+                        .image
+                        .as_ref()
+                        .map(|p| p.to_string_lossy().into_owned()),
+                    _ => None,
+                },
+            },
+            Action::LayerUnpack(a) => Op::LayerUnpack {
+                image: x(&a.image),
+                layer: a.layer,
+                target: x(&a.target),
+                keep_whiteouts: a.keep_whiteouts,
+            },
+            Action::VerifyBlobs(a) => Op::VerifyBlobs { dir: x(&a.dir) },
+            Action::CreateFile(a) => Op::CreateFile {
+                path: x(&a.path),
+                content: x(&a.content),
+            },
+            Action::Unlink(a) => Op::Unlink { path: x(&a.path) },
             Action::CreateVeth(a) => Op::CreateVeth {
                 host: x(&a.host),
                 peer: x(&a.peer),
@@ -259,7 +413,7 @@ impl Runner {
                 dev: x(&a.dev),
                 cidr: x(&a.address),
             },
-            Action::LinkUp(a) => Op::SetLinkUp { dev: x(&a.dev) },
+            Action::SetLinkUp(a) => Op::SetLinkUp { dev: x(&a.dev) },
             Action::DefaultRoute(a) => Op::AddDefaultRoute { via: x(&a.via) },
             Action::SwitchUser(a) => Op::SwitchUser {
                 uid: a.uid,
@@ -278,7 +432,7 @@ impl Runner {
                 name: x(&a.name),
                 create: a.create,
             },
-            Action::CgroupCreate(a) => Op::CgroupCreate { name: x(&a.name) },
+            Action::LabCgroupCreate(a) => Op::LabCgroupCreate { name: x(&a.name) },
             Action::CgroupAdd(a) => Op::CgroupAdd {
                 name: x(&a.name),
                 pid: self.pids.get(&a.member).copied().unwrap_or(-1),
@@ -292,25 +446,28 @@ impl Runner {
     /// Judges step `index`'s checks against live state now.
     pub fn check(&mut self, index: usize, phase: Phase) -> Vec<CheckOutcome> {
         let step: Step = self.lesson.steps[index].clone();
+        let work = self.sandbox.work();
+        let pids = self.pids.clone();
         let mut scene = Scene {
             sandbox: &mut self.sandbox,
             pids: &self.pids,
             results: &self.results,
+            samples: &self.samples,
         };
-        let work = scene.sandbox.work();
+        let given_image = self.image.is_some();
         step.checks
             .iter()
+            .filter(|c| !(given_image && c.example_only))
             .map(|c| {
                 let observed = pick(scene.observe(&c.observe), c.pick);
                 let other = c.expect.observed().map(|o| pick(scene.observe(o), c.pick));
-                // Literals may name the work directory or a process: `{work}/x`, `{pid:box}`.
-                let expect = expand_expect(&c.expect, &work, scene.pids);
+                let expect = expand_literal(&c.expect, &work, &pids);
                 let (passed, expected) = judge(&observed, &expect, other.as_ref());
                 CheckOutcome {
                     step: index,
                     step_id: step.id.clone(),
                     id: c.id.clone(),
-                    claim: c.claim.get(&self.lang).to_string(),
+                    claim: fill(c.claim.get(&self.lang)),
                     passed,
                     observed: observed.to_string(),
                     expected,
@@ -331,6 +488,8 @@ impl Runner {
             Op::Run {
                 argv: vec!["/bin/sh".into(), "-c".into(), ex.solution.shell.clone()],
                 env: Vec::new(),
+                clear_env: false,
+                cgroup: None,
             },
         )?;
         sink.emit(&Event::Solution {
@@ -349,7 +508,13 @@ impl Runner {
 
     /// The views a step names, rendered from live state now.
     pub fn views(&self, views: &[View]) -> Vec<RenderedView> {
-        let subjects = Subjects { pids: &self.pids };
+        let subjects = Subjects {
+            pids: &self.pids,
+            session: &self.sandbox.rundir().id,
+            cgroups: &self.cgroups,
+            image: self.image_dir.as_deref(),
+            layers: &self.samples.layer_dirs,
+        };
         views.iter().map(|v| render(*v, &subjects)).collect()
     }
 
@@ -366,31 +531,5 @@ fn ipc_key(text: &str) -> i32 {
     match t.strip_prefix("0x") {
         Some(hex) => u32::from_str_radix(hex, 16).map(|v| v as i32).unwrap_or(-1),
         None => t.parse().unwrap_or(-1),
-    }
-}
-
-/// The expectation with `{work}` and `{pid:NAME}` replaced in its text literals.
-fn expand_expect(
-    expect: &crate::lesson::schema::Expect,
-    work: &Path,
-    pids: &BTreeMap<String, i32>,
-) -> crate::lesson::schema::Expect {
-    use crate::lesson::schema::{Expect, Literal};
-    let lit = |l: &Literal| match l {
-        Literal::Text(t) => {
-            let x = expand(t, work, pids);
-            match x.parse::<i64>() {
-                Ok(n) if x != *t => Literal::Number(n),
-                _ => Literal::Text(x),
-            }
-        }
-        other => other.clone(),
-    };
-    match expect {
-        Expect::Equals(l) => Expect::Equals(lit(l)),
-        Expect::NotEquals(l) => Expect::NotEquals(lit(l)),
-        Expect::Contains(l) => Expect::Contains(lit(l)),
-        Expect::NotContains(l) => Expect::NotContains(lit(l)),
-        other => other.clone(),
     }
 }

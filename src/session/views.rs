@@ -17,6 +17,14 @@ pub struct RenderedView {
 /// The sandbox's processes, by name, with their host PIDs (running ones only), plus the host.
 pub struct Subjects<'a> {
     pub pids: &'a BTreeMap<String, i32>,
+    /// The session id, which qualifies the lesson's cgroup names.
+    pub session: &'a str,
+    /// Short names of the cgroups the lesson made.
+    pub cgroups: &'a [String],
+    /// The image layout the lesson built, if any (for the `image` view).
+    pub image: Option<&'a std::path::Path>,
+    /// Unpacked layer directories, bottom first (for the `layers` view).
+    pub layers: &'a [std::path::PathBuf],
 }
 
 impl Subjects<'_> {
@@ -49,6 +57,18 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::Net => (
             "Network (ip -br link, ip -br addr, ip route)",
             net_view(subjects),
+        ),
+        View::Cgroup => (
+            "The lesson's cgroup",
+            crate::engine::cgroups::view_lines(subjects.session, subjects.cgroups),
+        ),
+        View::Image => (
+            "OCI image: index.json → manifest → config",
+            super::image_views::image_view(subjects.image),
+        ),
+        View::Layers => (
+            "Layers (bottom first)",
+            super::image_views::layers_view(subjects.image, subjects.layers),
         ),
     };
     RenderedView {

@@ -1,0 +1,253 @@
+//! The lab's cgroups, as the engine drives them through the `containerlab-cgroup` crate.
+//!
+//! A lesson names a cgroup briefly (`lab`); on the machine it is `containerlab/<session>-<name>`
+//! in every hierarchy, so two sessions never share one. Every directory made is journaled the
+//! moment it exists (as [`Entry::Cgroup`]); teardown kills what still runs in it and removes it.
+//! Which files hold a value depends on the driver (cgroup v1 or v2), so the lesson texts name
+//! them through placeholders ([`file_placeholder`]) filled in from the detected layout.
+
+use super::journal::{Entry, Journal};
+use super::ops::{OpError, Value};
+use containerlab_cgroup::{detect, LabCgroup, Layout, Version};
+use containerlab_trace::Trace;
+use std::path::{Path, PathBuf};
+
+/// The session id of a work directory (`/run/containerlab/<session>/work`).
+pub fn session_of(work: &Path) -> String {
+    work.parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "clab".into())
+}
+
+/// The cgroup's directory name on the machine for a lesson's short name.
+pub fn full_name(session: &str, name: &str) -> String {
+    format!("{session}-{name}")
+}
+
+fn cg_error(e: containerlab_cgroup::Error) -> OpError {
+    OpError {
+        errno: e.errno().map(containerlab_trace::errno_name),
+        message: e.to_string(),
+    }
+}
+
+fn layout() -> Result<Layout, OpError> {
+    detect().map_err(|e| OpError::msg(e.to_string()))
+}
+
+/// A handle on an existing lab cgroup.
+pub fn open(session: &str, name: &str) -> Result<LabCgroup, OpError> {
+    layout()?.open(&full_name(session, name)).map_err(cg_error)
+}
+
+/// mkdir of the cgroup in every hierarchy (enabling v2 controllers on the way), journaled.
+pub fn create(
+    work: &Path,
+    name: &str,
+    journal: &mut Journal,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    let layout = layout()?;
+    let mut journal_error = None;
+    let lab = layout
+        .create(
+            &full_name(&session_of(work), name),
+            trace,
+            &mut |p: &Path| {
+                if let Err(e) = journal.append(&Entry::Cgroup { path: p.into() }) {
+                    journal_error.get_or_insert(e);
+                }
+            },
+        )
+        .map_err(cg_error)?;
+    if let Some(e) = journal_error {
+        return Err(e.into());
+    }
+    Ok(Value::Text(format!(
+        "{} ({})",
+        lab.memory_dir().display(),
+        layout.describe()
+    )))
+}
+
+/// Sets the limits a lesson asks for, each write traced.
+pub fn limit(
+    work: &Path,
+    name: &str,
+    memory_max: Option<u64>,
+    swap_off: bool,
+    pids_max: Option<u64>,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    let mut lab = open(&session_of(work), name)?;
+    if let Some(bytes) = memory_max {
+        lab.set_memory_limit(bytes, trace).map_err(cg_error)?;
+    }
+    if swap_off {
+        lab.disable_swap(trace).map_err(cg_error)?;
+    }
+    if let Some(n) = pids_max {
+        lab.set_pids_max(n, trace).map_err(cg_error)?;
+    }
+    Ok(Value::Done)
+}
+
+/// The `cgroup.procs` files a new process writes itself into (one per hierarchy on v1).
+pub fn procs_files(work: &Path, name: &str) -> Result<Vec<PathBuf>, OpError> {
+    let lab = open(&session_of(work), name)?;
+    let files: Vec<PathBuf> = lab
+        .leaf_dirs()
+        .iter()
+        .map(|d| d.join("cgroup.procs"))
+        .collect();
+    if let Some(missing) = files.iter().find(|f| !f.exists()) {
+        return Err(OpError::msg(format!(
+            "{} does not exist: create the cgroup first (cgroup_create)",
+            missing.display()
+        )));
+    }
+    Ok(files)
+}
+
+/// The values a check may read from a lab cgroup, by the name lessons use.
+pub const VALUES: &[&str] = &[
+    "memory_current",
+    "memory_max",
+    "memory_peak",
+    "oom_kill",
+    "limit_hits",
+    "pids_current",
+    "pids_max",
+    "cpu_usage_usec",
+    "procs",
+];
+
+/// Reads one value (see [`VALUES`]); `None` limits read as `max`.
+pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, String> {
+    let lab = open(session, name).map_err(|e| e.to_string())?;
+    let limit = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "max".into());
+    let r = match value {
+        "memory_current" => lab.memory_current().map(|v| v.to_string()),
+        "memory_max" => lab.memory_max().map(limit),
+        "memory_peak" => lab.memory_peak().map(limit),
+        "oom_kill" => lab.oom_kill_count().map(|v| v.to_string()),
+        "limit_hits" => lab.failcnt().map(|v| v.to_string()),
+        "pids_current" => lab.pids_current().map(|v| v.to_string()),
+        "pids_max" => lab.pids_max().map(limit),
+        "cpu_usage_usec" => lab.cpu_usage_usec().map(|v| v.to_string()),
+        "procs" => lab.procs().map(|p| p.len().to_string()),
+        other => {
+            return Err(format!(
+                "unknown cgroup value {other:?}; one of {}",
+                VALUES.join(", ")
+            ))
+        }
+    };
+    r.map_err(|e| e.to_string())
+}
+
+/// The cgroup's files and contents, for the `cgroup` view.
+pub fn view_lines(session: &str, names: &[String]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for name in names {
+        let Ok(lab) = open(session, name) else {
+            continue;
+        };
+        if !lab.memory_dir().exists() {
+            continue;
+        }
+        lines.push(format!(
+            "── {name}: {} ({}) ──",
+            lab.memory_dir().display(),
+            lab.version()
+        ));
+        for (file, content) in lab.files() {
+            let shown: Vec<&str> = content.lines().collect();
+            lines.push(format!("  {file:<28} {}", shown.join("; ")));
+        }
+    }
+    if lines.is_empty() {
+        lines.push("(no cgroup made by this lesson yet)".into());
+    }
+    lines
+}
+
+/// Placeholder `{cgroup_file:KEY}` → the file this machine's driver uses for KEY, and
+/// `{cgroup_version}` → `cgroup v1` / `cgroup v2`. Unknown keys stay as they are.
+pub fn file_placeholder(key: &str) -> Option<&'static str> {
+    let version = detect().ok().map(|l| l.memory.version)?;
+    let v2 = version == Version::V2;
+    Some(match key {
+        "memory_limit" => pick(v2, "memory.max", "memory.limit_in_bytes"),
+        "memory_usage" => pick(v2, "memory.current", "memory.usage_in_bytes"),
+        "memory_events" => pick(v2, "memory.events", "memory.oom_control"),
+        "oom_kill" => pick(
+            v2,
+            "memory.events (oom_kill)",
+            "memory.oom_control (oom_kill)",
+        ),
+        "limit_hits" => pick(v2, "memory.events (max)", "memory.failcnt"),
+        "swap" => pick(v2, "memory.swap.max", "memory.swappiness"),
+        "cpu_usage" => pick(v2, "cpu.stat (usage_usec)", "cpuacct.usage"),
+        "version" => pick(v2, "cgroup v2", "cgroup v1"),
+        "root" => pick(v2, "/sys/fs/cgroup", "/sys/fs/cgroup/memory"),
+        _ => return None,
+    })
+}
+
+fn pick(v2: bool, a: &'static str, b: &'static str) -> &'static str {
+    if v2 {
+        a
+    } else {
+        b
+    }
+}
+
+/// Expands every `{cgroup_file:KEY}` in `text`.
+pub fn expand_files(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{cgroup_file:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{cgroup_file:".len()..];
+        match after.find('}') {
+            Some(end) => {
+                let key = &after[..end];
+                match file_placeholder(key) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(&rest[start..start + "{cgroup_file:".len() + end + 1]),
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_and_names() {
+        let work = Path::new("/run/containerlab/clab-12-ab/work");
+        assert_eq!(session_of(work), "clab-12-ab");
+        assert_eq!(full_name("clab-12-ab", "lab"), "clab-12-ab-lab");
+    }
+
+    #[test]
+    fn unknown_placeholders_stay_and_text_around_is_kept() {
+        assert_eq!(
+            expand_files("a {cgroup_file:nope} b"),
+            "a {cgroup_file:nope} b"
+        );
+        assert_eq!(expand_files("no placeholder"), "no placeholder");
+        assert_eq!(expand_files("open {cgroup_file:x"), "open {cgroup_file:x");
+    }
+}

@@ -1,0 +1,279 @@
+//! Image work the holder does on host files: building (or importing) an OCI image layout,
+//! checking its blobs, unpacking its layers. None of this is a single syscall, so each piece of
+//! work is written into the trace as one summary line in strace's shape
+//! (`unpack(blobs/sha256/ab12…, "/run/…/layers/1") = 42 entries`), so a step still shows what
+//! happened and with which result.
+
+use super::ops::{ImageRecipe, OpError, Value};
+use containerlab_oci::image::{
+    build_layout, open_layout, unpack_layer, verify_blobs, Change, Recipe, Whiteouts,
+};
+use containerlab_trace::{quoted, Outcome, Record, Trace};
+use std::path::{Path, PathBuf};
+
+/// `sha256:0123456789ab…`: enough of a digest to recognise it.
+pub fn short(digest: &str) -> String {
+    let (algo, hex) = digest.split_once(':').unwrap_or(("", digest));
+    if hex.len() > 12 {
+        format!("{algo}:{}…", &hex[..12])
+    } else {
+        digest.to_string()
+    }
+}
+
+fn oci_err(e: containerlab_oci::Error) -> OpError {
+    OpError::msg(e.to_string())
+}
+
+fn note(trace: &mut Trace, call: String, result: Result<String, &OpError>) {
+    trace.records.push(Record {
+        call,
+        result: match result {
+            Ok(v) => Outcome::Returned(v),
+            Err(e) => Outcome::Failed {
+                errno: e.errno.clone().unwrap_or_else(|| "error".into()),
+                message: e.message.clone(),
+            },
+        },
+    });
+}
+
+/// The recipe for `which`, as build steps.
+pub fn recipe(which: ImageRecipe) -> Recipe {
+    let mut r = Recipe::article_example();
+    match which {
+        ImageRecipe::Example => {}
+        ImageRecipe::ExampleApp => {
+            r.steps.remove(0);
+            r.reference = "containerlab/article-app:latest".into();
+        }
+        ImageRecipe::ExampleAppEdited => {
+            r.steps.remove(0);
+            r.reference = "containerlab/article-app:edited".into();
+            if let Some(step) = r.steps.last_mut() {
+                step.changes = vec![Change::AddFile {
+                    path: "/myapp/hoge.txt".into(),
+                    content: b"hoge, edited\n".to_vec(),
+                    mode: 0o644,
+                }];
+            }
+        }
+    }
+    r
+}
+
+/// Builds the image (or imports the learner's) into `dir`.
+pub fn image_build(
+    dir: &str,
+    which: ImageRecipe,
+    from: Option<&str>,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    let dir_path = Path::new(dir);
+    if let (Some(src), ImageRecipe::Example) = (from, which) {
+        let call = format!("import({}, {})", quoted(src), quoted(dir));
+        let result = import_layout(Path::new(src), dir_path).and_then(|_| {
+            let image = open_layout(dir_path).map_err(oci_err)?;
+            Ok(format!(
+                "{} layer(s), manifest {}",
+                image.layers.len(),
+                short(&image.manifest_digest)
+            ))
+        });
+        note(trace, call, result.as_ref().map(|s| s.to_string()));
+        return result.map(Value::Text);
+    }
+    let base = PathBuf::from(format!("{dir}.rootfs"));
+    if which == ImageRecipe::Example {
+        let call = format!("build_busybox_rootfs({})", quoted(&base.to_string_lossy()));
+        let built = containerlab_oci::rootfs::build_busybox_rootfs(&base).map_err(oci_err);
+        note(
+            trace,
+            call,
+            built
+                .as_ref()
+                .map(|r| format!("busybox + {} applet links", r.applets)),
+        );
+        built?;
+    }
+    let recipe = recipe(which);
+    let call = format!(
+        "build_layout({}, {:?})",
+        quoted(dir),
+        recipe
+            .steps
+            .iter()
+            .map(|s| &s.created_by)
+            .collect::<Vec<_>>()
+    );
+    let built = build_layout(dir_path, &base, &recipe).map_err(oci_err);
+    note(
+        trace,
+        call,
+        built.as_ref().map(|b| {
+            let layers: Vec<String> = b.layers.iter().map(|l| short(&l.digest)).collect();
+            format!(
+                "manifest {}, layers [{}]",
+                short(&b.manifest_digest),
+                layers.join(", ")
+            )
+        }),
+    );
+    built.map(|b| Value::Text(b.manifest_digest))
+}
+
+/// Copies a layout directory, or unpacks a layout `.tar`, into `dest`.
+fn import_layout(src: &Path, dest: &Path) -> Result<(), OpError> {
+    let meta =
+        std::fs::metadata(src).map_err(|e| OpError::msg(format!("{}: {e}", src.display())))?;
+    if meta.is_dir() {
+        copy_tree(src, dest).map_err(|e| OpError::msg(format!("copy {}: {e}", src.display())))
+    } else {
+        unpack_layer(src, dest, Whiteouts::Keep)
+            .map(|_| ())
+            .map_err(oci_err)
+    }
+}
+
+/// Regular files and directories only: a layout holds nothing else (symlinks are refused).
+fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dest)?;
+    for entry in std::fs::read_dir(src)? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        let to = dest.join(entry.file_name());
+        if ft.is_dir() {
+            copy_tree(&entry.path(), &to)?;
+        } else if ft.is_file() {
+            std::fs::copy(entry.path(), &to)?;
+        } else {
+            return Err(std::io::Error::other(format!(
+                "{} is neither a file nor a directory",
+                entry.path().display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes every blob's digest; fails when one does not match.
+pub fn verify(dir: &str, trace: &mut Trace) -> Result<Value, OpError> {
+    let checks = verify_blobs(Path::new(dir)).map_err(oci_err)?;
+    let mut bad = Vec::new();
+    let mut lines = Vec::new();
+    for c in &checks {
+        let call = format!(
+            "sha256(blobs/sha256/{}) [{}]",
+            short(&c.digest)
+                .trim_start_matches("sha256:")
+                .trim_end_matches('…'),
+            c.role
+        );
+        let shown = if c.ok {
+            format!("{} ✓", short(&c.actual))
+        } else {
+            bad.push(c.role.clone());
+            format!("{} ✗ expected {}", short(&c.actual), short(&c.digest))
+        };
+        note(trace, call, Ok(shown.clone()));
+        lines.push(format!("{} {}", c.role, shown));
+    }
+    if bad.is_empty() {
+        Ok(Value::Entries(lines))
+    } else {
+        Err(OpError::msg(format!(
+            "digest mismatch: {} (the blob was changed after it was named)",
+            bad.join(", ")
+        )))
+    }
+}
+
+/// Unpacks one layer, or all, into `target/N`.
+pub fn unpack(
+    image: &str,
+    layer: Option<usize>,
+    target: &str,
+    keep_whiteouts: bool,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    let opened = open_layout(Path::new(image)).map_err(oci_err)?;
+    let indexes: Vec<usize> = match layer {
+        Some(n) if n >= 1 && n <= opened.layers.len() => vec![n],
+        Some(n) => {
+            return Err(OpError::msg(format!(
+                "the image has {} layer(s); there is no layer {n}",
+                opened.layers.len()
+            )))
+        }
+        None => (1..=opened.layers.len()).collect(),
+    };
+    let mode = if keep_whiteouts {
+        Whiteouts::Keep
+    } else {
+        Whiteouts::Overlay
+    };
+    let mut dirs = Vec::new();
+    for n in indexes {
+        let info = &opened.layers[n - 1];
+        let dest = Path::new(target).join(n.to_string());
+        let call = format!(
+            "unpack(blobs/sha256/{}, {})",
+            short(&info.digest)
+                .trim_start_matches("sha256:")
+                .trim_end_matches('…'),
+            quoted(&dest.to_string_lossy())
+        );
+        let result = unpack_layer(&info.blob, &dest, mode).map_err(oci_err);
+        note(
+            trace,
+            call,
+            result.as_ref().map(|r| {
+                let mut s = format!(
+                    "{} entries ({} added, {} replaced",
+                    r.added.len() + r.changed.len() + r.whiteouts.len() + r.opaque_dirs.len(),
+                    r.added.len(),
+                    r.changed.len()
+                );
+                if !r.whiteouts.is_empty() {
+                    let kind = if keep_whiteouts {
+                        "kept as .wh. files"
+                    } else {
+                        "as 0:0 char devices"
+                    };
+                    s.push_str(&format!(", whiteouts {} {kind}", r.whiteouts.join(" ")));
+                }
+                if !r.opaque_dirs.is_empty() {
+                    s.push_str(&format!(", opaque {}", r.opaque_dirs.join(" ")));
+                }
+                if !r.hardlinks.is_empty() {
+                    s.push_str(&format!(", {} hard link(s)", r.hardlinks.len()));
+                }
+                s.push(')');
+                s
+            }),
+        );
+        result?;
+        dirs.push(dest.to_string_lossy().into_owned());
+    }
+    Ok(Value::Entries(dirs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_shortened_for_the_trace() {
+        assert_eq!(short("sha256:0123456789abcdef0123"), "sha256:0123456789ab…");
+        assert_eq!(short("sha256:ab"), "sha256:ab");
+    }
+
+    #[test]
+    fn edited_recipe_differs_only_in_the_copied_file() {
+        let a = recipe(ImageRecipe::ExampleApp);
+        let b = recipe(ImageRecipe::ExampleAppEdited);
+        assert_eq!(a.steps.len(), 3);
+        assert_eq!(a.steps[..2], b.steps[..2]);
+        assert_ne!(a.steps[2], b.steps[2]);
+    }
+}

@@ -1,0 +1,242 @@
+//! Privilege operations for the capabilities lesson: user ids, capability sets, file
+//! capabilities, no_new_privs, and bringing `lo` up in a network namespace the lesson made.
+//!
+//! Each is one or a few syscalls, traced as strace prints them. What they change belongs to the
+//! calling process (ids, capability sets, no_new_privs) or to objects under the session's work
+//! directory (copied binaries and their `security.capability` attribute), so teardown needs no
+//! more than killing the process and removing the session directory. `lo` may only be touched
+//! in a network namespace other than the one the lab started in.
+
+use super::ops::{OpError, Value};
+use crate::inspect::{caps as capnames, filecaps};
+use containerlab_trace::{quoted, Trace};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+static HOST_NET_NS: OnceLock<u64> = OnceLock::new();
+
+fn net_ns() -> u64 {
+    std::fs::metadata("/proc/self/ns/net")
+        .map(|m| m.ino())
+        .unwrap_or(0)
+}
+
+/// Called once by the holder at start: the network namespace that counts as the host's.
+pub fn remember_host_net_ns() {
+    let _ = HOST_NET_NS.set(net_ns());
+}
+
+fn errno_result(r: libc::c_long) -> nix::Result<libc::c_long> {
+    nix::errno::Errno::result(r)
+}
+
+/// setgroups([]), setresgid, setresuid: become an ordinary user. Leaving uid 0 clears the
+/// permitted and effective capability sets (unless SECBIT_KEEP_CAPS is set).
+pub fn set_ids(uid: u32, gid: u32, trace: &mut Trace) -> Result<Value, OpError> {
+    trace.record("setgroups(0, [])", nix::unistd::setgroups(&[]))?;
+    let g = nix::unistd::Gid::from_raw(gid);
+    trace.record(
+        format!("setresgid({gid}, {gid}, {gid})"),
+        nix::unistd::setresgid(g, g, g),
+    )?;
+    let u = nix::unistd::Uid::from_raw(uid);
+    trace.record(
+        format!("setresuid({uid}, {uid}, {uid})"),
+        nix::unistd::setresuid(u, u, u),
+    )?;
+    Ok(Value::Done)
+}
+
+/// Sets an interface up, in a network namespace the lesson made only.
+pub fn link_up(name: &str, trace: &mut Trace) -> Result<Value, OpError> {
+    if HOST_NET_NS.get().is_some_and(|h| *h == net_ns()) {
+        return Err(OpError::msg(format!(
+            "refusing to change {name} in the host's network namespace: unshare a network \
+             namespace first"
+        )));
+    }
+    containerlab_net::set_link_up(name, trace).map_err(|e| OpError::msg(e.to_string()))?;
+    Ok(Value::Done)
+}
+
+fn under_work(path: &str, work: &Path) -> Result<(), OpError> {
+    if Path::new(path).starts_with(work) && !path.contains("..") {
+        Ok(())
+    } else {
+        Err(OpError::msg(format!(
+            "{path}: the lab only changes files under the session's work directory {}",
+            work.display()
+        )))
+    }
+}
+
+/// Copies a file's content and mode (not its extended attributes, so not its capabilities).
+pub fn copy_file(from: &str, to: &str, work: &Path, trace: &mut Trace) -> Result<Value, OpError> {
+    under_work(to, work)?;
+    trace.record_io(
+        format!("copy_file_range({}, {})", quoted(from), quoted(to)),
+        std::fs::copy(from, to),
+        |n| n.to_string(),
+    )?;
+    Ok(Value::Done)
+}
+
+fn mask_of(names: &[String]) -> Result<u64, OpError> {
+    names.iter().try_fold(0u64, |m, n| {
+        capnames::bit_of(n)
+            .map(|b| m | (1u64 << b))
+            .ok_or_else(|| OpError::msg(format!("unknown capability {n:?}")))
+    })
+}
+
+/// setxattr(path, "security.capability", v2 data): what `setcap cap_net_raw+ep FILE` writes.
+/// An empty list removes the attribute.
+pub fn set_file_caps(
+    path: &str,
+    caps: &[String],
+    effective: bool,
+    work: &Path,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    under_work(path, work)?;
+    let c = std::ffi::CString::new(path).map_err(|e| OpError::msg(e.to_string()))?;
+    let name = c"security.capability";
+    if caps.is_empty() {
+        // SAFETY: NUL-terminated strings.
+        let r = unsafe { libc::removexattr(c.as_ptr(), name.as_ptr()) };
+        trace.record(
+            format!("removexattr({}, \"security.capability\")", quoted(path)),
+            errno_result(r as libc::c_long),
+        )?;
+        return Ok(Value::Done);
+    }
+    let data = filecaps::encode_v2(mask_of(caps)?, effective);
+    // SAFETY: the buffer is valid for its length; NUL-terminated strings.
+    let r = unsafe {
+        libc::setxattr(
+            c.as_ptr(),
+            name.as_ptr(),
+            data.as_ptr().cast(),
+            data.len(),
+            0,
+        )
+    };
+    let shown = format!("{}={}", caps.join(","), if effective { "ep" } else { "p" });
+    trace.record(
+        format!(
+            "setxattr({}, \"security.capability\", {{VFS_CAP_REVISION_2, {shown}}}, {}, 0)",
+            quoted(path),
+            data.len()
+        ),
+        errno_result(r as libc::c_long),
+    )?;
+    Ok(Value::Done)
+}
+
+fn capbset_drop(bit: u8, name: &str, trace: &mut Trace) -> Result<(), OpError> {
+    // SAFETY: prctl with integer arguments only.
+    let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, bit as libc::c_ulong, 0, 0, 0) };
+    trace.record(
+        format!("prctl(PR_CAPBSET_DROP, {})", name.to_uppercase()),
+        errno_result(r as libc::c_long),
+    )?;
+    Ok(())
+}
+
+/// Drops capabilities from the bounding set: no later execve can gain them, even as root.
+pub fn bset_drop(caps: &[String], trace: &mut Trace) -> Result<Value, OpError> {
+    for name in caps {
+        let bit = capnames::bit_of(name)
+            .ok_or_else(|| OpError::msg(format!("unknown capability {name:?}")))?;
+        capbset_drop(bit, name, trace)?;
+    }
+    Ok(Value::Done)
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+fn capset(eff: u64, prm: u64, inh: u64, trace: &mut Trace) -> Result<(), OpError> {
+    let mut hdr = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [
+        CapData {
+            effective: eff as u32,
+            permitted: prm as u32,
+            inheritable: inh as u32,
+        },
+        CapData {
+            effective: (eff >> 32) as u32,
+            permitted: (prm >> 32) as u32,
+            inheritable: (inh >> 32) as u32,
+        },
+    ];
+    // SAFETY: header and two data structs as capset(2) version 3 expects.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) };
+    let names = |m: u64| {
+        let n = capnames::decode(m);
+        if n.is_empty() {
+            "0".to_string()
+        } else {
+            format!("{} caps", n.len())
+        }
+    };
+    trace.record(
+        format!(
+            "capset({{_LINUX_CAPABILITY_VERSION_3, 0}}, {{effective={}, permitted={}, inheritable={}}})",
+            names(eff),
+            names(prm),
+            names(inh)
+        ),
+        errno_result(r),
+    )?;
+    Ok(())
+}
+
+/// Applies a capability profile as runtimes do: everything outside `caps` is dropped from the
+/// bounding set, then the permitted, effective and inheritable sets become exactly `caps`.
+pub fn apply_profile(caps: &[String], trace: &mut Trace) -> Result<Value, OpError> {
+    let keep = mask_of(caps)?;
+    let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse::<u8>().ok())
+        .unwrap_or(40);
+    for bit in 0..=last_cap {
+        if keep & (1u64 << bit) == 0 {
+            let name = capnames::decode(1u64 << bit)
+                .pop()
+                .unwrap_or_else(|| format!("cap_{bit}"));
+            capbset_drop(bit, &name, trace)?;
+        }
+    }
+    capset(keep, keep, keep, trace)?;
+    Ok(Value::Done)
+}
+
+/// prctl(PR_SET_NO_NEW_PRIVS, 1): no execve can add privileges any more (setuid bits and file
+/// capabilities are ignored), for this process and all its descendants.
+pub fn no_new_privs(trace: &mut Trace) -> Result<Value, OpError> {
+    // SAFETY: prctl with integer arguments only.
+    let r = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    trace.record(
+        "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)",
+        errno_result(r as libc::c_long),
+    )?;
+    Ok(Value::Done)
+}

@@ -1,0 +1,157 @@
+//! The `image` and `layers` views: an OCI layout's JSON, key fields only, and what each unpacked
+//! layer directory holds (the article's screenshots of `docker save` taken apart, live).
+
+use crate::engine::image_ops::short;
+use containerlab_oci::image::open_layout;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string())
+        .unwrap_or_else(|| "(not set)".into())
+}
+
+/// index.json → manifest → config, as a runtime follows them.
+pub fn image_view(dir: Option<&Path>) -> Vec<String> {
+    let Some(dir) = dir else {
+        return vec!["(no image built yet)".into()];
+    };
+    let image = match open_layout(dir) {
+        Ok(i) => i,
+        Err(e) => return vec![format!("{}: {e}", dir.display())],
+    };
+    let mut l = vec![format!("{}/index.json", dir.display())];
+    l.push(format!(
+        "  mediaType: {}",
+        opt(image.index.media_type().as_ref())
+    ));
+    l.push(format!(
+        "  manifests: {} (picked {}{})",
+        image.index.manifests().len(),
+        short(&image.manifest_digest),
+        image
+            .reference
+            .as_ref()
+            .map(|r| format!(", ref {r}"))
+            .unwrap_or_default()
+    ));
+    let m = &image.manifest;
+    l.push(format!(
+        "blobs/sha256/{} (manifest)",
+        short(&image.manifest_digest).trim_start_matches("sha256:")
+    ));
+    l.push(format!("  mediaType: {}", opt(m.media_type().as_ref())));
+    l.push(format!(
+        "  config: {} {} ({} bytes)",
+        short(m.config().digest().as_ref()),
+        m.config().media_type(),
+        m.config().size()
+    ));
+    for (i, d) in m.layers().iter().enumerate() {
+        l.push(format!(
+            "  layers[{i}]: {} {} ({} bytes)",
+            short(d.digest().as_ref()),
+            d.media_type(),
+            d.size()
+        ));
+    }
+    l.push(format!(
+        "blobs/sha256/{} (config)",
+        short(m.config().digest().as_ref()).trim_start_matches("sha256:")
+    ));
+    l.push(format!(
+        "  architecture/os: {}/{}",
+        image.config.architecture(),
+        image.config.os()
+    ));
+    for (i, layer) in image.layers.iter().enumerate() {
+        l.push(format!("  rootfs.diff_ids[{i}]: {}", short(&layer.diff_id)));
+    }
+    for (i, h) in image.config.history().iter().flatten().enumerate() {
+        let empty = if h.empty_layer() == Some(true) {
+            "  (empty_layer: no layer)"
+        } else {
+            ""
+        };
+        l.push(format!(
+            "  history[{i}].created_by: {}{empty}",
+            opt(h.created_by().as_ref())
+        ));
+    }
+    l
+}
+
+/// Each layer directory: the line that made it, and what it holds.
+pub fn layers_view(image: Option<&Path>, layers: &[PathBuf]) -> Vec<String> {
+    if layers.is_empty() {
+        return vec!["(no layers unpacked yet)".into()];
+    }
+    let created_by: Vec<Option<String>> = image
+        .and_then(|d| open_layout(d).ok())
+        .map(|i| i.layers.into_iter().map(|l| l.created_by).collect())
+        .unwrap_or_default();
+    let mut lines = Vec::new();
+    for (i, dir) in layers.iter().enumerate() {
+        let mut leaves = Vec::new();
+        leaves_of(dir, Path::new(""), &mut leaves);
+        lines.push(format!(
+            "{}  {}",
+            dir.display(),
+            created_by
+                .get(i)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| format!("layer {}", i + 1))
+        ));
+        if leaves.len() <= 10 {
+            lines.extend(leaves.iter().map(|p| format!("  {p}")));
+        } else {
+            let mut top: Vec<String> = std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            top.sort();
+            lines.push(format!(
+                "  {} ({} files and empty dirs in all)",
+                top.iter()
+                    .map(|t| format!("/{t}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                leaves.len()
+            ));
+        }
+    }
+    lines
+}
+
+/// Files, links, whiteouts and empty directories under `root/rel`, as absolute image paths.
+fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
+        return;
+    };
+    let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
+    names.sort();
+    if names.is_empty() && !rel.as_os_str().is_empty() {
+        out.push(format!("/{}/", rel.display()));
+    }
+    for name in names {
+        let r = rel.join(&name);
+        let Ok(meta) = std::fs::symlink_metadata(root.join(&r)) else {
+            continue;
+        };
+        let ft = meta.file_type();
+        if ft.is_dir() {
+            leaves_of(root, &r, out);
+        } else if ft.is_char_device() && meta.rdev() == 0 {
+            out.push(format!("/{}  (whiteout: deleted below)", r.display()));
+        } else if ft.is_symlink() {
+            let to = std::fs::read_link(root.join(&r)).unwrap_or_default();
+            out.push(format!("/{} -> {}", r.display(), to.display()));
+        } else {
+            out.push(format!("/{}  ({} bytes)", r.display(), meta.len()));
+        }
+    }
+}
