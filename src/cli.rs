@@ -28,6 +28,9 @@ pub struct Cli {
     /// An extra directory (or file) of lessons, adding to or replacing the built-in ones by id.
     #[arg(long = "lessons", global = true, value_name = "DIR")]
     pub lessons: Vec<PathBuf>,
+    /// Replace a lesson variable, e.g. `--var subnet=10.99.0.0/24` (see the lesson's `vars`).
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -174,6 +177,19 @@ pub struct RunOpts {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let lang = pick_language(cli.lang.as_deref());
+    let mut overrides = std::collections::BTreeMap::new();
+    for v in &cli.vars {
+        match v.split_once('=') {
+            Some((k, val)) if !k.is_empty() => {
+                overrides.insert(k.to_string(), val.to_string());
+            }
+            _ => {
+                eprintln!("containerlab: --var takes NAME=VALUE, not {v:?}");
+                return exit::USAGE;
+            }
+        }
+    }
+    load::set_var_overrides(overrides);
     match cli.command {
         Some(Command::Agent { journal, work }) => {
             agent::run_holder(agent::AgentArgs { journal, work })
@@ -418,6 +434,7 @@ fn doctor(extra: &[PathBuf]) -> i32 {
         Ping,
         Capsh,
         PingFileCapability,
+        RootlessUserNamespaces,
     ];
     let lessons = catalog(extra);
     println!("{:<16} {:<4} DETAIL", "FEATURE", "OK");

@@ -31,6 +31,7 @@ pub fn check(req: Requirement) -> ProbeResult {
             }
         }
         Requirement::UserNamespaces => user_namespaces(),
+        Requirement::RootlessUserNamespaces => rootless_user_namespaces(),
         Requirement::CgroupMemory => cgroup_controller("memory"),
         Requirement::CgroupPids => cgroup_controller("pids"),
         Requirement::Overlayfs => filesystem_or_module("overlay", "fs/overlayfs/overlay.ko"),
@@ -130,6 +131,53 @@ fn user_namespaces() -> (bool, String, Option<String>) {
         ),
         Some(n) => (true, format!("user namespaces allowed (max {n})"), None),
     }
+}
+
+/// Whether a process without privileges may make a user namespace. Debian-family kernels have
+/// `kernel.unprivileged_userns_clone` (0 forbids it); Ubuntu 23.10+ lets AppArmor restrict it
+/// (`kernel.apparmor_restrict_unprivileged_userns = 1`: the namespace is made, but the process
+/// gets no capabilities in it, so writing its own uid_map fails with EPERM).
+fn rootless_user_namespaces() -> (bool, String, Option<String>) {
+    let (ok, detail, fix) = user_namespaces();
+    if !ok {
+        return (ok, detail, fix);
+    }
+    let sysctl = |name: &str| {
+        std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+    };
+    if sysctl("unprivileged_userns_clone") == Some(0) {
+        return (
+            false,
+            "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)"
+                .into(),
+            Some(
+                "allow them for this lesson: sysctl -w kernel.unprivileged_userns_clone=1 \
+                 (set it back to 0 afterwards if your site requires it)"
+                    .into(),
+            ),
+        );
+    }
+    if sysctl("apparmor_restrict_unprivileged_userns") == Some(1) {
+        return (
+            false,
+            "AppArmor restricts unprivileged user namespaces \
+             (kernel.apparmor_restrict_unprivileged_userns = 1, the Ubuntu 24.04 default): \
+             an unprivileged process gets no capabilities in the namespace it makes"
+                .into(),
+            Some(
+                "for this lesson: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, and \
+                 set it back to 1 afterwards"
+                    .into(),
+            ),
+        );
+    }
+    (
+        true,
+        "unprivileged processes may create user namespaces".into(),
+        None,
+    )
 }
 
 /// Whether a cgroup controller is usable, by the same detection the cgroup lessons use, so the

@@ -61,6 +61,7 @@ pub fn run_holder(args: AgentArgs) -> ! {
             std::process::exit(3)
         }
     };
+    super::ns_ops::remember_host_namespaces();
     super::privs::remember_host_net_ns();
     let mut agent = Agent {
         name: HOLDER.into(),

@@ -14,6 +14,39 @@ pub fn explain(call: &str, errno: &str) -> Option<&'static str> {
     let name = bare.split('(').next().unwrap_or(bare).trim();
     let target = call;
     Some(match (name, errno) {
+        ("unshare", "EPERM") if target.contains("CLONE_NEWUSER") => {
+            "The kernel refused a new user namespace. Either the limit is 0 \
+             (user.max_user_namespaces), or unprivileged user namespaces are switched off: \
+             kernel.unprivileged_userns_clone = 0 (Debian), or an LSM policy forbids it. Run \
+             `containerlab doctor` to see which, and its fix."
+        }
+        ("write", "EPERM") if target.contains("uid_map") && !target.contains("/proc/self") => {
+            "uid_map/gid_map can be written once, by a process with CAP_SETUID/CAP_SETGID in the \
+             parent user namespace; for gid_map without that, write \"deny\" to setgroups first."
+        }
+        ("write", "EPERM") if target.contains("_map") || target.contains("setgroups") => {
+            "A process writing its own map may map only its own uid (and, after writing \"deny\" \
+             to setgroups, its own gid), and must have capabilities in the new namespace. On \
+             Ubuntu 23.10+ AppArmor takes those away from unprivileged processes \
+             (kernel.apparmor_restrict_unprivileged_userns = 1): see `containerlab doctor`."
+        }
+        ("openat", "EACCES") => {
+            "The file's permissions do not let this process read it. Capabilities in a user \
+             namespace only count for files whose owner is mapped into that namespace: the \
+             host's root-owned files stay closed to a root that exists only inside."
+        }
+        ("shmget", "ENOENT") | ("mq_open", "ENOENT") => {
+            "No IPC object with that key or name exists in this process's IPC namespace (each \
+             IPC namespace has its own keys and queue names)."
+        }
+        ("shmget", "EEXIST") | ("mq_open", "EEXIST") => {
+            "An IPC object with that key or name already exists in this IPC namespace; another \
+             session may have left it: `containerlab cleanup`, or `ipcs` / `ipcrm`."
+        }
+        ("sendmsg", "EEXIST") => {
+            "A link with that name (or that address) exists already: another session may have \
+             left it behind; `containerlab cleanup` removes it."
+        }
         ("unshare" | "setns" | "mount" | "umount2" | "sethostname" | "pivot_root" | "chroot", "EPERM") => {
             "This call needs CAP_SYS_ADMIN in the namespace that owns the resource. Run the lab as \
              root (sudo containerlab ...), or create a user namespace first and act inside it."
@@ -104,6 +137,19 @@ mod tests {
         let b = explain("umount2(\"/x\", 0)", "EINVAL").unwrap();
         assert_ne!(a, b);
         assert!(a.contains("private"));
+    }
+
+    #[test]
+    fn forbidden_user_namespaces_are_explained() {
+        let e = explain("unshare(CLONE_NEWUSER)", "EPERM").unwrap();
+        assert!(e.contains("unprivileged_userns_clone"), "{e}");
+        let own = explain(
+            "write(open(\"/proc/self/uid_map\"), \"0 1000 1\", 8)",
+            "EPERM",
+        )
+        .unwrap();
+        assert!(own.contains("apparmor"), "{own}");
+        assert!(explain("openat(AT_FDCWD, \"/etc/shadow\", O_RDONLY)", "EACCES").is_some());
     }
 
     #[test]

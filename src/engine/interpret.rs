@@ -49,6 +49,7 @@ pub fn execute(
             Ok(Value::Done)
         }
         Op::SetHostname { name } => {
+            guard_host_hostname()?;
             trace.record(
                 format!("sethostname({}, {})", quoted(name), name.len()),
                 sys.sethostname(name),
@@ -69,6 +70,7 @@ pub fn execute(
             if *recursive {
                 flags |= MsFlags::MS_REC;
             }
+            guard_host_mount(path, ctx)?;
             trace.record(
                 format!(
                     "mount(NULL, {}, NULL, {}, NULL)",
@@ -200,6 +202,19 @@ pub fn execute(
         | Op::NoNewPrivs => Err(OpError::msg(
             "process operations are run by the agent, not the interpreter",
         )),
+        Op::MountCgroup { target } => {
+            let (fstype, data) = super::ns_ops::cgroup_fs()?;
+            let mount = Op::Mount {
+                source: fstype.clone(),
+                target: target.clone(),
+                fstype: Some(fstype),
+                flags: vec![],
+                data,
+            };
+            execute(&mount, sys, trace, ctx)
+        }
+        other => super::ns_ops::execute(other, trace, ctx.journal.as_deref_mut())
+            .unwrap_or_else(|| Err(OpError::msg("this operation is not known to the engine"))),
     }
 }
 
@@ -235,6 +250,19 @@ fn guard_host_path(what: &str, path: &str, ctx: &Context) -> Result<(), OpError>
             "refusing to {what} {path} in the host's mount namespace: only the session's work \
              directory may change there; unshare a mount namespace (and make it private) first"
         )));
+    }
+    Ok(())
+}
+
+/// sethostname(2) with real root power over the host's UTS namespace would rename the machine.
+/// A caller in another user namespace may try: the kernel refuses it (EPERM), which is a lesson.
+fn guard_host_hostname() -> Result<(), OpError> {
+    let host_uts = super::ns_ops::in_host_ns("uts") == Some(true);
+    let host_user = super::ns_ops::in_host_ns("user") == Some(true);
+    if host_uts && host_user {
+        return Err(OpError::msg(
+            "refusing to set the hostname in the host's UTS namespace: unshare a UTS namespace first",
+        ));
     }
     Ok(())
 }
@@ -367,11 +395,15 @@ mod tests {
             propagation: Propagation::Private,
             recursive: true,
         };
-        execute(&op, &mut k, &mut t, &mut ctx(true)).unwrap();
+        execute(&op, &mut k, &mut t, &mut ctx(false)).unwrap();
         assert_eq!(
             t.records[0].to_string(),
             "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) = 0"
         );
+        // In the host's own mount namespace, only the session's work directory may change.
+        let err = execute(&op, &mut k, &mut t, &mut ctx(true)).unwrap_err();
+        assert!(err.message.contains("host's mount namespace"));
+        assert_eq!(k.calls.len(), 1);
     }
 
     #[test]

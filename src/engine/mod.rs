@@ -15,6 +15,7 @@ pub mod image_ops;
 pub mod interpret;
 pub mod journal;
 pub mod namespaces;
+pub mod ns_ops;
 pub mod ops;
 pub mod privs;
 pub mod rundir;

@@ -148,6 +148,34 @@ pub enum Op {
     Unlink { path: String },
     /// lstat(2) as this process sees the path: `[type, "major:minor", inode]`. Read-only.
     Stat { path: String },
+    /// `ip link add HOST type veth peer name PEER` in this process's network namespace.
+    CreateVeth { host: String, peer: String },
+    /// `ip link set NAME netns PID`.
+    MoveLink { name: String, pid: i32 },
+    /// `ip addr add CIDR dev DEV`.
+    AddAddress { dev: String, cidr: String },
+    /// `ip link set DEV up`.
+    SetLinkUp { dev: String },
+    /// `ip route add default via VIA`.
+    AddDefaultRoute { via: String },
+    /// setgroups(0, []), setresgid, setresuid: become another user, with no extra groups.
+    SwitchUser { uid: u32, gid: u32 },
+    /// open(2) a file for reading (and close it): may the caller read it?
+    Open { path: String },
+    /// shmget(key, size, IPC_CREAT|IPC_EXCL|0600): a System V shared memory segment.
+    ShmCreate { key: i32, size: usize },
+    /// shmat + copy `text` into the segment with this key + shmdt.
+    ShmWrite { key: i32, text: String },
+    /// The text in the segment with this key (up to the first NUL). Read-only.
+    ShmRead { key: i32 },
+    /// mq_open(2) a POSIX message queue (creating it with O_CREAT|O_EXCL when `create`).
+    MqOpen { name: String, create: bool },
+    /// Make a lab cgroup `containerlab/NAME` in every hierarchy (cgroup crate).
+    LabCgroupCreate { name: String },
+    /// Move process `pid` into the lab cgroup `NAME`.
+    CgroupAdd { name: String, pid: i32 },
+    /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 memory) at `target`.
+    MountCgroup { target: String },
 }
 
 /// Which image [`Op::ImageBuild`] writes.
@@ -167,7 +195,12 @@ impl Op {
     pub fn is_query(&self) -> bool {
         matches!(
             self,
-            Op::Hostname | Op::ReadDir { .. } | Op::ReadFile { .. } | Op::Members | Op::Stat { .. }
+            Op::Hostname
+                | Op::ReadDir { .. }
+                | Op::ReadFile { .. }
+                | Op::Members
+                | Op::Stat { .. }
+                | Op::ShmRead { .. }
         )
     }
 }

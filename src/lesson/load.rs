@@ -44,6 +44,40 @@ fn clean_message(message: &str) -> String {
 
 /// Parses and validates one file.
 pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) {
+    // `vars:` are written once and used as `{var:NAME}` anywhere: replace them, then read again.
+    let expanded;
+    let mut vars = vars_of(source);
+    // `--var NAME=VALUE` replaces a lesson's own value (`--var subnet=...`), never adds one.
+    if let Some(overrides) = OVERRIDES.get() {
+        for (k, v) in overrides {
+            if let Some(slot) = vars.get_mut(k) {
+                *slot = v.clone();
+            }
+        }
+    }
+    let source = if vars.is_empty() {
+        source
+    } else {
+        expanded = substitute_vars(source, &vars);
+        &expanded
+    };
+    if let Some(line) = source.lines().position(|l| l.contains("{var:")) {
+        let col = source
+            .lines()
+            .nth(line)
+            .and_then(|l| l.find("{var:"))
+            .unwrap_or(0);
+        return (
+            None,
+            vec![Diagnostic {
+                file: file.to_string(),
+                line: line + 1,
+                column: col + 1,
+                severity: Severity::Error,
+                message: "{var:...} names no entry of the lesson's `vars`".into(),
+            }],
+        );
+    }
     match parse(file, source) {
         Ok(lesson) => {
             let diags = validate(file, source, &lesson);
@@ -57,6 +91,49 @@ pub fn load_file(file: &str, source: &str) -> (Option<Loaded>, Vec<Diagnostic>) 
         }
         Err(d) => (None, vec![d]),
     }
+}
+
+static OVERRIDES: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+    std::sync::OnceLock::new();
+
+/// Values from the command line (`--var NAME=VALUE`) that replace the lessons' own `vars`.
+/// Set once, before any lesson is loaded.
+pub fn set_var_overrides(vars: std::collections::BTreeMap<String, String>) {
+    let _ = OVERRIDES.set(vars);
+}
+
+/// The lesson's `vars:` map, read before anything else (the rest may not parse until the
+/// variables are in place: `uid: {var:uid}` is a number only once replaced).
+fn vars_of(source: &str) -> std::collections::BTreeMap<String, String> {
+    let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(source) else {
+        return Default::default();
+    };
+    value
+        .get("vars")
+        .and_then(|v| v.as_mapping())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    let value = match v {
+                        serde_yaml::Value::String(s) => s.clone(),
+                        serde_yaml::Value::Number(n) => n.to_string(),
+                        serde_yaml::Value::Bool(b) => b.to_string(),
+                        _ => return None,
+                    };
+                    Some((k.as_str()?.to_string(), value))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Replaces every `{var:NAME}` whose NAME is in `vars`.
+pub fn substitute_vars(source: &str, vars: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = source.to_string();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{var:{name}}}"), value);
+    }
+    out
 }
 
 /// The `*.yaml` files of a directory (sorted), or the path itself if it is a file.
@@ -139,6 +216,19 @@ mod tests {
     }
 
     #[test]
+    fn vars_are_replaced_before_the_lesson_is_read() {
+        let src = "format_version: 1\nid: v\ntitle: {en: T}\nintro: {en: I}\nvars: {uid: 1000, ip: 10.0.0.1}\nsteps:\n  - id: a\n    title: {en: \"{var:ip}\"}\n    text: {en: x}\n    actions:\n      - spawn: {name: m}\n      - switch_user: {in: m, uid: {var:uid}, gid: {var:uid}}\n";
+        let (loaded, diags) = load_file("v.yaml", src);
+        let l = loaded.unwrap_or_else(|| panic!("{diags:?}"));
+        assert_eq!(l.lesson.steps[0].title.get("en"), "10.0.0.1");
+        let unknown = src.replace("{var:ip}", "{var:nope}");
+        let (loaded, diags) = load_file("v.yaml", &unknown);
+        assert!(loaded.is_none());
+        assert!(diags[0].message.contains("vars"), "{diags:?}");
+        assert_eq!(diags[0].line, 8);
+    }
+
+    #[test]
     fn every_builtin_lesson_text_is_translated() {
         let missing: Vec<String> = BUILTIN
             .iter()
@@ -163,5 +253,8 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert!(lessons.iter().any(|l| l.lesson.id == "uts"));
         assert!(lessons.iter().any(|l| l.lesson.id == "pid"));
+        for id in ["mount", "net", "user", "ipc", "cgroupns"] {
+            assert!(lessons.iter().any(|l| l.lesson.id == id), "{id}");
+        }
     }
 }

@@ -38,6 +38,10 @@ pub struct Lesson {
     /// Shown after the last step.
     #[serde(default)]
     pub outro: Option<Text>,
+    /// Values used in several places (addresses, a subnet), written once: every `{var:NAME}` in
+    /// the file is replaced by the value before the lesson is read.
+    #[serde(default)]
+    pub vars: std::collections::BTreeMap<String, String>,
 }
 
 /// Something the machine must offer for a lesson to run.
@@ -56,6 +60,8 @@ pub enum Requirement {
     Capsh,
     /// ping carries cap_net_raw as a file capability (not setuid root).
     PingFileCapability,
+    /// A process without privileges may create a user namespace (no sysctl or LSM forbids it).
+    RootlessUserNamespaces,
 }
 
 /// One step: text to read, the command a person would type, what the lab does, what it shows,
@@ -107,6 +113,9 @@ pub enum View {
     Caps,
     /// /proc/PID/cgroup of every sandbox process.
     Cgroups,
+    /// Links, addresses and routes (`ip -br link`, `ip -br addr`, `ip route`) of the host and of
+    /// every sandbox process in a network namespace of its own.
+    Net,
     /// The files of the cgroups this lesson made (limits, usage, events), as the driver names them.
     Cgroup,
     /// The OCI layout the lesson's last `image_build` (example recipe) wrote: index.json,
@@ -207,6 +216,32 @@ pub enum Action {
     CreateFile(WriteFileAction),
     /// unlink(2) (`rm PATH`).
     Unlink(PathAction),
+    /// `ip link add HOST type veth peer name PEER`.
+    CreateVeth(CreateVethAction),
+    /// `ip link set DEV netns PID`: move a link into a sandbox process's network namespace.
+    MoveLink(MoveLinkAction),
+    /// `ip addr add ADDRESS/PREFIX dev DEV`.
+    AddAddress(AddAddressAction),
+    /// `ip link set DEV up`.
+    SetLinkUp(SetLinkUpAction),
+    /// `ip route add default via VIA`.
+    DefaultRoute(DefaultRouteAction),
+    /// setgroups([]), setresgid, setresuid: the process becomes another user (all its ids).
+    SwitchUser(SwitchUserAction),
+    /// open(2) a file for reading: whether the kernel lets this process read it.
+    ReadFile(PathAction),
+    /// shmget(2) with IPC_CREAT|IPC_EXCL: a new System V shared memory segment.
+    ShmCreate(ShmCreateAction),
+    /// Attach the segment with this key and write text into it.
+    ShmWrite(ShmWriteAction),
+    /// mq_open(3) a POSIX message queue, creating it with `create: true`.
+    MqOpen(MqOpenAction),
+    /// Make the lab cgroup `containerlab/NAME` (in every hierarchy on cgroup v1).
+    LabCgroupCreate(LabCgroupCreateAction),
+    /// Move a sandbox process into a lab cgroup (write its pid to cgroup.procs).
+    CgroupAdd(CgroupAddAction),
+    /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 `memory`) at `target`.
+    MountCgroup(MountCgroupAction),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -352,6 +387,51 @@ fn example_recipe() -> crate::engine::ops::ImageRecipe {
     crate::engine::ops::ImageRecipe::Example
 }
 
+action_struct!(CreateVethAction {
+    host: String,
+    peer: String
+});
+action_struct!(MoveLinkAction {
+    dev: String,
+    /// The sandbox process whose network namespace receives the link.
+    to: Who
+});
+action_struct!(AddAddressAction {
+    dev: String,
+    /// `a.b.c.d/prefix`.
+    address: String
+});
+action_struct!(SetLinkUpAction { dev: String });
+action_struct!(DefaultRouteAction { via: String });
+action_struct!(SwitchUserAction { uid: u32, gid: u32 });
+action_struct!(ShmCreateAction {
+    /// The IPC key, a number (placeholders allowed: `{pid:sandbox}`).
+    key: String,
+    #[serde(default = "page")]
+    size: usize
+});
+action_struct!(ShmWriteAction {
+    key: String,
+    text: String
+});
+action_struct!(MqOpenAction {
+    /// `/name`.
+    name: String,
+    #[serde(default)]
+    create: bool
+});
+action_struct!(LabCgroupCreateAction { name: String });
+action_struct!(CgroupAddAction {
+    name: String,
+    /// The sandbox process to move.
+    member: Who
+});
+action_struct!(MountCgroupAction { target: String });
+
+fn page() -> usize {
+    4096
+}
+
 fn root_path() -> String {
     "/".into()
 }
@@ -402,6 +482,19 @@ impl Action {
             Action::VerifyBlobs(a) => c!(a),
             Action::CreateFile(a) => c!(a),
             Action::Unlink(a) => c!(a),
+            Action::CreateVeth(a) => c!(a),
+            Action::MoveLink(a) => c!(a),
+            Action::AddAddress(a) => c!(a),
+            Action::SetLinkUp(a) => c!(a),
+            Action::DefaultRoute(a) => c!(a),
+            Action::SwitchUser(a) => c!(a),
+            Action::ReadFile(a) => c!(a),
+            Action::ShmCreate(a) => c!(a),
+            Action::ShmWrite(a) => c!(a),
+            Action::MqOpen(a) => c!(a),
+            Action::LabCgroupCreate(a) => c!(a),
+            Action::CgroupAdd(a) => c!(a),
+            Action::MountCgroup(a) => c!(a),
         }
     }
 
@@ -437,6 +530,19 @@ impl Action {
             Action::VerifyBlobs(_) => "verify_blobs",
             Action::CreateFile(_) => "create_file",
             Action::Unlink(_) => "unlink",
+            Action::CreateVeth(_) => "create_veth",
+            Action::MoveLink(_) => "move_link",
+            Action::AddAddress(_) => "add_address",
+            Action::SetLinkUp(_) => "set_link_up",
+            Action::DefaultRoute(_) => "default_route",
+            Action::SwitchUser(_) => "switch_user",
+            Action::ReadFile(_) => "read_file",
+            Action::ShmCreate(_) => "shm_create",
+            Action::ShmWrite(_) => "shm_write",
+            Action::MqOpen(_) => "mq_open",
+            Action::LabCgroupCreate(_) => "lab_cgroup_create",
+            Action::CgroupAdd(_) => "cgroup_add",
+            Action::MountCgroup(_) => "mount_cgroup",
         }
     }
 }
@@ -531,6 +637,33 @@ pub enum Observe {
     /// How many overlay whiteouts (0:0 character devices) are under a directory, recursively,
     /// as the host sees it.
     WhiteoutCount(String),
+    /// A /proc/self/status field as the process itself reads it (ids as its user namespace
+    /// maps them: `Uid` is `0 0 0 0` for root inside, where the host sees `100000 ...`).
+    SelfStatus(StatusOf),
+    /// The names of the network interfaces in that process's network namespace.
+    Links(Who),
+    /// The flags of one interface there (`UP`, `LOWER_UP`, `LOOPBACK`...).
+    LinkFlags(DevOf),
+    /// Every address there, as `a.b.c.d/prefix`.
+    Addresses(Who),
+    /// The IPv4 routes there, one `ip route` line each.
+    Routes(Who),
+    /// The keys of the System V shared memory segments that process's IPC namespace holds
+    /// (/proc/sysvipc/shm as it reads it).
+    ShmKeys(Who),
+    /// The text in the segment with this key, as that process reads it.
+    ShmText(KeyOf),
+    /// A process's cgroup path in the hierarchy of the lab's cgroups (the memory line on v1, the
+    /// `0::` line on v2) as another process reads /proc/PID/cgroup: relative to the reader's
+    /// cgroup namespace.
+    CgroupPath(CgroupOf),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevOf {
+    pub of: Who,
+    pub dev: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -538,6 +671,22 @@ pub enum Observe {
 pub struct CapsOf {
     pub of: Who,
     pub set: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyOf {
+    pub of: Who,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupOf {
+    pub of: Who,
+    /// Who reads /proc/PID/cgroup (default: the process itself).
+    #[serde(default)]
+    pub seen_by: Option<Who>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -625,7 +774,15 @@ impl Observe {
             | Observe::Pid(w)
             | Observe::ProcPids(w)
             | Observe::MountPoints(w)
-            | Observe::Life(w) => Some(w),
+            | Observe::Life(w)
+            | Observe::Links(w)
+            | Observe::Addresses(w)
+            | Observe::Routes(w)
+            | Observe::ShmKeys(w) => Some(w),
+            Observe::SelfStatus(s) => Some(&s.of),
+            Observe::LinkFlags(d) => Some(&d.of),
+            Observe::ShmText(k) => Some(&k.of),
+            Observe::CgroupPath(c) => Some(&c.of),
             Observe::NsInode(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
             Observe::ReadDir(p)

@@ -244,6 +244,20 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                 Action::Run(r) if r.argv.is_empty() => {
                     f.error("argv", "", "run: argv is empty".into());
                 }
+                Action::MoveLink(m) if !processes.contains(&m.to) => {
+                    f.error(
+                        "to",
+                        &m.to,
+                        format!("move_link: no process {:?} has been spawned", m.to),
+                    );
+                }
+                Action::CgroupAdd(c) if !processes.contains(&c.member) => {
+                    f.error(
+                        "member",
+                        &c.member,
+                        format!("cgroup_add: no process {:?} has been spawned", c.member),
+                    );
+                }
                 Action::BsetDrop(c) | Action::CapProfile(c) => {
                     for cap in &c.caps {
                         unknown_capability(&mut f, cap);
@@ -355,6 +369,17 @@ fn observation(
                 format!("check {check:?}: action {id:?} is not a `run`, so it has no output"),
             ),
             _ => {}
+        }
+    }
+    if let Observe::CgroupPath(c) = obs {
+        if let Some(who) = &c.seen_by {
+            if who != "host" && !processes.iter().any(|p| p == who) {
+                f.error(
+                    "seen_by",
+                    who,
+                    format!("check {check:?}: {who:?} is never spawned before it"),
+                );
+            }
         }
     }
     if let Observe::Cgroup(c) = obs {

@@ -231,6 +231,81 @@ impl Scene<'_> {
                     .map(|r| r.stdout.trim().to_string())
                     .ok_or_else(|| format!("action {id:?} has not run"))?,
             ),
+            Observe::SelfStatus(s) => {
+                let raw = self.read_as(&s.of, "/proc/self/status")?;
+                let fields = crate::inspect::process::status_fields(&raw);
+                Observed::Text(
+                    fields
+                        .into_iter()
+                        .find(|(k, _)| *k == s.field)
+                        .map(|(_, v)| v)
+                        .ok_or_else(|| format!("/proc/self/status has no field {:?}", s.field))?,
+                )
+            }
+            Observe::Links(who) => {
+                let snap = self.net(who)?;
+                Observed::List(
+                    snap.links
+                        .into_iter()
+                        .map(|l| Observed::Text(l.name))
+                        .collect(),
+                )
+            }
+            Observe::LinkFlags(d) => {
+                let snap = self.net(&d.of)?;
+                let dev = path(&d.dev, self.pids);
+                let link = snap
+                    .links
+                    .into_iter()
+                    .find(|l| l.name == dev)
+                    .ok_or_else(|| format!("no interface {dev} there"))?;
+                Observed::List(link.flags.into_iter().map(Observed::Text).collect())
+            }
+            Observe::Addresses(who) => {
+                let snap = self.net(who)?;
+                Observed::List(
+                    snap.addresses
+                        .into_iter()
+                        .map(|a| Observed::Text(format!("{}/{}", a.address, a.prefix_len)))
+                        .collect(),
+                )
+            }
+            Observe::Routes(who) => {
+                let snap = self.net(who)?;
+                Observed::List(
+                    snap.routes
+                        .iter()
+                        .map(|r| Observed::Text(r.render()))
+                        .collect(),
+                )
+            }
+            Observe::ShmKeys(who) => {
+                let raw = self.read_as(who, "/proc/sysvipc/shm")?;
+                Observed::List(
+                    raw.lines()
+                        .skip(1)
+                        .filter_map(|l| l.split_whitespace().next()?.parse::<i64>().ok())
+                        .map(Observed::Number)
+                        .collect(),
+                )
+            }
+            Observe::ShmText(k) => {
+                let key = path(&k.key, self.pids);
+                let key: i32 = key
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{key:?} is not an IPC key"))?;
+                match self.ask(&k.of, Op::ShmRead { key })? {
+                    Value::Text(t) => Observed::Text(t),
+                    other => return Err(format!("unexpected answer {other:?}")),
+                }
+            }
+            Observe::CgroupPath(c) => {
+                let pid = self.pid(&c.of)?;
+                let reader = c.seen_by.clone().unwrap_or_else(|| c.of.clone());
+                let raw = self.read_as(&reader, &format!("/proc/{pid}/cgroup"))?;
+                Observed::Text(lab_cgroup_line(&raw)?)
+            }
             Observe::Cgroup(c) => {
                 let session = self.sandbox.rundir().id.clone();
                 let text = crate::engine::cgroups::read_value(&session, &c.name, &c.value)?;
@@ -332,6 +407,24 @@ impl Scene<'_> {
         })
     }
 
+    /// A file's text as `who` reads it (`host`: this process).
+    fn read_as(&mut self, who: &str, file: &str) -> Result<String, String> {
+        if who == "host" {
+            return std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"));
+        }
+        match self.ask(who, Op::ReadFile { path: file.into() })? {
+            Value::Text(t) => Ok(t),
+            other => Err(format!("unexpected answer {other:?}")),
+        }
+    }
+
+    /// What `ip` would show in that process's network namespace.
+    fn net(&self, who: &str) -> Result<containerlab_net::NetSnapshot, String> {
+        let pid = self.pid(who)?;
+        let ns = format!("/proc/{pid}/ns/net");
+        containerlab_net::snapshot(Some(std::path::Path::new(&ns))).map_err(|e| e.to_string())
+    }
+
     fn process(&self, who: &str) -> Result<ProcessView, String> {
         let pid = self.pid(who)?;
         ProcessView::read(pid).ok_or_else(|| format!("process {who:?} (pid {pid}) is gone"))
@@ -424,6 +517,27 @@ pub fn judge(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> 
         Expect::AtLeast(n) => (number(observed).is_some_and(|v| v >= *n), format!("≥ {n}")),
         Expect::AtMost(n) => (number(observed).is_some_and(|v| v <= *n), format!("≤ {n}")),
     }
+}
+
+/// The path of the line of /proc/PID/cgroup for the hierarchy lab cgroups are made in for the
+/// memory controller: `0::PATH` on cgroup v2, the line listing `memory` on v1.
+pub fn lab_cgroup_line(text: &str) -> Result<String, String> {
+    let layout = containerlab_cgroup::detect().map_err(|e| e.to_string())?;
+    let v2 = layout.memory.version == containerlab_cgroup::Version::V2;
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            Some((parts.next()?, parts.next()?, parts.next()?))
+        })
+        .find(|(id, controllers, _)| {
+            if v2 {
+                *id == "0" && controllers.is_empty()
+            } else {
+                controllers.split(',').any(|c| c == "memory")
+            }
+        })
+        .map(|(_, _, path)| path.to_string())
+        .ok_or_else(|| "no line for the lab's cgroup hierarchy".to_string())
 }
 
 #[cfg(test)]

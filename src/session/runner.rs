@@ -401,6 +401,45 @@ impl Runner {
                 content: x(&a.content),
             },
             Action::Unlink(a) => Op::Unlink { path: x(&a.path) },
+            Action::CreateVeth(a) => Op::CreateVeth {
+                host: x(&a.host),
+                peer: x(&a.peer),
+            },
+            Action::MoveLink(a) => Op::MoveLink {
+                name: x(&a.dev),
+                pid: self.pids.get(&a.to).copied().unwrap_or(-1),
+            },
+            Action::AddAddress(a) => Op::AddAddress {
+                dev: x(&a.dev),
+                cidr: x(&a.address),
+            },
+            Action::SetLinkUp(a) => Op::SetLinkUp { dev: x(&a.dev) },
+            Action::DefaultRoute(a) => Op::AddDefaultRoute { via: x(&a.via) },
+            Action::SwitchUser(a) => Op::SwitchUser {
+                uid: a.uid,
+                gid: a.gid,
+            },
+            Action::ReadFile(a) => Op::Open { path: x(&a.path) },
+            Action::ShmCreate(a) => Op::ShmCreate {
+                key: ipc_key(&x(&a.key)),
+                size: a.size,
+            },
+            Action::ShmWrite(a) => Op::ShmWrite {
+                key: ipc_key(&x(&a.key)),
+                text: x(&a.text),
+            },
+            Action::MqOpen(a) => Op::MqOpen {
+                name: x(&a.name),
+                create: a.create,
+            },
+            Action::LabCgroupCreate(a) => Op::LabCgroupCreate { name: x(&a.name) },
+            Action::CgroupAdd(a) => Op::CgroupAdd {
+                name: x(&a.name),
+                pid: self.pids.get(&a.member).copied().unwrap_or(-1),
+            },
+            Action::MountCgroup(a) => Op::MountCgroup {
+                target: x(&a.target),
+            },
         }
     }
 
@@ -487,5 +526,15 @@ impl Runner {
     /// Ends the lesson: every process stopped, every journaled object undone.
     pub fn finish(self) -> TeardownReport {
         self.sandbox.teardown()
+    }
+}
+
+/// An IPC key written in a lesson (decimal, or `0x` hex); -1 when it is not a number, which
+/// shmget then reports as an ordinary key of its own.
+fn ipc_key(text: &str) -> i32 {
+    let t = text.trim();
+    match t.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16).map(|v| v as i32).unwrap_or(-1),
+        None => t.parse().unwrap_or(-1),
     }
 }

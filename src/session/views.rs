@@ -55,6 +55,10 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::IdMaps => ("uid_map / gid_map", id_maps_view(subjects)),
         View::Caps => ("Capabilities", caps_view(subjects)),
         View::Cgroups => ("/proc/PID/cgroup", cgroups_view(subjects)),
+        View::Net => (
+            "Network (ip -br link, ip -br addr, ip route)",
+            net_view(subjects),
+        ),
         View::Cgroup => (
             "The lesson's cgroup",
             crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups),
@@ -264,4 +268,64 @@ fn one_line(s: &str) -> String {
     } else {
         parts.join("; ")
     }
+}
+
+/// `ip -br link`, `ip -br addr` and `ip route` of the host and of every sandbox process with a
+/// network namespace of its own. The host's list is cut to `lo` and the lab's `clab*` links.
+fn net_view(s: &Subjects) -> Vec<String> {
+    let me = std::process::id() as i32;
+    let host_ns = namespaces::ns_inode(me, "net");
+    let mut subjects = vec![("host".to_string(), me)];
+    subjects.extend(s.alive());
+    let mut seen = Vec::new();
+    let mut lines = Vec::new();
+    for (name, pid) in subjects {
+        let ns = namespaces::ns_inode(pid, "net");
+        if seen.contains(&ns) || (name != "host" && ns == host_ns) {
+            continue;
+        }
+        seen.push(ns);
+        let path = format!("/proc/{pid}/ns/net");
+        let snap = match containerlab_net::snapshot(Some(std::path::Path::new(&path))) {
+            Ok(s) => s,
+            Err(e) => {
+                lines.push(format!("── {name}: {e}"));
+                continue;
+            }
+        };
+        lines.push(format!(
+            "── {name} (pid {pid}): network namespace {} ──",
+            ns.unwrap_or(0)
+        ));
+        let mut snap = snap;
+        let hidden = if name == "host" {
+            let before = snap.links.len();
+            snap.links
+                .retain(|l| l.name == "lo" || l.name.starts_with(crate::engine::rundir::PREFIX));
+            let kept: Vec<u32> = snap.links.iter().map(|l| l.index).collect();
+            snap.addresses.retain(|a| kept.contains(&a.index));
+            snap.routes.retain(|r| {
+                r.dev
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with(crate::engine::rundir::PREFIX))
+            });
+            before - snap.links.len()
+        } else {
+            0
+        };
+        lines.push("  $ ip -br link".into());
+        lines.extend(snap.render_ip_link().lines().map(|l| format!("  {l}")));
+        if hidden > 0 {
+            lines.push(format!("  (+ {hidden} other interfaces of the host)"));
+        }
+        lines.push("  $ ip -br addr".into());
+        lines.extend(snap.render_ip_addr().lines().map(|l| format!("  {l}")));
+        lines.push("  $ ip route".into());
+        let routes = snap.render_ip_route();
+        if routes.is_empty() {
+            lines.push("  (no routes)".into());
+        }
+        lines.extend(routes.lines().map(|l| format!("  {l}")));
+    }
+    lines
 }
