@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
 use std::collections::BTreeMap;
 
 /// Every view, in the order of the number keys.
-pub const ALL_VIEWS: [View; 11] = [
+pub const ALL_VIEWS: [View; 12] = [
     View::Namespaces,
     View::NsInodes,
     View::Status,
@@ -22,6 +22,7 @@ pub const ALL_VIEWS: [View; 11] = [
     View::Cgroup,
     View::Image,
     View::Layers,
+    View::Net,
 ];
 
 pub fn view_name(v: View) -> &'static str {
@@ -37,6 +38,7 @@ pub fn view_name(v: View) -> &'static str {
         View::Cgroup => "cgroup files",
         View::Image => "image",
         View::Layers => "layers",
+        View::Net => "net",
     }
 }
 
