@@ -422,22 +422,10 @@ fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
 }
 
 fn doctor(extra: &[PathBuf]) -> i32 {
-    use crate::lesson::schema::Requirement::*;
-    let all = [
-        Root,
-        UserNamespaces,
-        CgroupMemory,
-        CgroupPids,
-        Overlayfs,
-        Veth,
-        Busybox,
-        Ping,
-        Capsh,
-        PingFileCapability,
-        RootlessUserNamespaces,
-    ];
+    use crate::lesson::schema::Requirement;
+    let all = Requirement::ALL;
     let lessons = catalog(extra);
-    println!("{:<16} {:<4} DETAIL", "FEATURE", "OK");
+    println!("{:<24} {:<4} DETAIL", "FEATURE", "OK");
     let mut all_ok = true;
     for probe in crate::probe::check_all(&all) {
         let affected: Vec<&str> = lessons
@@ -450,19 +438,39 @@ fn doctor(extra: &[PathBuf]) -> i32 {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         println!(
-            "{name:<16} {:<4} {}",
+            "{name:<24} {:<4} {}",
             if probe.ok { "yes" } else { "NO" },
             probe.detail
         );
         if !probe.ok {
             all_ok = false;
             if let Some(fix) = &probe.fix {
-                println!("{:<21} fix: {fix}", "");
+                println!("{:<29} fix: {fix}", "");
             }
             if !affected.is_empty() {
-                println!("{:<21} affects: {}", "", affected.join(", "));
+                println!("{:<29} affects: {}", "", affected.join(", "));
             }
         }
+    }
+    // The verdict per lesson, from the same probes a run uses before it starts.
+    let (runnable, refused): (Vec<&Loaded>, Vec<&Loaded>) = lessons
+        .iter()
+        .partition(|l| crate::session::play::refusals(&l.lesson).is_empty());
+    let ids = |v: &[&Loaded]| {
+        v.iter()
+            .map(|l| l.lesson.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!();
+    println!(
+        "lessons runnable here: {} of {}: {}",
+        runnable.len(),
+        lessons.len(),
+        ids(&runnable)
+    );
+    if !refused.is_empty() {
+        println!("lessons refused here: {}", ids(&refused));
     }
     if all_ok {
         exit::OK

@@ -64,6 +64,23 @@ pub enum Requirement {
     RootlessUserNamespaces,
 }
 
+impl Requirement {
+    /// Every requirement, in the order `doctor` lists them.
+    pub const ALL: [Requirement; 11] = [
+        Requirement::Root,
+        Requirement::UserNamespaces,
+        Requirement::CgroupMemory,
+        Requirement::CgroupPids,
+        Requirement::Overlayfs,
+        Requirement::Veth,
+        Requirement::Busybox,
+        Requirement::Ping,
+        Requirement::Capsh,
+        Requirement::PingFileCapability,
+        Requirement::RootlessUserNamespaces,
+    ];
+}
+
 /// One step: text to read, the command a person would type, what the lab does, what it shows,
 /// and what it checks.
 #[derive(Debug, Clone, Deserialize)]
