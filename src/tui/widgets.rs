@@ -205,10 +205,13 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         t.title(),
     ));
     out.push(blank());
-    out.extend(wrapped(step.text.get(lang), width, "", Style::default()));
+    // Machine-dependent names (`{cgroup_file:oom_kill}` is memory.events on v2 and
+    // memory.oom_control on v1) are filled in as the headless output fills them.
+    let fill = crate::engine::cgroups::expand_files;
+    out.extend(wrapped(&fill(step.text.get(lang)), width, "", Style::default()));
     if let Some(cmd) = &step.command {
         out.push(blank());
-        out.extend(wrapped(cmd, width, "$ ", t.command()));
+        out.extend(wrapped(&fill(cmd), width, "$ ", t.command()));
     }
     let result = l.ran(l.cursor);
     let mut anchor = None;

@@ -1,0 +1,211 @@
+//! Each built-in lesson's key step, as the TUI shows it after running it for real.
+//!
+//! The lesson is played headless by the real binary (as root; the net lesson inside a network
+//! namespace this test makes), the JSON events of the key step become the TUI's step result and
+//! live views, and the screen is drawn with TestBackend at 80x24. PIDs, inodes and session ids
+//! differ from run to run, so long numbers and hex ids are replaced before the snapshot.
+
+use containerlab::lesson::load::catalog;
+use containerlab::lesson::schema::View;
+use containerlab::session::events::{ActionError, CheckOutcome, Phase};
+use containerlab::session::progress::Progress;
+use containerlab::session::views::RenderedView;
+use containerlab::tui::app::App;
+use containerlab::tui::session::{ActionRecord, StepResult};
+use containerlab::tui::ui;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use serde_json::Value;
+use std::process::Command;
+
+/// (lesson, the step that shows what the lesson is about)
+const KEY_STEPS: [(&str, &str); 11] = [
+    ("uts", "sethostname"),
+    ("pid", "mount-proc-inside"),
+    ("mount", "leak"),
+    ("net", "ping"),
+    ("user", "become-root"),
+    ("ipc", "join"),
+    ("cgroupns", "unshare"),
+    ("cgroup", "oom"),
+    ("chroot", "pivot-root"),
+    ("caps", "docker-profile"),
+    ("layers", "copy-up"),
+];
+
+fn events(lesson: &str) -> Vec<Value> {
+    let bin = env!("CARGO_BIN_EXE_containerlab");
+    let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
+    let out = if lesson == "net" {
+        // Packets only between namespaces this test made.
+        Command::new("unshare").arg("--net").arg(bin).args(args).output()
+    } else {
+        Command::new(bin).args(args).output()
+    }
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{lesson} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// The TUI's record of step `index`, rebuilt from the headless events.
+fn step_result(events: &[Value], index: usize) -> (StepResult, Vec<RenderedView>) {
+    let mut result = StepResult::default();
+    let mut views = Vec::new();
+    for e in events.iter().filter(|e| e["step"].as_u64() == Some(index as u64)) {
+        match e["event"].as_str() {
+            Some("action") => result.actions.push(ActionRecord {
+                action: text(&e["action"]),
+                process: text(&e["process"]),
+                trace: strings(&e["trace"]),
+                error: e["error"].as_object().map(|err| ActionError {
+                    errno: err["errno"].as_str().map(str::to_string),
+                    message: text(&err["message"]),
+                    explanation: err["explanation"].as_str().map(str::to_string),
+                    expected: err["expected"].as_bool().unwrap_or(false),
+                }),
+            }),
+            Some("check") if e["phase"] != "before_solution" => result.checks.push(CheckOutcome {
+                step: index,
+                step_id: text(&e["step_id"]),
+                id: text(&e["id"]),
+                claim: text(&e["claim"]),
+                passed: e["passed"].as_bool().unwrap(),
+                observed: text(&e["observed"]),
+                expected: text(&e["expected"]),
+                why: e["why"].as_str().map(str::to_string),
+                phase: Phase::Normal,
+            }),
+            Some("views") => {
+                for v in e["views"].as_array().unwrap() {
+                    views.push(RenderedView {
+                        view: serde_json::from_value::<View>(v["view"].clone()).unwrap(),
+                        title: text(&v["title"]),
+                        lines: strings(&v["lines"]),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    (result, views)
+}
+
+/// Replaces what changes between runs: MAC addresses, hex ids and numbers of two or more
+/// digits become `#`, and runs of spaces shrink to two, so a value that gains a digit (memory
+/// usage, a PID) cannot shift the rest of its line.
+fn stable(screen: &str) -> String {
+    let masked = unnumbered(&without_macs(screen));
+    let mut out = String::new();
+    let mut spaces = 0;
+    for c in masked.chars() {
+        if c == ' ' {
+            spaces += 1;
+            if spaces <= 2 {
+                out.push(c);
+            }
+        } else {
+            spaces = 0;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `3a:83:89:84:05:b1` (random for every veth) becomes `##:##:##:##:##:##`.
+fn without_macs(screen: &str) -> String {
+    let chars: Vec<char> = screen.chars().collect();
+    let is_mac = |w: &[char]| {
+        w.len() == 17
+            && w.iter().enumerate().all(|(i, c)| {
+                if i % 3 == 2 {
+                    *c == ':'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if i + 17 <= chars.len() && is_mac(&chars[i..i + 17]) {
+            out.push_str("##:##:##:##:##:##");
+            i += 17;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn unnumbered(screen: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let has_digit = run.chars().any(|c| c.is_ascii_digit());
+        if (run.len() >= 6 && has_digit)
+            || (run.len() >= 2 && run.chars().all(|c| c.is_ascii_digit()))
+        {
+            out.push('#');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in screen.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[test]
+fn every_lesson_key_step_at_80x24() {
+    let lessons: Vec<_> = catalog(&[]).0.into_iter().map(|l| l.lesson).collect();
+    for (id, step_id) in KEY_STEPS {
+        let index = lessons
+            .iter()
+            .position(|l| l.id == id)
+            .unwrap_or_else(|| panic!("no lesson {id}"));
+        let step = lessons[index]
+            .steps
+            .iter()
+            .position(|s| s.id == step_id)
+            .unwrap_or_else(|| panic!("no step {step_id} in {id}"));
+        let events = events(id);
+        let (result, views) = step_result(&events, step);
+        assert!(result.passed(), "{id}/{step_id} did not pass");
+        let mut app = App::new(lessons.clone(), "en", Progress::in_memory(), true);
+        app.open(index);
+        let l = app.lesson.as_mut().unwrap();
+        l.busy = None;
+        l.cursor = step;
+        l.done = step + 1;
+        l.results.insert(step, result);
+        l.views = views;
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| ui::draw(f, &app)).unwrap();
+        insta::assert_snapshot!(
+            format!("key_step_{id}_80x24"),
+            stable(&t.backend().to_string())
+        );
+    }
+}
