@@ -38,7 +38,11 @@ fn events(lesson: &str) -> Vec<Value> {
     let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
     let out = if lesson == "net" {
         // Packets only between namespaces this test made.
-        Command::new("unshare").arg("--net").arg(bin).args(args).output()
+        Command::new("unshare")
+            .arg("--net")
+            .arg(bin)
+            .args(args)
+            .output()
     } else {
         Command::new(bin).args(args).output()
     }
@@ -52,7 +56,12 @@ fn events(lesson: &str) -> Vec<Value> {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str()).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -64,7 +73,10 @@ fn text(v: &Value) -> String {
 fn step_result(events: &[Value], index: usize) -> (StepResult, Vec<RenderedView>) {
     let mut result = StepResult::default();
     let mut views = Vec::new();
-    for e in events.iter().filter(|e| e["step"].as_u64() == Some(index as u64)) {
+    for e in events
+        .iter()
+        .filter(|e| e["step"].as_u64() == Some(index as u64))
+    {
         match e["event"].as_str() {
             Some("action") => result.actions.push(ActionRecord {
                 action: text(&e["action"]),

@@ -208,7 +208,12 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     // Machine-dependent names (`{cgroup_file:oom_kill}` is memory.events on v2 and
     // memory.oom_control on v1) are filled in as the headless output fills them.
     let fill = crate::engine::cgroups::expand_files;
-    out.extend(wrapped(&fill(step.text.get(lang)), width, "", Style::default()));
+    out.extend(wrapped(
+        &fill(step.text.get(lang)),
+        width,
+        "",
+        Style::default(),
+    ));
     if let Some(cmd) = &step.command {
         out.push(blank());
         out.extend(wrapped(&fill(cmd), width, "$ ", t.command()));
