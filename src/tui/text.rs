@@ -6,11 +6,11 @@ use crate::i18n::{messages, Msg};
 use crate::lesson::schema::View;
 
 messages! {
-    // Picker.
+    // Picker. The key lines in the footer fit 80 columns (each wide character takes two).
     PICKER_HEADER = " containerlab · learn how Linux containers work by making the real syscalls",
         " containerlab · 本物のシステムコールで Linux コンテナの仕組みを学ぶ";
     PICKER_KEYS = "↑↓ Enter open · type to filter · ^R reset one · ^A reset all · ? keys · Esc quit",
-        "↑↓ Enter 開く · 入力で絞り込み · ^R 1つリセット · ^A 全リセット · ? キー · Esc 終了";
+        "↑↓ Enter 開く · 文字で絞込み · ^R リセット · ^A 全リセット · ? キー · Esc 終了";
     FILTER = "Filter", "絞り込み";
     TYPE_TO_FILTER = "(type to filter)", "(文字を入力して絞り込み)";
     COL_LESSON = "LESSON", "レッスン";
@@ -30,9 +30,9 @@ messages! {
     CONFIRM_KEYS = "y yes · any other key: no", "y はい · ほかのキー: いいえ";
     // Lesson screen: header, footer, panes.
     LESSON_KEYS_EXERCISE = "Enter run/next · ← back · s shell · c check · h hint · S solution · ? keys · q",
-        "Enter 実行/次へ · ← 戻る · s シェル · c チェック · h ヒント · S 解答 · ? キー · q";
+        "Enter 実行/次 · ← 戻る · s シェル · c チェック · h ヒント · S 解答 · ? キー · q";
     LESSON_KEYS = "Enter run/next · ← back · g goto · r restart · s shell · Tab view · ? keys · q",
-        "Enter 実行/次へ · ← 戻る · g 移動 · r やり直し · s シェル · Tab ビュー · ? キー · q";
+        "Enter 実行/次 · ← 戻る · g 移動 · r 最初から · s シェル · Tab 表示 · ? キー · q";
     STEP_OF = "step {}/{}", "ステップ {}/{}";
     STEP_PASSED = "step passed ✓", "ステップ成功 ✓";
     YOUR_TURN = "your turn", "あなたの番";
@@ -75,7 +75,7 @@ messages! {
     GOTO_TITLE = "Go to step", "ステップへ移動";
     GOTO_PROMPT = "Step number (1-{}): ", "ステップ番号 (1-{}): ";
     GOTO_KEYS = "number or ↑↓, Enter go (replays from a clean sandbox) · Esc cancel",
-        "番号か ↑↓、Enter で移動 (新しいサンドボックスで再実行) · Esc 取り消し";
+        "番号か ↑↓、Enter で移動 (新しいサンドボックスで再実行) · Esc 中止";
     // Step pane.
     CANNOT_RUN_HERE = "This machine cannot run this lesson:", "このマシンではこのレッスンを実行できません:";
     ERROR = "error: {}", "エラー: {}";

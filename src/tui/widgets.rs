@@ -80,13 +80,11 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             joinable = false;
         } else if joinable && !starts_block {
             let last = paras.last_mut().expect("joinable implies a paragraph");
-            // Japanese lines join without a space (a hard-wrapped sentence goes on).
+            // Japanese lines join without a space (a hard-wrapped sentence goes on) when both
+            // sides of the seam are wide characters; `UTS` + `名前空間` keep their space.
+            let first = line.trim().chars().next();
             let wide_seam = last.chars().last().is_some_and(|c| char_width(c) >= 2)
-                || line
-                    .trim()
-                    .chars()
-                    .next()
-                    .is_some_and(|c| char_width(c) >= 2);
+                && first.is_some_and(|c| char_width(c) >= 2);
             if !wide_seam {
                 last.push(' ');
             }
@@ -412,5 +410,32 @@ mod tests {
         // Deep indentation in a narrow pane does not underflow.
         assert_eq!(wrap("                    abcdefghijkl", 8).len(), 3);
         assert_eq!(wrap("abcdefghijkl", 8), vec!["abcdefgh", "ijkl"]);
+    }
+
+    #[test]
+    fn wraps_japanese_by_display_width() {
+        // 12 columns hold 6 wide characters; lines break between them, never inside one, and
+        // 。 does not start a line (す goes with it).
+        let w = wrap("名前空間はプロセスの見え方を分けます。", 12);
+        assert_eq!(
+            w,
+            vec!["名前空間はプ", "ロセスの見え", "方を分けま", "す。"]
+        );
+        for l in &w {
+            assert!(crate::tui::width::width(l) <= 12);
+        }
+        // Closing punctuation stays on the line before; a hard-wrapped sentence joins without a
+        // space, but a Latin word at the seam keeps it.
+        assert_eq!(wrap("ホスト名を\n変える。", 40), vec!["ホスト名を変える。"]);
+        assert_eq!(
+            wrap("自分の UTS\n名前空間", 40),
+            vec!["自分の UTS 名前空間"]
+        );
+        assert_eq!(wrap("abc、def", 40), vec!["abc、def"]);
+        // Mixed text: a Latin word is not split, wide characters break anywhere.
+        assert_eq!(
+            wrap("サンドボックスが sethostname(2) を呼ぶ", 20),
+            vec!["サンドボックスが", "sethostname(2) を呼", "ぶ"]
+        );
     }
 }
