@@ -106,6 +106,7 @@ messages! {
     GOING_TO_STEP = "going to step {}", "ステップ {} へ移動中";
     RUNNING_STEP = "running step {}", "ステップ {} を実行中";
     RESTARTING = "restarting the sandbox", "サンドボックスを再起動中";
+    REPLAYING = "replaying step {} of {}", "ステップ {}/{} を再実行中";
     RUNNING_SOLUTION = "running the solution", "解答を実行中";
     CHECKING = "checking", "チェック中";
     TEARING_DOWN = "tearing down", "後片付け中";
