@@ -117,7 +117,13 @@ impl<W: Write> Sink for TextSink<W> {
             ),
             Event::Views { views, .. } => views
                 .iter()
-                .map(|v| format!("\n  ┌ {}\n{}", v.title, indent(&v.lines.join("\n"), "  │ ")))
+                .map(|v| {
+                    format!(
+                        "\n  ┌ {}\n{}",
+                        crate::session::views::title_in(v.view, l),
+                        indent(&v.lines.join("\n"), "  │ ")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             Event::Check(c) => check_text(c, l),

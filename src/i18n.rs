@@ -18,9 +18,10 @@ impl Msg {
 
 macro_rules! messages {
     ($($name:ident = $en:literal, $ja:literal;)*) => {
-        $(pub const $name: Msg = Msg { en: $en, ja: $ja };)*
+        $(pub const $name: $crate::i18n::Msg = $crate::i18n::Msg { en: $en, ja: $ja };)*
     };
 }
+pub(crate) use messages;
 
 messages! {
     CANNOT_RUN = "cannot run lesson {} on this machine:", "このマシンではレッスン {} を実行できません:";

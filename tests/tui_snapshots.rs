@@ -281,3 +281,138 @@ fn any_size_draws() {
         }
     }
 }
+
+// Japanese: the UI's own words and the lesson's texts in Japanese, wide characters measured in
+// terminal columns (wrapped, padded and cut by display width).
+
+fn app_ja() -> App {
+    let mut a = app();
+    a.lang = "ja".into();
+    a
+}
+
+/// The uts lesson at its sethostname step: a failed action, checks (one failed), a view.
+fn uts_checks_ja() -> App {
+    let mut app = app_ja();
+    app.open(0);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.cursor = 2;
+    l.done = 3;
+    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
+    l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
+    let mut failed = check(
+        "inside-is-lab",
+        "内側のホスト名は lab",
+        false,
+        "\"vm\"",
+        "= lab",
+    );
+    failed.why = Some("sethostname が変えるのは呼び出し元の UTS 名前空間だけ".into());
+    l.results.insert(
+        2,
+        StepResult {
+            actions: vec![ActionRecord {
+                action: "sethostname".into(),
+                process: "sandbox".into(),
+                trace: vec!["sethostname(\"lab\", 3) = 0".into()],
+                error: None,
+            }],
+            checks: vec![
+                failed,
+                check(
+                    "host-unchanged",
+                    "ホストのホスト名は変わっていない",
+                    true,
+                    "\"vm\"",
+                    "≠ lab",
+                ),
+            ],
+            broken: false,
+            solution: None,
+        },
+    );
+    l.views = vec![RenderedView {
+        view: View::NsInodes,
+        title: "/proc/PID/ns inodes".into(),
+        lines: vec![
+            format!("{:<18}{:>12}{:>15}", "NS", "host(1)", "sandbox(4100)"),
+            format!("{:<18}{:>12}{:>15}", "uts", "4026531838", "4026532177*"),
+            format!("{:<18}{:>12}{:>15}", "mnt", "4026531841", "4026531841 "),
+        ],
+    }];
+    app
+}
+
+#[test]
+fn japanese_picker() {
+    insta::assert_snapshot!("ja_picker_80x24", screen(&app_ja(), 80, 24));
+}
+
+#[test]
+fn japanese_lesson_step_with_checks_and_view() {
+    insta::assert_snapshot!("ja_checks_80x24", screen(&uts_checks_ja(), 80, 24));
+    // From the top: the step's Japanese text wrapped by display width.
+    let mut app = uts_checks_ja();
+    app.lesson.as_mut().unwrap().scroll = 0;
+    insta::assert_snapshot!("ja_step_top_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn japanese_exercise() {
+    let mut app = app_ja();
+    app.open(0);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.cursor = 3;
+    l.done = 4;
+    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
+    l.hints.insert(3, 1);
+    l.solution_shown = true;
+    l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
+    let mut c = check(
+        "now-mybox",
+        "内側のホスト名は mybox",
+        false,
+        "\"lab\"",
+        "= mybox",
+    );
+    c.phase = Phase::BeforeSolution;
+    l.results.insert(
+        3,
+        StepResult {
+            checks: vec![c],
+            ..Default::default()
+        },
+    );
+    insta::assert_snapshot!("ja_exercise_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn japanese_help_and_popups() {
+    let mut app = uts_checks_ja();
+    app.overlay = Overlay::Help;
+    insta::assert_snapshot!("ja_help_lesson_80x24", screen(&app, 80, 24));
+    let mut app = app_ja();
+    app.overlay = Overlay::Help;
+    insta::assert_snapshot!("ja_help_picker_80x24", screen(&app, 80, 24));
+    let mut app = uts_checks_ja();
+    app.overlay = Overlay::Goto("2".into());
+    insta::assert_snapshot!("ja_goto_80x24", screen(&app, 80, 24));
+    let mut app = app_ja();
+    app.overlay = Overlay::Confirm(containerlab::tui::app::Confirm::ResetAll);
+    insta::assert_snapshot!("ja_confirm_reset_all_80x24", screen(&app, 80, 24));
+}
+
+/// Japanese screens draw at tiny or odd sizes (odd widths put wide characters at the edge)
+/// without panicking.
+#[test]
+fn japanese_any_size_draws() {
+    let mut help = uts_checks_ja();
+    help.overlay = Overlay::Help;
+    for app in [app_ja(), uts_checks_ja(), help] {
+        for (w, h) in [(1, 1), (10, 3), (21, 5), (41, 10), (79, 23), (121, 30)] {
+            screen(&app, w, h);
+        }
+    }
+}

@@ -45,36 +45,64 @@ impl Subjects {
     }
 }
 
+crate::i18n::messages! {
+    T_NAMESPACES = "Namespaces (lsns)", "名前空間 (lsns)";
+    T_NS_INODES = "/proc/PID/ns inodes", "/proc/PID/ns の inode";
+    T_STATUS = "/proc/PID/status", "/proc/PID/status";
+    T_PROCESSES = "Processes", "プロセス";
+    T_MOUNTS = "Mounts (differences from the host)", "マウント (ホストとの違い)";
+    T_ID_MAPS = "uid_map / gid_map", "uid_map / gid_map";
+    T_CAPS = "Capabilities", "ケーパビリティ";
+    T_CGROUPS = "/proc/PID/cgroup", "/proc/PID/cgroup";
+    T_CGROUP = "The lesson's cgroup", "レッスンの cgroup";
+    T_IMAGE = "OCI image: index.json → manifest → config", "OCI イメージ: index.json → manifest → config";
+    T_LAYERS = "Layers (bottom first)", "レイヤ (下から順に)";
+    T_NET = "Network (ip -br link, ip -br addr, ip route)", "ネットワーク (ip -br link, ip -br addr, ip route)";
+}
+
+/// A view's title in every language.
+pub fn title(view: View) -> crate::i18n::Msg {
+    match view {
+        View::Namespaces => T_NAMESPACES,
+        View::NsInodes => T_NS_INODES,
+        View::Status => T_STATUS,
+        View::Processes => T_PROCESSES,
+        View::Mounts => T_MOUNTS,
+        View::IdMaps => T_ID_MAPS,
+        View::Caps => T_CAPS,
+        View::Cgroups => T_CGROUPS,
+        View::Cgroup => T_CGROUP,
+        View::Image => T_IMAGE,
+        View::Layers => T_LAYERS,
+        View::Net => T_NET,
+    }
+}
+
+/// A view's title in `lang` ([`RenderedView::title`] is the English one).
+pub fn title_in(view: View, lang: &str) -> &'static str {
+    title(view).get(lang)
+}
+
 pub fn render(view: View, subjects: &Subjects) -> RenderedView {
-    let (title, lines) = match view {
-        View::Namespaces => ("Namespaces (lsns)", namespaces_view(subjects)),
-        View::NsInodes => ("/proc/PID/ns inodes", ns_inodes_view(subjects)),
-        View::Status => ("/proc/PID/status", status_view(subjects)),
-        View::Processes => ("Processes", processes_view(subjects)),
-        View::Mounts => ("Mounts (differences from the host)", mounts_view(subjects)),
-        View::IdMaps => ("uid_map / gid_map", id_maps_view(subjects)),
-        View::Caps => ("Capabilities", caps_view(subjects)),
-        View::Cgroups => ("/proc/PID/cgroup", cgroups_view(subjects)),
-        View::Net => (
-            "Network (ip -br link, ip -br addr, ip route)",
-            net_view(subjects),
-        ),
-        View::Cgroup => (
-            "The lesson's cgroup",
-            crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups),
-        ),
-        View::Image => (
-            "OCI image: index.json → manifest → config",
-            super::image_views::image_view(subjects.image.as_deref()),
-        ),
-        View::Layers => (
-            "Layers (bottom first)",
-            super::image_views::layers_view(subjects.image.as_deref(), &subjects.layers),
-        ),
+    let lines = match view {
+        View::Namespaces => namespaces_view(subjects),
+        View::NsInodes => ns_inodes_view(subjects),
+        View::Status => status_view(subjects),
+        View::Processes => processes_view(subjects),
+        View::Mounts => mounts_view(subjects),
+        View::IdMaps => id_maps_view(subjects),
+        View::Caps => caps_view(subjects),
+        View::Cgroups => cgroups_view(subjects),
+        View::Cgroup => crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups),
+        View::Image => super::image_views::image_view(subjects.image.as_deref()),
+        View::Layers => {
+            super::image_views::layers_view(subjects.image.as_deref(), &subjects.layers)
+        }
+        View::Net => net_view(subjects),
     };
     RenderedView {
         view,
-        title: title.to_string(),
+        title: title_in(view, "en").to_string(),
         lines,
     }
 }

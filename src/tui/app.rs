@@ -3,6 +3,8 @@
 
 use super::event::AppEvent;
 use super::session::{Cmd, SessionMsg, StepResult};
+use super::text as T;
+use crate::i18n::fill;
 use crate::lesson::schema::{Action as LessonAction, Lesson, View};
 use crate::session::progress::{Progress, Status};
 use crate::session::views::RenderedView;
@@ -25,21 +27,9 @@ pub const ALL_VIEWS: [View; 12] = [
     View::Net,
 ];
 
-pub fn view_name(v: View) -> &'static str {
-    match v {
-        View::Namespaces => "namespaces",
-        View::NsInodes => "ns inodes",
-        View::Status => "status",
-        View::Processes => "processes",
-        View::Mounts => "mounts",
-        View::IdMaps => "id maps",
-        View::Caps => "caps",
-        View::Cgroups => "cgroups",
-        View::Cgroup => "cgroup files",
-        View::Image => "image",
-        View::Layers => "layers",
-        View::Net => "net",
-    }
+/// A view's short name in the view bar, in `lang`.
+pub fn view_name(v: View, lang: &str) -> &'static str {
+    T::view_name(v).get(lang)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,7 +274,9 @@ impl App {
 
     /// Opens a lesson's state (the main loop starts its session).
     pub fn open(&mut self, index: usize) {
-        self.lesson = Some(LessonState::new(index, self.lessons[index].clone()));
+        let mut l = LessonState::new(index, self.lessons[index].clone());
+        l.busy = Some(T::STARTING.get(&self.lang).into());
+        self.lesson = Some(l);
         self.screen = Screen::Lesson;
         self.overlay = Overlay::None;
         self.message = None;
@@ -433,7 +425,7 @@ impl App {
                     l.scroll = SCROLL_TO_RESULTS;
                 }
                 if !ok {
-                    self.message = Some("the solution command failed".into());
+                    self.message = Some(T::SOLUTION_FAILED.get(&self.lang).into());
                 }
                 l.busy = None;
             }
@@ -468,16 +460,16 @@ impl App {
                     match what {
                         Confirm::ResetLesson(id) => {
                             self.progress.reset(&id);
-                            self.message = Some(format!("progress of {id} reset"));
+                            self.message = Some(fill(T::PROGRESS_RESET.get(&self.lang), &[&id]));
                         }
                         Confirm::ResetAll => {
                             self.progress.reset_all();
-                            self.message = Some("all progress reset".into());
+                            self.message = Some(T::ALL_RESET.get(&self.lang).into());
                         }
                     }
                     return vec![Effect::SaveProgress];
                 }
-                self.message = Some("nothing reset".into());
+                self.message = Some(T::NOTHING_RESET.get(&self.lang).into());
                 return vec![];
             }
             Overlay::Goto(mut typed) => {
@@ -566,6 +558,7 @@ impl App {
 
     /// Shows step `target` not yet run, with the sandbox in the state after the steps before it.
     fn goto(&mut self, target: usize) -> Vec<Effect> {
+        let lang = self.lang.clone();
         let Some(l) = &mut self.lesson else {
             return vec![];
         };
@@ -581,11 +574,12 @@ impl App {
         if l.done == target {
             return vec![];
         }
-        l.busy = Some(format!("going to step {}", target + 1));
+        l.busy = Some(fill(T::GOING_TO_STEP.get(&lang), &[&(target + 1)]));
         vec![Effect::Session(CmdDebug::GoTo(target))]
     }
 
     fn lesson_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let lang = self.lang.clone();
         let Some(l) = &mut self.lesson else {
             return vec![];
         };
@@ -602,7 +596,7 @@ impl App {
                 }
                 if l.ran(l.cursor).is_none() {
                     // The session replays (from a clean sandbox if it is past this step).
-                    l.busy = Some(format!("running step {}", l.cursor + 1));
+                    l.busy = Some(fill(T::RUNNING_STEP.get(&lang), &[&(l.cursor + 1)]));
                     return vec![Effect::Session(CmdDebug::Run(l.cursor))];
                 }
                 if l.cursor + 1 < steps {
@@ -612,12 +606,11 @@ impl App {
                     l.solution_shown = false;
                     self.generation += 1;
                     if l.done == l.cursor {
-                        l.busy = Some(format!("running step {}", l.cursor + 1));
+                        l.busy = Some(fill(T::RUNNING_STEP.get(&lang), &[&(l.cursor + 1)]));
                         return vec![Effect::Session(CmdDebug::Run(l.cursor))];
                     }
                 } else {
-                    self.message =
-                        Some("this was the last step: q goes back to the lessons".into());
+                    self.message = Some(T::LAST_STEP.get(&lang).into());
                 }
             }
             KeyCode::Left | KeyCode::Backspace if idle && l.cursor > 0 => {
@@ -631,7 +624,7 @@ impl App {
                 l.view_tab = 0;
                 l.hints.clear();
                 l.solution_shown = false;
-                l.busy = Some("restarting the sandbox".into());
+                l.busy = Some(T::RESTARTING.get(&lang).into());
                 self.generation += 1;
                 return vec![Effect::Session(CmdDebug::Restart)];
             }
@@ -659,26 +652,26 @@ impl App {
                     if *n < ex.hints.len() {
                         *n += 1;
                     } else {
-                        self.message = Some("no more hints: S shows the solution".into());
+                        self.message = Some(T::NO_MORE_HINTS.get(&lang).into());
                     }
                 } else {
-                    self.message = Some("this step is not an exercise".into());
+                    self.message = Some(T::NOT_EXERCISE.get(&lang).into());
                 }
             }
             KeyCode::Char('S') => {
                 if l.lesson.steps[l.cursor].exercise.is_none() {
-                    self.message = Some("this step is not an exercise".into());
+                    self.message = Some(T::NOT_EXERCISE.get(&lang).into());
                 } else if !l.solution_shown {
                     l.solution_shown = true;
                 } else if idle && l.ran(l.cursor).is_some() {
-                    l.busy = Some("running the solution".into());
+                    l.busy = Some(T::RUNNING_SOLUTION.get(&lang).into());
                     return vec![Effect::Session(CmdDebug::Solve(l.cursor))];
                 } else if l.ran(l.cursor).is_none() {
-                    self.message = Some("run the step first (Enter)".into());
+                    self.message = Some(T::RUN_FIRST.get(&lang).into());
                 }
             }
             KeyCode::Char('c') if idle && l.ran(l.cursor).is_some() => {
-                l.busy = Some("checking".into());
+                l.busy = Some(T::CHECKING.get(&lang).into());
                 return vec![Effect::Session(CmdDebug::Check(l.cursor))];
             }
             KeyCode::Char('m') => {
@@ -687,7 +680,7 @@ impl App {
                     let cur = l.shell_target();
                     let i = names.iter().position(|n| **n == cur).unwrap_or(0);
                     l.shell_target = Some(names[(i + 1) % names.len()].clone());
-                    self.message = Some(format!("s opens a shell in {}", l.shell_target()));
+                    self.message = Some(fill(T::SHELL_IN.get(&lang), &[&l.shell_target()]));
                 }
             }
             KeyCode::Char('s') => {
@@ -702,7 +695,7 @@ impl App {
                             label: format!("{}:{name}", l.lesson.id),
                         }]
                     }
-                    None => self.message = Some("no sandbox process to enter yet".into()),
+                    None => self.message = Some(T::NOTHING_TO_ENTER_YET.get(&lang).into()),
                 }
             }
             _ => {}

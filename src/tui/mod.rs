@@ -9,10 +9,13 @@ pub mod app;
 pub mod event;
 pub mod session;
 pub mod terminal;
+pub mod text;
 pub mod ui;
 pub mod widgets;
+pub mod width;
 
 use crate::exit;
+use crate::i18n::fill;
 use crate::lesson::schema::Lesson;
 use crate::session::progress::{state_dir, Progress};
 use app::{App, Effect};
@@ -160,9 +163,9 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
         }
         if let (Some(o), Some(l)) = (&open, &mut app.lesson) {
             if o.died() && l.error.is_none() {
-                l.error = Some(format!(
-                    "the session stopped unexpectedly (see {}); q leaves the lesson",
-                    log_path().display()
+                l.error = Some(fill(
+                    text::SESSION_DIED.get(&app.lang),
+                    &[&log_path().display()],
                 ));
                 l.busy = None;
                 l.finished = true;
@@ -186,7 +189,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                 }
                 Effect::Close => {
                     if let Some(l) = &mut app.lesson {
-                        l.busy = Some("tearing down".into());
+                        l.busy = Some(text::TEARING_DOWN.get(&app.lang).into());
                     }
                     tui.terminal.draw(|f| ui::draw(f, &app))?;
                     close_session(&mut open, &events.session);
@@ -201,7 +204,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                 Effect::SaveProgress => {
                     if let Err(e) = app.progress.save() {
                         log(&format!("cannot save progress: {e}"));
-                        app.message = Some(format!("cannot save progress: {e}"));
+                        app.message = Some(fill(text::CANNOT_SAVE.get(&app.lang), &[&e]));
                     }
                 }
                 Effect::Shell { mut pid, mut label } => {
@@ -216,14 +219,16 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                         });
                         match holder {
                             Some((p, l)) if enterable(p) => {
-                                app.message = Some(format!(
-                                    "{label} has exited; the shell was in the sandbox"
+                                app.message = Some(fill(
+                                    text::EXITED_SHELL_IN_SANDBOX.get(&app.lang),
+                                    &[&label],
                                 ));
                                 pid = p;
                                 label = l;
                             }
                             _ => {
-                                app.message = Some(format!("{label} has exited: nothing to enter"));
+                                app.message =
+                                    Some(fill(text::EXITED_NOTHING.get(&app.lang), &[&label]));
                                 dirty = true;
                                 continue;
                             }
@@ -242,19 +247,21 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                         Ok(()) => {
                             if let Some(l) = &mut app.lesson {
                                 if l.ran(l.cursor).is_some() && l.busy.is_none() {
-                                    l.busy = Some("checking".into());
+                                    l.busy = Some(text::CHECKING.get(&app.lang).into());
                                     if let Some(o) = &open {
                                         o.send(Cmd::Check(l.cursor));
                                     }
                                 }
                             }
                         }
-                        Err(e) => app.message = Some(format!("cannot open a shell: {e}")),
+                        Err(e) => {
+                            app.message = Some(fill(text::CANNOT_OPEN_SHELL.get(&app.lang), &[&e]))
+                        }
                     }
                 }
                 Effect::Quit => {
                     if let Some(l) = &mut app.lesson {
-                        l.busy = Some("tearing down".into());
+                        l.busy = Some(text::TEARING_DOWN.get(&app.lang).into());
                         tui.terminal.draw(|f| ui::draw(f, &app))?;
                     }
                     close_session(&mut open, &events.session);
@@ -264,7 +271,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
         }
     }
     if let Some(l) = &mut app.lesson {
-        l.busy = Some("tearing down".into());
+        l.busy = Some(text::TEARING_DOWN.get(&app.lang).into());
         let _ = tui.terminal.draw(|f| ui::draw(f, &app));
     }
     close_session(&mut open, &events.session);

@@ -3,7 +3,9 @@
 //! helper is started with PR_SET_PDEATHSIG, which fires when the *thread* that forked it exits:
 //! this thread lives until the lesson is closed, and restarts happen on it too.
 
+use super::text;
 use crate::engine::sandbox::EngineError;
+use crate::i18n::fill;
 use crate::lesson::schema::Lesson;
 use crate::session::events::{ActionError, CheckOutcome, Collect, Event, Phase};
 use crate::session::play::refusals;
@@ -251,7 +253,7 @@ impl State {
     ) -> Result<SessionMsg, String> {
         match cmd {
             Cmd::Restart => {
-                let _ = out.send(SessionMsg::Busy("restarting the sandbox".into()));
+                let _ = out.send(SessionMsg::Busy(text::RESTARTING.get(&self.lang).into()));
                 self.restart(undone, failures)?;
                 Ok(self.ran(vec![], true))
             }
@@ -262,7 +264,10 @@ impl State {
             Cmd::Run(step) => {
                 let (restarted, mut results) = self.reach(step, out, undone, failures)?;
                 if !self.broken && self.done == step && step < self.lesson.steps.len() {
-                    let _ = out.send(SessionMsg::Busy(format!("running step {}", step + 1)));
+                    let _ = out.send(SessionMsg::Busy(fill(
+                        text::RUNNING_STEP.get(&self.lang),
+                        &[&(step + 1)],
+                    )));
                     let r = self.run_step(step, false)?;
                     results.push((step, r));
                 }
@@ -281,7 +286,9 @@ impl State {
                 })
             }
             Cmd::Solve(step) => {
-                let _ = out.send(SessionMsg::Busy("running the solution".into()));
+                let _ = out.send(SessionMsg::Busy(
+                    text::RUNNING_SOLUTION.get(&self.lang).into(),
+                ));
                 let runner = self.runner.as_mut().ok_or("no sandbox")?;
                 let mut sink = Collect::default();
                 let ok = runner.solve(step, &mut sink).map_err(|e| e.to_string())?;
@@ -317,16 +324,15 @@ impl State {
     ) -> Result<(bool, Vec<(usize, StepResult)>), String> {
         let mut restarted = false;
         if self.done > target || self.runner.is_none() || (self.broken && self.done != target) {
-            let _ = out.send(SessionMsg::Busy("restarting the sandbox".into()));
+            let _ = out.send(SessionMsg::Busy(text::RESTARTING.get(&self.lang).into()));
             self.restart(undone, failures)?;
             restarted = true;
         }
         let mut results = Vec::new();
         while self.done < target && !self.broken {
-            let _ = out.send(SessionMsg::Busy(format!(
-                "replaying step {} of {}",
-                self.done + 1,
-                target
+            let _ = out.send(SessionMsg::Busy(fill(
+                text::REPLAYING.get(&self.lang),
+                &[&(self.done + 1), &target],
             )));
             let step = self.done;
             let r = self.run_step(step, true)?;

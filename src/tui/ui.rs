@@ -2,7 +2,10 @@
 //! with fake data.
 
 use super::app::{view_name, App, Confirm, LessonState, Overlay, Screen, SCROLL_TO_RESULTS};
+use super::text as T;
 use super::widgets::{step_lines, view_lines, wrap, Theme};
+use super::width::{pad_left, pad_right, pad_to, truncate, width};
+use crate::i18n::{fill, Msg};
 use crate::session::progress::Status;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -15,6 +18,7 @@ pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 120;
 
 pub fn draw(f: &mut Frame, app: &App) {
     let t = Theme { color: app.color };
+    let lang = app.lang.as_str();
     let area = f.area();
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -30,20 +34,11 @@ pub fn draw(f: &mut Frame, app: &App) {
         }
         _ => {
             f.render_widget(
-                Paragraph::new(Line::from(
-                    " containerlab · learn how Linux containers work by making the real syscalls",
-                ))
-                .style(t.bar()),
+                Paragraph::new(Line::from(T::PICKER_HEADER.get(lang))).style(t.bar()),
                 header,
             );
             draw_picker(f, app, body, t);
-            draw_footer(
-                f,
-                app,
-                footer,
-                t,
-                "↑↓ Enter open · type to filter · ^R reset one · ^A reset all · ? keys · Esc quit",
-            );
+            draw_footer(f, app, footer, t, T::PICKER_KEYS.get(lang));
         }
     }
     match &app.overlay {
@@ -56,14 +51,14 @@ pub fn draw(f: &mut Frame, app: &App) {
         }
         Overlay::Confirm(what) => {
             let q = match what {
-                Confirm::ResetLesson(id) => format!("Forget your progress in lesson {id}?"),
-                Confirm::ResetAll => "Forget your progress in ALL lessons?".into(),
+                Confirm::ResetLesson(id) => fill(T::CONFIRM_RESET_LESSON.get(lang), &[id]),
+                Confirm::ResetAll => T::CONFIRM_RESET_ALL.get(lang).into(),
             };
             draw_popup(
                 f,
                 area,
-                "Reset progress",
-                &[q, String::new(), "y yes · any other key: no".into()],
+                T::RESET_TITLE.get(lang),
+                &[q, String::new(), T::CONFIRM_KEYS.get(lang).into()],
                 t,
             );
         }
@@ -78,15 +73,16 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect, t: Theme, keys: &str) {
     f.render_widget(Paragraph::new(format!(" {text}")).style(t.bar()), area);
 }
 
-fn status_text(s: Status, steps: usize) -> String {
+fn status_text(s: Status, steps: usize, lang: &str) -> String {
     match s {
-        Status::NotStarted => "not started".into(),
-        Status::InProgress(n) => format!("in progress: step {n}/{steps}"),
-        Status::Done => "done ✓".into(),
+        Status::NotStarted => T::NOT_STARTED.get(lang).into(),
+        Status::InProgress(n) => fill(T::IN_PROGRESS.get(lang), &[&n, &steps]),
+        Status::Done => T::DONE.get(lang).into(),
     }
 }
 
 fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
+    let lang = app.lang.as_str();
     let list = app.filtered();
     let [filter, table, detail] = Layout::vertical([
         Constraint::Length(2),
@@ -95,40 +91,52 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
     ])
     .areas(area);
     let ftext = if app.filter.is_empty() {
-        Line::from(Span::styled(" Filter: (type to filter)", t.dim()))
+        Line::from(Span::styled(
+            format!(" {}: {}", T::FILTER.get(lang), T::TYPE_TO_FILTER.get(lang)),
+            t.dim(),
+        ))
     } else {
         Line::from(vec![
-            Span::raw(" Filter: "),
+            Span::raw(format!(" {}: ", T::FILTER.get(lang))),
             Span::styled(format!("{}_", app.filter), t.command()),
         ])
     };
     f.render_widget(Paragraph::new(ftext), filter);
     let w = table.width.saturating_sub(2) as usize;
     let title_w = w.saturating_sub(8 + 7 + 26 + 3).clamp(10, 60);
-    let mut lines = vec![Line::from(Span::styled(
+    // Columns are measured in terminal columns: a Japanese header or title is twice as wide as
+    // its characters.
+    let steps_w = width(T::COL_STEPS.get(lang)).max(5);
+    let cols = |id: &str, title: &str, steps: &str, progress: &str| {
         format!(
-            " {:<8} {:<title_w$} {:>5}  {}",
-            "LESSON", "TITLE", "STEPS", "PROGRESS"
+            " {} {} {}  {progress}",
+            pad_right(id, 8),
+            pad_to(title, title_w),
+            pad_left(steps, steps_w)
+        )
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        cols(
+            T::COL_LESSON.get(lang),
+            T::COL_TITLE.get(lang),
+            T::COL_STEPS.get(lang),
+            T::COL_PROGRESS.get(lang),
         ),
         t.dim(),
     ))];
     if list.is_empty() {
-        lines.push(Line::from(
-            " no lesson matches the filter (Backspace to edit)",
-        ));
+        lines.push(Line::from(T::NO_MATCH.get(lang)));
     }
     let rows = table.height.saturating_sub(3) as usize;
     let first = app.selected.saturating_sub(rows.saturating_sub(1));
     for (row, &i) in list.iter().enumerate().skip(first).take(rows.max(1)) {
         let l = &app.lessons[i];
         let status = app.status(l);
-        let title: String = l.title.get(&app.lang).chars().take(title_w).collect();
-        let text = format!(
-            " {:<8} {:<title_w$} {:>5}  {}",
-            l.id,
-            title,
-            l.steps.len(),
-            status_text(status, l.steps.len())
+        let text = cols(
+            &l.id,
+            l.title.get(lang),
+            &l.steps.len().to_string(),
+            &status_text(status, l.steps.len(), lang),
         );
         let style = match status {
             Status::Done => t.ok(),
@@ -142,7 +150,10 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
         lines.push(Line::from(Span::styled(text, style)));
     }
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(Span::styled(" Lessons ", t.title()))),
+        Paragraph::new(lines).block(Block::bordered().title(Span::styled(
+            format!(" {} ", T::LESSONS.get(lang)),
+            t.title(),
+        ))),
         table,
     );
     if detail.height > 0 {
@@ -163,39 +174,41 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
 }
 
 fn lesson_keys(app: &App, l: &LessonState) -> &'static str {
-    let _ = app;
     if l.lesson.steps[l.cursor].exercise.is_some() {
-        "Enter run/next · ← back · s shell · c check · h hint · S solution · ? keys · q"
+        T::LESSON_KEYS_EXERCISE.get(&app.lang)
     } else {
-        "Enter run/next · ← back · g goto · r restart · s shell · Tab view · ? keys · q"
+        T::LESSON_KEYS.get(&app.lang)
     }
 }
 
 fn draw_lesson_header(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
+    let lang = app.lang.as_str();
     let right = match &l.busy {
         Some(b) => format!("{} {b}… ", app.spinner()),
         None => {
             let done = l.ran(l.cursor).map(|r| r.passed());
             let exercise = l.lesson.steps[l.cursor].exercise.is_some();
             match done {
-                Some(true) => "step passed ✓ ".into(),
-                Some(false) if exercise => "your turn ".into(),
-                Some(false) => "step has failures ✗ ".into(),
-                None => "not run yet ".into(),
+                Some(true) => format!("{} ", T::STEP_PASSED.get(lang)),
+                Some(false) if exercise => format!("{} ", T::YOUR_TURN.get(lang)),
+                Some(false) => format!("{} ", T::STEP_FAILURES.get(lang)),
+                None => format!("{} ", T::NOT_RUN_YET.get(lang)),
             }
         }
     };
     let left = format!(
-        " {} · {} · step {}/{}",
+        " {} · {} · {}",
         l.lesson.id,
-        l.lesson.title.get(&app.lang),
-        l.cursor + 1,
-        l.lesson.steps.len()
+        l.lesson.title.get(lang),
+        fill(
+            T::STEP_OF.get(lang),
+            &[&(l.cursor + 1), &l.lesson.steps.len()]
+        )
     );
     let w = area.width as usize;
-    let room = w.saturating_sub(right.chars().count() + 1);
-    let left: String = left.chars().take(room).collect();
-    let pad = w.saturating_sub(left.chars().count() + right.chars().count());
+    let room = w.saturating_sub(width(&right) + 1);
+    let left = truncate(&left, room);
+    let pad = w.saturating_sub(width(left) + width(&right));
     f.render_widget(
         Paragraph::new(format!("{left}{}{right}", " ".repeat(pad))).style(t.bar()),
         area,
@@ -203,6 +216,7 @@ fn draw_lesson_header(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: 
 }
 
 fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
+    let lang = app.lang.as_str();
     let [text_area, views_area] = if area.width >= SIDE_BY_SIDE_MIN_WIDTH {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
     } else {
@@ -222,14 +236,17 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     let scroll = wanted.min(max_scroll);
     l.shown_scroll.set(scroll as u16);
     let more = if scroll < max_scroll {
-        " ↓ more (j/PgDn) "
+        T::MORE_BELOW.get(lang)
     } else if scroll > 0 {
         " ↑ (k/PgUp) "
     } else {
         ""
     };
     let block = Block::bordered()
-        .title(Span::styled(" Step ", t.title()))
+        .title(Span::styled(
+            format!(" {} ", T::STEP_PANE.get(lang)),
+            t.title(),
+        ))
         .title_bottom(Line::from(Span::styled(more, t.dim())).right_aligned());
     f.render_widget(
         Paragraph::new(lines)
@@ -244,7 +261,7 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     let mut spans = Vec::new();
     for (i, v) in tabs.iter().enumerate() {
         let label = if own.contains(v) || *v == chosen {
-            format!("{}:{}", i + 1, view_name(*v))
+            format!("{}:{}", i + 1, view_name(*v, lang))
         } else {
             format!("{}", i + 1)
         };
@@ -259,108 +276,106 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
         spans.push(Span::raw(" "));
     }
     let rendered = l.views.iter().find(|r| r.view == chosen);
-    let title = rendered
-        .map(|r| r.title.clone())
-        .unwrap_or_else(|| view_name(chosen).to_string());
+    // The title in the UI's language (the rendered view carries the English one).
+    let title = match rendered {
+        Some(r) => crate::session::views::title_in(r.view, lang),
+        None => view_name(chosen, lang),
+    };
     let mut lines = vec![Line::from(spans)];
     match rendered {
-        Some(r) if r.lines.is_empty() => lines.push(Line::from("(nothing to show)")),
+        Some(r) if r.lines.is_empty() => lines.push(Line::from(T::NOTHING_TO_SHOW.get(lang))),
         Some(r) => lines.extend(view_lines(&ordered(r), t)),
-        None if l.pids.is_empty() => {
-            lines.push(Line::from(Span::styled("(no sandbox yet)", t.dim())))
-        }
-        None => lines.push(Line::from(Span::styled("sampling…", t.dim()))),
+        None if l.pids.is_empty() => lines.push(Line::from(Span::styled(
+            T::NO_SANDBOX_YET.get(lang),
+            t.dim(),
+        ))),
+        None => lines.push(Line::from(Span::styled(T::SAMPLING.get(lang), t.dim()))),
     }
     f.render_widget(
         Paragraph::new(lines).block(
             Block::bordered()
                 .title(Span::styled(format!(" {title} "), t.title()))
                 .title_bottom(
-                    Line::from(Span::styled(" live · Tab/1-8 switch ", t.dim())).right_aligned(),
+                    Line::from(Span::styled(T::LIVE_SWITCH.get(lang), t.dim())).right_aligned(),
                 ),
         ),
         views_area,
     );
 }
 
-pub const HELP: &[(&str, &str)] = &[
-    ("Lesson list", ""),
-    ("↑ ↓ / mouse wheel", "choose a lesson"),
-    ("Enter, →", "open it"),
-    (
-        "letters",
-        "filter by id or title (Backspace edits, Esc clears)",
-    ),
-    ("Ctrl-R", "reset the chosen lesson's progress (asks first)"),
-    ("Ctrl-A", "reset all progress (asks first)"),
-    ("Esc", "quit (with an empty filter)"),
-    ("Lesson", ""),
-    (
-        "Enter, →, Space",
-        "run the step; once it ran, go to the next",
-    ),
-    (
-        "←, Backspace",
-        "back one step (replays from a clean sandbox)",
-    ),
-    ("g", "the list of steps: a number or ↑↓, then Enter"),
-    ("r", "restart the lesson from a clean sandbox"),
-    ("j k ↑ ↓ PgUp PgDn", "scroll the text (or the mouse wheel)"),
-    ("Tab, Shift-Tab, 1-8", "switch the live view"),
-    (
-        "s",
-        "shell inside the sandbox's namespaces (exit to return)",
-    ),
-    ("m", "choose which process the shell enters"),
-    ("c", "check again (after using the shell)"),
-    ("h", "next hint (exercises)"),
-    ("S", "show the solution; again: run it for you"),
-    ("q, Esc", "leave the lesson (everything is torn down)"),
-    ("Anywhere", ""),
-    ("?", "this help"),
-    ("Ctrl-C", "quit"),
+/// The keys, by section: a row with an empty key is a section heading.
+pub const HELP: &[(&str, Msg)] = &[
+    ("", T::H_PICKER),
+    ("↑ ↓ / mouse wheel", T::H_CHOOSE),
+    ("Enter, →", T::H_OPEN),
+    ("letters", T::H_FILTER),
+    ("Ctrl-R", T::H_RESET_ONE),
+    ("Ctrl-A", T::H_RESET_ALL),
+    ("Esc", T::H_QUIT_EMPTY),
+    ("", T::H_LESSON),
+    ("Enter, →, Space", T::H_RUN),
+    ("←, Backspace", T::H_BACK),
+    ("g", T::H_GOTO),
+    ("r", T::H_RESTART),
+    ("j k ↑ ↓ PgUp PgDn", T::H_SCROLL),
+    ("Tab, Shift-Tab, 1-8", T::H_VIEW),
+    ("s", T::H_SHELL),
+    ("m", T::H_TARGET),
+    ("c", T::H_CHECK),
+    ("h", T::H_HINT),
+    ("S", T::H_SOLUTION),
+    ("q, Esc", T::H_LEAVE),
+    ("", T::H_ANYWHERE),
+    ("?", T::H_THIS_HELP),
+    ("Ctrl-C", T::H_QUIT),
 ];
 
 fn draw_help(f: &mut Frame, app: &App, area: Rect, t: Theme) {
+    let lang = app.lang.as_str();
     // The current screen's keys and the global ones (all of them would not fit 24 lines).
     let section = match app.screen {
-        Screen::Picker => "Lesson list",
-        Screen::Lesson => "Lesson",
+        Screen::Picker => T::H_PICKER.en,
+        Screen::Lesson => T::H_LESSON.en,
     };
+    let w = 78.min(area.width);
+    // Descriptions wrap under themselves (a long Japanese one must not be cut off).
+    let desc_w = (w as usize).saturating_sub(2 + 22);
     let mut lines: Vec<Line> = Vec::new();
     let mut show = false;
     for (k, d) in HELP {
-        if d.is_empty() {
-            show = *k == section || *k == "Anywhere";
+        if k.is_empty() {
+            show = d.en == section || d.en == T::H_ANYWHERE.en;
         }
         if !show {
             continue;
         }
-        if d.is_empty() {
-            lines.push(Line::from(Span::styled(k.to_string(), t.title())));
+        if k.is_empty() {
+            lines.push(Line::from(Span::styled(d.get(lang), t.title())));
         } else {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {k:<20}"), t.command()),
-                Span::raw(d.to_string()),
-            ]));
+            for (i, part) in wrap(d.get(lang), desc_w).into_iter().enumerate() {
+                let key = if i == 0 { k } else { "" };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {}", pad_right(key, 20)), t.command()),
+                    Span::raw(part),
+                ]));
+            }
         }
     }
-    lines.push(Line::from(Span::styled(
-        "any key closes this help",
-        t.dim(),
-    )));
+    lines.push(Line::from(Span::styled(T::HELP_CLOSE.get(lang), t.dim())));
     let h = (lines.len() as u16 + 2).min(area.height);
-    let w = 78.min(area.width);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(Span::styled(" Keys ", t.title()))),
+        Paragraph::new(lines).block(Block::bordered().title(Span::styled(
+            format!(" {} ", T::KEYS_TITLE.get(lang)),
+            t.title(),
+        ))),
         r,
     );
 }
 
 fn draw_popup(f: &mut Frame, area: Rect, title: &str, text: &[String], t: Theme) {
-    let w = (text.iter().map(|s| s.chars().count()).max().unwrap_or(10) as u16 + 4).min(area.width);
+    let w = (text.iter().map(|s| width(s)).max().unwrap_or(10) as u16 + 4).min(area.width);
     let h = (text.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
@@ -396,12 +411,13 @@ fn ordered(r: &crate::session::views::RenderedView) -> Vec<String> {
 
 /// `g`: every step with its title and whether it ran here; the typed number is marked.
 fn draw_step_list(f: &mut Frame, app: &App, l: &LessonState, typed: &str, area: Rect, t: Theme) {
+    let lang = app.lang.as_str();
     let n = l.lesson.steps.len();
     let chosen = typed.parse::<usize>().ok();
     let w = 70.min(area.width);
     let inner = w.saturating_sub(2) as usize;
     let mut lines = vec![Line::from(vec![
-        Span::raw(format!("Step number (1-{n}): ")),
+        Span::raw(fill(T::GOTO_PROMPT.get(lang), &[&n])),
         Span::styled(format!("{typed}_"), t.command()),
     ])];
     for (i, step) in l.lesson.steps.iter().enumerate() {
@@ -411,10 +427,8 @@ fn draw_step_list(f: &mut Frame, app: &App, l: &LessonState, typed: &str, area: 
             None if i == l.cursor => "▶",
             None => " ",
         };
-        let text: String = format!("{mark} {:>2}. {}", i + 1, step.title.get(&app.lang))
-            .chars()
-            .take(inner)
-            .collect();
+        let text = format!("{mark} {:>2}. {}", i + 1, step.title.get(lang));
+        let text = truncate(&text, inner).to_string();
         let style = if chosen == Some(i + 1) {
             t.selected()
         } else {
@@ -422,16 +436,15 @@ fn draw_step_list(f: &mut Frame, app: &App, l: &LessonState, typed: &str, area: 
         };
         lines.push(Line::from(Span::styled(text, style)));
     }
-    lines.push(Line::from(Span::styled(
-        "number or ↑↓, Enter go (replays from a clean sandbox) · Esc cancel",
-        t.dim(),
-    )));
+    lines.push(Line::from(Span::styled(T::GOTO_KEYS.get(lang), t.dim())));
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines)
-            .block(Block::bordered().title(Span::styled(" Go to step ", t.title()))),
+        Paragraph::new(lines).block(Block::bordered().title(Span::styled(
+            format!(" {} ", T::GOTO_TITLE.get(lang)),
+            t.title(),
+        ))),
         r,
     );
 }

@@ -2,6 +2,9 @@
 //! step pane's content as lines.
 
 use super::app::{App, LessonState};
+use super::text as T;
+use super::width::{char_width, truncate, width as text_width};
+use crate::i18n::{self, fill};
 use crate::session::events::{CheckOutcome, Phase};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -58,8 +61,10 @@ impl Theme {
     }
 }
 
-/// Word-wraps `text` to `width` columns (characters); paragraphs (blank lines) kept, long
-/// words cut.
+/// Word-wraps `text` to `width` terminal columns; paragraphs (blank lines) kept, long words cut.
+/// Widths are display widths (a CJK character takes two columns), and text without spaces
+/// (Japanese) may break between any two wide characters, except before closing punctuation
+/// (、。」) and after opening brackets (「（). A cut never splits a character.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(8);
     let mut out = Vec::new();
@@ -75,7 +80,14 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             joinable = false;
         } else if joinable && !starts_block {
             let last = paras.last_mut().expect("joinable implies a paragraph");
-            last.push(' ');
+            // Japanese lines join without a space (a hard-wrapped sentence goes on) when both
+            // sides of the seam are wide characters; `UTS` + `名前空間` keep their space.
+            let first = line.trim().chars().next();
+            let wide_seam = last.chars().last().is_some_and(|c| char_width(c) >= 2)
+                && first.is_some_and(|c| char_width(c) >= 2);
+            if !wide_seam {
+                last.push(' ');
+            }
             last.push_str(line.trim());
         } else {
             paras.push(line.trim_end().to_string());
@@ -93,34 +105,68 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             .take_while(|c| *c == ' ')
             .take(width / 2)
             .collect();
+        let iw = indent.len();
+        let avail = width - iw;
         let mut line = indent.clone();
+        let mut line_w = iw;
         for word in para.split_whitespace() {
-            let mut word = word.to_string();
-            let len = line.chars().count();
-            let wlen = word.chars().count();
-            if len > indent.len() && len + 1 + wlen > width {
-                out.push(std::mem::replace(&mut line, indent.clone()));
-            }
-            while word.chars().count() > width - indent.len() {
-                let head: String = word.chars().take(width - indent.len()).collect();
-                word = word.chars().skip(width - indent.len()).collect();
-                if line.len() > indent.len() {
+            for (k, piece) in pieces(word).into_iter().enumerate() {
+                // Only a word's first piece is preceded by a space.
+                let sep = usize::from(k == 0);
+                let mut piece = piece;
+                if line_w > iw && line_w + sep + text_width(piece) > width {
                     out.push(std::mem::replace(&mut line, indent.clone()));
+                    line_w = iw;
                 }
-                out.push(format!("{indent}{head}"));
+                while text_width(piece) > avail {
+                    let head = truncate(piece, avail);
+                    piece = &piece[head.len()..];
+                    if line_w > iw {
+                        out.push(std::mem::replace(&mut line, indent.clone()));
+                        line_w = iw;
+                    }
+                    out.push(format!("{indent}{head}"));
+                }
+                if sep == 1 && line_w > iw {
+                    line.push(' ');
+                    line_w += 1;
+                }
+                line.push_str(piece);
+                line_w += text_width(piece);
             }
-            if line.len() > indent.len() {
-                line.push(' ');
-            }
-            line.push_str(&word);
         }
         out.push(line);
     }
     out
 }
 
+/// Characters a line should not start with (Japanese closing punctuation, small kana).
+const NO_LINE_START: &str =
+    "、。，．・：；？！ー」』）】〕〉》ぁぃぅぇぉっゃゅょァィゥェォッャュョ)]},.:;!?";
+/// Characters a line should not end with (opening brackets).
+const NO_LINE_END: &str = "「『（【〔〈《([{";
+
+/// A space-free word split where a line may break: around every wide character.
+fn pieces(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut prev_wide = false;
+    let mut prev_open = false;
+    for (i, c) in word.char_indices() {
+        let wide = char_width(c) >= 2;
+        if i > start && (wide || prev_wide) && !NO_LINE_START.contains(c) && !prev_open {
+            out.push(&word[start..i]);
+            start = i;
+        }
+        prev_wide = wide;
+        prev_open = NO_LINE_END.contains(c);
+    }
+    out.push(&word[start..]);
+    out
+}
+
 fn wrapped<'a>(text: &str, width: usize, prefix: &str, style: Style) -> Vec<Line<'a>> {
-    let inner = width.saturating_sub(prefix.chars().count());
+    let inner = width.saturating_sub(text_width(prefix));
     wrap(text, inner)
         .into_iter()
         .enumerate()
@@ -128,7 +174,7 @@ fn wrapped<'a>(text: &str, width: usize, prefix: &str, style: Style) -> Vec<Line
             let p = if i == 0 {
                 prefix.to_string()
             } else {
-                " ".repeat(prefix.chars().count())
+                " ".repeat(text_width(prefix))
             };
             Line::from(Span::styled(format!("{p}{l}"), style))
         })
@@ -136,28 +182,29 @@ fn wrapped<'a>(text: &str, width: usize, prefix: &str, style: Style) -> Vec<Line
 }
 
 /// One check as lines: ✓/✗ claim, and for a failure what was seen and why it should hold.
-pub fn check_lines<'a>(c: &CheckOutcome, width: usize, t: Theme) -> Vec<Line<'a>> {
+pub fn check_lines<'a>(c: &CheckOutcome, width: usize, t: Theme, lang: &str) -> Vec<Line<'a>> {
     let (mark, style) = match (c.passed, c.phase) {
         (true, _) => ("✓ ", t.ok()),
         (false, Phase::BeforeSolution) => ("○ ", t.dim()),
         (false, _) => ("✗ ", t.bad()),
     };
     let claim = if c.passed {
-        format!("{} (observed {})", c.claim, c.observed)
+        fill(T::CLAIM_OBSERVED.get(lang), &[&c.claim, &c.observed])
     } else {
         c.claim.clone()
     };
     let mut lines = wrapped(&claim, width, mark, style);
     if !c.passed {
         lines.extend(wrapped(
-            &format!("observed {}, expected {}", c.observed, c.expected),
+            &fill(T::OBSERVED_EXPECTED.get(lang), &[&c.observed, &c.expected]),
             width,
             "    ",
             Style::default(),
         ));
         if c.phase != Phase::BeforeSolution {
             if let Some(why) = &c.why {
-                lines.extend(wrapped(&format!("why: {why}"), width, "    ", t.dim()));
+                let why = format!("{}: {why}", i18n::WHY.get(lang));
+                lines.extend(wrapped(&why, width, "    ", t.dim()));
             }
         }
     }
@@ -174,19 +221,14 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     let mut out: Vec<Line> = Vec::new();
     let blank = || Line::from("");
     if !l.refused.is_empty() {
-        out.extend(wrapped(
-            "This machine cannot run this lesson:",
-            width,
-            "",
-            t.bad(),
-        ));
+        out.extend(wrapped(T::CANNOT_RUN_HERE.get(lang), width, "", t.bad()));
         for r in &l.refused {
             out.extend(wrapped(r, width, "  - ", t.bad()));
         }
         out.push(blank());
     }
     if let Some(e) = &l.error {
-        out.extend(wrapped(&format!("error: {e}"), width, "", t.bad()));
+        out.extend(wrapped(&fill(T::ERROR.get(lang), &[e]), width, "", t.bad()));
         out.push(blank());
     }
     if l.cursor == 0 && l.ran(0).is_none() {
@@ -194,11 +236,13 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         out.push(blank());
     }
     out.extend(wrapped(
-        &format!(
-            "Step {}/{}: {}",
-            l.cursor + 1,
-            l.lesson.steps.len(),
-            step.title.get(lang)
+        &fill(
+            T::STEP_HEADING.get(lang),
+            &[
+                &(l.cursor + 1),
+                &l.lesson.steps.len(),
+                &step.title.get(lang),
+            ],
         ),
         width,
         "",
@@ -207,52 +251,58 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     out.push(blank());
     // Machine-dependent names (`{cgroup_file:oom_kill}` is memory.events on v2 and
     // memory.oom_control on v1) are filled in as the headless output fills them.
-    let fill = crate::engine::cgroups::expand_files;
+    let fill_files = crate::engine::cgroups::expand_files;
     out.extend(wrapped(
-        &fill(step.text.get(lang)),
+        &fill_files(step.text.get(lang)),
         width,
         "",
         Style::default(),
     ));
     if let Some(cmd) = &step.command {
         out.push(blank());
-        out.extend(wrapped(&fill(cmd), width, "$ ", t.command()));
+        out.extend(wrapped(&fill_files(cmd), width, "$ ", t.command()));
     }
     let result = l.ran(l.cursor);
     let mut anchor = None;
     if let Some(ex) = &step.exercise {
         out.push(blank());
         anchor = Some(out.len());
-        out.extend(wrapped(ex.task.get(lang), width, "Your turn: ", t.title()));
+        out.extend(wrapped(
+            ex.task.get(lang),
+            width,
+            T::YOUR_TURN_PREFIX.get(lang),
+            t.title(),
+        ));
         let shown = l.hints.get(&l.cursor).copied().unwrap_or(0);
         for (i, h) in ex.hints.iter().take(shown).enumerate() {
             out.extend(wrapped(
                 h.get(lang),
                 width,
-                &format!("Hint {}: ", i + 1),
+                &fill(T::HINT_N.get(lang), &[&(i + 1)]),
                 t.mark(),
             ));
         }
         if l.solution_shown {
             out.extend(wrapped(
-                &format!("{} (in {})", ex.solution.shell, ex.solution.process),
+                &fill(
+                    T::IN_PROCESS.get(lang),
+                    &[&ex.solution.shell, &ex.solution.process],
+                ),
                 width,
-                "Solution: ",
+                T::SOLUTION_PREFIX.get(lang),
                 t.command(),
             ));
             out.extend(wrapped(
-                "press S again to run it for you",
+                T::PRESS_S_AGAIN.get(lang),
                 width,
-                "          ",
+                &" ".repeat(text_width(T::SOLUTION_PREFIX.get(lang))),
                 t.dim(),
             ));
         }
         out.extend(wrapped(
-            &format!(
-                "s: shell inside {} · c: check again · h: hint ({} of {}) · S: solution",
-                l.shell_target(),
-                shown,
-                ex.hints.len()
+            &fill(
+                T::EXERCISE_KEYS.get(lang),
+                &[&l.shell_target(), &shown, &ex.hints.len()],
             ),
             width,
             "",
@@ -266,7 +316,7 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
             let msg = if l.busy.is_some() || !l.refused.is_empty() {
                 ""
             } else {
-                "Press Enter to run this step."
+                T::PRESS_ENTER.get(lang)
             };
             if !msg.is_empty() {
                 out.extend(wrapped(msg, width, "▶ ", t.mark()));
@@ -274,10 +324,10 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         }
         Some(r) => {
             if !r.actions.is_empty() {
-                out.push(Line::from(Span::styled("Syscalls", t.title())));
+                out.push(Line::from(Span::styled(T::SYSCALLS.get(lang), t.title())));
                 for a in &r.actions {
                     out.extend(wrapped(
-                        &format!("{} (in {})", a.action, a.process),
+                        &fill(T::IN_PROCESS.get(lang), &[&a.action, &a.process]),
                         width,
                         "▸ ",
                         t.dim(),
@@ -287,7 +337,7 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
                     }
                     if let Some(e) = &a.error {
                         let (p, s) = if e.expected {
-                            ("  (expected) ", t.ok())
+                            (T::EXPECTED_ERROR.get(lang), t.ok())
                         } else {
                             ("  ✗ ", t.bad())
                         };
@@ -300,7 +350,10 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
                 out.push(blank());
             }
             if let Some((shell, trace)) = &r.solution {
-                out.push(Line::from(Span::styled("Solution ran", t.title())));
+                out.push(Line::from(Span::styled(
+                    T::SOLUTION_RAN.get(lang),
+                    t.title(),
+                )));
                 out.extend(wrapped(shell, width, "$ ", t.command()));
                 for tr in trace {
                     out.extend(wrapped(tr, width, "  ", t.trace()));
@@ -310,43 +363,27 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
             if !r.checks.is_empty() {
                 let passed = r.checks.iter().filter(|c| c.passed).count();
                 out.push(Line::from(Span::styled(
-                    format!("Checks: {passed}/{} passed", r.checks.len()),
+                    fill(T::CHECKS_PASSED.get(lang), &[&passed, &r.checks.len()]),
                     t.title(),
                 )));
                 for c in &r.checks {
-                    out.extend(check_lines(c, width, t));
+                    out.extend(check_lines(c, width, t, lang));
                 }
                 out.push(blank());
             }
             let exercise_open = step.exercise.is_some() && !r.passed();
             if exercise_open {
-                out.extend(wrapped(
-                    "Your turn: s opens a shell inside the sandbox; the checks run again when you \
-                     leave it (or press c). Enter skips ahead.",
-                    width,
-                    "▶ ",
-                    t.mark(),
-                ));
+                out.extend(wrapped(T::EXERCISE_OPEN.get(lang), width, "▶ ", t.mark()));
             } else if r.broken {
-                out.extend(wrapped(
-                    "An action failed: later steps cannot run. r restarts the lesson.",
-                    width,
-                    "",
-                    t.bad(),
-                ));
+                out.extend(wrapped(T::BROKEN.get(lang), width, "", t.bad()));
             } else if l.cursor + 1 < l.lesson.steps.len() {
-                out.extend(wrapped("Enter: next step", width, "▶ ", t.mark()));
+                out.extend(wrapped(T::NEXT_STEP.get(lang), width, "▶ ", t.mark()));
             } else {
                 if let Some(outro) = &l.lesson.outro {
                     out.extend(wrapped(outro.get(lang), width, "", t.dim()));
                     out.push(blank());
                 }
-                out.extend(wrapped(
-                    "End of the lesson. q goes back to the lessons.",
-                    width,
-                    "▶ ",
-                    t.mark(),
-                ));
+                out.extend(wrapped(T::END_OF_LESSON.get(lang), width, "▶ ", t.mark()));
             }
         }
     }
@@ -381,5 +418,32 @@ mod tests {
         // Deep indentation in a narrow pane does not underflow.
         assert_eq!(wrap("                    abcdefghijkl", 8).len(), 3);
         assert_eq!(wrap("abcdefghijkl", 8), vec!["abcdefgh", "ijkl"]);
+    }
+
+    #[test]
+    fn wraps_japanese_by_display_width() {
+        // 12 columns hold 6 wide characters; lines break between them, never inside one, and
+        // 。 does not start a line (す goes with it).
+        let w = wrap("名前空間はプロセスの見え方を分けます。", 12);
+        assert_eq!(
+            w,
+            vec!["名前空間はプ", "ロセスの見え", "方を分けま", "す。"]
+        );
+        for l in &w {
+            assert!(crate::tui::width::width(l) <= 12);
+        }
+        // Closing punctuation stays on the line before; a hard-wrapped sentence joins without a
+        // space, but a Latin word at the seam keeps it.
+        assert_eq!(wrap("ホスト名を\n変える。", 40), vec!["ホスト名を変える。"]);
+        assert_eq!(
+            wrap("自分の UTS\n名前空間", 40),
+            vec!["自分の UTS 名前空間"]
+        );
+        assert_eq!(wrap("abc、def", 40), vec!["abc、def"]);
+        // Mixed text: a Latin word is not split, wide characters break anywhere.
+        assert_eq!(
+            wrap("サンドボックスが sethostname(2) を呼ぶ", 20),
+            vec!["サンドボックスが", "sethostname(2) を呼", "ぶ"]
+        );
     }
 }

@@ -1,0 +1,162 @@
+//! The terminal UI's own words in every language the lab speaks (the lessons bring their own).
+//! Same [`Msg`](crate::i18n::Msg) table as the headless output: a missing translation does not
+//! compile. Key names (Enter, Tab, q, …) stay as they are in every language.
+
+use crate::i18n::{messages, Msg};
+use crate::lesson::schema::View;
+
+messages! {
+    // Picker. The key lines in the footer fit 80 columns (each wide character takes two).
+    PICKER_HEADER = " containerlab · learn how Linux containers work by making the real syscalls",
+        " containerlab · 本物のシステムコールで Linux コンテナの仕組みを学ぶ";
+    PICKER_KEYS = "↑↓ Enter open · type to filter · ^R reset one · ^A reset all · ? keys · Esc quit",
+        "↑↓ Enter 開く · 文字で絞込み · ^R リセット · ^A 全リセット · ? キー · Esc 終了";
+    FILTER = "Filter", "絞り込み";
+    TYPE_TO_FILTER = "(type to filter)", "(文字を入力して絞り込み)";
+    COL_LESSON = "LESSON", "レッスン";
+    COL_TITLE = "TITLE", "タイトル";
+    COL_STEPS = "STEPS", "手順数";
+    COL_PROGRESS = "PROGRESS", "進み具合";
+    NO_MATCH = " no lesson matches the filter (Backspace to edit)",
+        " 絞り込みに合うレッスンはありません (Backspace で編集)";
+    LESSONS = "Lessons", "レッスン";
+    NOT_STARTED = "not started", "未着手";
+    IN_PROGRESS = "in progress: step {}/{}", "進行中: ステップ {}/{}";
+    DONE = "done ✓", "完了 ✓";
+    // Confirmations.
+    CONFIRM_RESET_LESSON = "Forget your progress in lesson {}?", "レッスン {} の進み具合を消しますか?";
+    CONFIRM_RESET_ALL = "Forget your progress in ALL lessons?", "すべてのレッスンの進み具合を消しますか?";
+    RESET_TITLE = "Reset progress", "進み具合のリセット";
+    CONFIRM_KEYS = "y yes · any other key: no", "y はい · ほかのキー: いいえ";
+    // Lesson screen: header, footer, panes.
+    LESSON_KEYS_EXERCISE = "Enter run/next · ← back · s shell · c check · h hint · S solution · ? keys · q",
+        "Enter 実行/次 · ← 戻る · s シェル · c チェック · h ヒント · S 解答 · ? キー · q";
+    LESSON_KEYS = "Enter run/next · ← back · g goto · r restart · s shell · Tab view · ? keys · q",
+        "Enter 実行/次 · ← 戻る · g 移動 · r 最初から · s シェル · Tab 表示 · ? キー · q";
+    STEP_OF = "step {}/{}", "ステップ {}/{}";
+    STEP_PASSED = "step passed ✓", "ステップ成功 ✓";
+    YOUR_TURN = "your turn", "あなたの番";
+    STEP_FAILURES = "step has failures ✗", "ステップに失敗あり ✗";
+    NOT_RUN_YET = "not run yet", "未実行";
+    MORE_BELOW = " ↓ more (j/PgDn) ", " ↓ 続き (j/PgDn) ";
+    STEP_PANE = "Step", "ステップ";
+    NOTHING_TO_SHOW = "(nothing to show)", "(表示するものはありません)";
+    NO_SANDBOX_YET = "(no sandbox yet)", "(サンドボックスはまだありません)";
+    SAMPLING = "sampling…", "取得中…";
+    LIVE_SWITCH = " live · Tab/1-8 switch ", " ライブ · Tab/1-8 切り替え ";
+    // Help (`?`).
+    KEYS_TITLE = "Keys", "キー";
+    HELP_CLOSE = "any key closes this help", "何かキーを押すとこのヘルプを閉じます";
+    H_PICKER = "Lesson list", "レッスン一覧";
+    H_CHOOSE = "choose a lesson", "レッスンを選ぶ";
+    H_OPEN = "open it", "開く";
+    H_FILTER = "filter by id or title (Backspace edits, Esc clears)",
+        "ID かタイトルで絞り込み (Backspace 編集, Esc 消去)";
+    H_RESET_ONE = "reset the chosen lesson's progress (asks first)", "選んだレッスンの進み具合をリセット (確認あり)";
+    H_RESET_ALL = "reset all progress (asks first)", "すべての進み具合をリセット (確認あり)";
+    H_QUIT_EMPTY = "quit (with an empty filter)", "終了 (絞り込みが空のとき)";
+    H_LESSON = "Lesson", "レッスン";
+    H_RUN = "run the step; once it ran, go to the next", "ステップを実行、実行済みなら次へ";
+    H_BACK = "back one step (replays from a clean sandbox)", "1 つ戻る (新しいサンドボックスで再実行)";
+    H_GOTO = "the list of steps: a number or ↑↓, then Enter", "ステップ一覧: 番号か ↑↓ のあと Enter";
+    H_RESTART = "restart the lesson from a clean sandbox", "新しいサンドボックスで最初から";
+    H_SCROLL = "scroll the text (or the mouse wheel)", "本文をスクロール (マウスホイールも可)";
+    H_VIEW = "switch the live view", "ライブビューを切り替え";
+    H_SHELL = "shell inside the sandbox's namespaces (exit to return)", "サンドボックスの名前空間でシェル (exit で戻る)";
+    H_TARGET = "choose which process the shell enters", "シェルが入るプロセスを選ぶ";
+    H_CHECK = "check again (after using the shell)", "もう一度チェック (シェルを使った後に)";
+    H_HINT = "next hint (exercises)", "次のヒント (演習)";
+    H_SOLUTION = "show the solution; again: run it for you", "解答を表示、もう一度押すと代わりに実行";
+    H_LEAVE = "leave the lesson (everything is torn down)", "レッスンを出る (すべて後片付けされる)";
+    H_ANYWHERE = "Anywhere", "どこでも";
+    H_THIS_HELP = "this help", "このヘルプ";
+    H_QUIT = "quit", "終了";
+    // Go to step (`g`).
+    GOTO_TITLE = "Go to step", "ステップへ移動";
+    GOTO_PROMPT = "Step number (1-{}): ", "ステップ番号 (1-{}): ";
+    GOTO_KEYS = "number or ↑↓, Enter go (replays from a clean sandbox) · Esc cancel",
+        "番号か ↑↓、Enter で移動 (新しいサンドボックスで再実行) · Esc 中止";
+    // Step pane.
+    CANNOT_RUN_HERE = "This machine cannot run this lesson:", "このマシンではこのレッスンを実行できません:";
+    ERROR = "error: {}", "エラー: {}";
+    STEP_HEADING = "Step {}/{}: {}", "ステップ {}/{}: {}";
+    YOUR_TURN_PREFIX = "Your turn: ", "あなたの番: ";
+    HINT_N = "Hint {}: ", "ヒント {}: ";
+    SOLUTION_PREFIX = "Solution: ", "解答: ";
+    IN_PROCESS = "{} (in {})", "{} ({} で)";
+    PRESS_S_AGAIN = "press S again to run it for you", "もう一度 S を押すと代わりに実行します";
+    EXERCISE_KEYS = "s: shell inside {} · c: check again · h: hint ({} of {}) · S: solution",
+        "s: {} の中でシェル · c: 再チェック · h: ヒント ({}/{}) · S: 解答";
+    PRESS_ENTER = "Press Enter to run this step.", "Enter でこのステップを実行します。";
+    SYSCALLS = "Syscalls", "システムコール";
+    EXPECTED_ERROR = "  (expected) ", "  (想定どおり) ";
+    SOLUTION_RAN = "Solution ran", "解答を実行しました";
+    CHECKS_PASSED = "Checks: {}/{} passed", "チェック: {}/{} 件成功";
+    CLAIM_OBSERVED = "{} (observed {})", "{} (観測値 {})";
+    OBSERVED_EXPECTED = "observed {}, expected {}", "観測値 {}、期待値 {}";
+    EXERCISE_OPEN = "Your turn: s opens a shell inside the sandbox; the checks run again when you leave it (or press c). Enter skips ahead.",
+        "あなたの番: s でサンドボックスの中のシェルが開きます。シェルを出ると (または c で) チェックをやり直します。Enter で先へ進みます。";
+    BROKEN = "An action failed: later steps cannot run. r restarts the lesson.",
+        "アクションが失敗したので、この先のステップは実行できません。r でレッスンをやり直します。";
+    NEXT_STEP = "Enter: next step", "Enter: 次のステップへ";
+    END_OF_LESSON = "End of the lesson. q goes back to the lessons.",
+        "レッスンはここまでです。q でレッスン一覧に戻ります。";
+    // Busy states and messages in the status line.
+    STARTING = "starting the sandbox", "サンドボックスを起動中";
+    GOING_TO_STEP = "going to step {}", "ステップ {} へ移動中";
+    RUNNING_STEP = "running step {}", "ステップ {} を実行中";
+    RESTARTING = "restarting the sandbox", "サンドボックスを再起動中";
+    REPLAYING = "replaying step {} of {}", "ステップ {}/{} を再実行中";
+    RUNNING_SOLUTION = "running the solution", "解答を実行中";
+    CHECKING = "checking", "チェック中";
+    TEARING_DOWN = "tearing down", "後片付け中";
+    SOLUTION_FAILED = "the solution command failed", "解答のコマンドが失敗しました";
+    PROGRESS_RESET = "progress of {} reset", "{} の進み具合をリセットしました";
+    ALL_RESET = "all progress reset", "すべての進み具合をリセットしました";
+    NOTHING_RESET = "nothing reset", "何もリセットしていません";
+    LAST_STEP = "this was the last step: q goes back to the lessons",
+        "これが最後のステップです: q でレッスン一覧に戻ります";
+    NO_MORE_HINTS = "no more hints: S shows the solution", "ヒントはもうありません: S で解答を表示";
+    NOT_EXERCISE = "this step is not an exercise", "このステップは演習ではありません";
+    RUN_FIRST = "run the step first (Enter)", "先にステップを実行してください (Enter)";
+    SHELL_IN = "s opens a shell in {}", "s で {} の中のシェルを開きます";
+    NOTHING_TO_ENTER_YET = "no sandbox process to enter yet", "入れるサンドボックスのプロセスはまだありません";
+    SESSION_DIED = "the session stopped unexpectedly (see {}); q leaves the lesson",
+        "セッションが予期せず止まりました ({} を参照)。q でレッスンを出ます";
+    CANNOT_SAVE = "cannot save progress: {}", "進み具合を保存できません: {}";
+    EXITED_SHELL_IN_SANDBOX = "{} has exited; the shell was in the sandbox",
+        "{} は終了していたので、シェルはサンドボックスで開きました";
+    EXITED_NOTHING = "{} has exited: nothing to enter", "{} は終了しています: 入る先がありません";
+    CANNOT_OPEN_SHELL = "cannot open a shell: {}", "シェルを開けません: {}";
+    // View names in the view bar.
+    V_NAMESPACES = "namespaces", "名前空間";
+    V_NS_INODES = "ns inodes", "ns inode";
+    V_STATUS = "status", "status";
+    V_PROCESSES = "processes", "プロセス";
+    V_MOUNTS = "mounts", "マウント";
+    V_ID_MAPS = "id maps", "ID マップ";
+    V_CAPS = "caps", "ケーパビリティ";
+    V_CGROUPS = "cgroups", "cgroup";
+    V_CGROUP = "cgroup files", "cgroup ファイル";
+    V_IMAGE = "image", "イメージ";
+    V_LAYERS = "layers", "レイヤー";
+    V_NET = "net", "ネットワーク";
+}
+
+/// A view's short name in the view bar.
+pub fn view_name(v: View) -> Msg {
+    match v {
+        View::Namespaces => V_NAMESPACES,
+        View::NsInodes => V_NS_INODES,
+        View::Status => V_STATUS,
+        View::Processes => V_PROCESSES,
+        View::Mounts => V_MOUNTS,
+        View::IdMaps => V_ID_MAPS,
+        View::Caps => V_CAPS,
+        View::Cgroups => V_CGROUPS,
+        View::Cgroup => V_CGROUP,
+        View::Image => V_IMAGE,
+        View::Layers => V_LAYERS,
+        View::Net => V_NET,
+    }
+}
