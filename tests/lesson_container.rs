@@ -135,6 +135,8 @@ struct Run {
     output: String,
     /// The links of the test's network namespace, listed after the lab exited.
     scratch: tempfile::TempDir,
+    /// The lesson's processes just before the SIGINT (interrupted runs only).
+    during: Vec<(i32, String)>,
 }
 
 /// The binary inside `unshare --net`; the namespace's links are saved when it exits.
@@ -210,6 +212,7 @@ fn play(run_dir: &Path) -> Run {
         code: out.status.code(),
         output: output_of(&out),
         scratch,
+        during: Vec::new(),
     }
 }
 
@@ -245,9 +248,18 @@ fn interrupt(after: usize, who: &str, run_dir: &Path) -> Run {
         all
     });
     let seen = rx.recv_timeout(Duration::from_secs(240)).is_ok();
+    let mut during = Vec::new();
     if seen {
-        // Only a trigger: give the agent a moment to start the sleep, then interrupt.
-        std::thread::sleep(Duration::from_millis(500));
+        // Only a trigger: wait (bounded) until the sleep runs, then interrupt.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            during = leftovers(run_dir);
+            let sleeping = during.iter().any(|(_, c)| c.contains(SLEEP));
+            if sleeping || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let spawned = child.id();
         let front: i32 = read(&format!("/proc/{spawned}/task/{spawned}/children"))
             .split_whitespace()
@@ -275,6 +287,7 @@ fn interrupt(after: usize, who: &str, run_dir: &Path) -> Run {
         code: status.code(),
         output,
         scratch,
+        during,
     }
 }
 
@@ -341,6 +354,18 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
     // cgroup and the httpd daemon exist; the pause's sleep runs inside the container.
     let run = interrupt(6, "init", run_dir.path());
     assert_eq!(run.code, Some(130), "{}", run.output);
+    // The leftover search does find the lesson's processes while they live.
+    for wanted in [
+        "/bin/busybox httpd -p 80 -h /var/www",
+        "sleep 314.159",
+        "__agent",
+    ] {
+        assert!(
+            run.during.iter().any(|(_, cmd)| cmd.contains(wanted)),
+            "{wanted} not running before the SIGINT: {:?}",
+            run.during
+        );
+    }
     assert!(
         run.output
             .contains("✓ The host got the page from the container"),
