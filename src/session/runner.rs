@@ -434,7 +434,15 @@ impl Runner {
             },
             Action::LabCgroupCreate(a) => Op::LabCgroupCreate { name: x(&a.name) },
             Action::CgroupAdd(a) => Op::CgroupAdd {
-                name: x(&a.name),
+                // A cgroup this lesson made with `cgroup_create` is found by its short name.
+                name: if self.cgroups.contains(&a.name) {
+                    crate::engine::cgroups::full_name(
+                        &crate::engine::cgroups::session_of(&work),
+                        &a.name,
+                    )
+                } else {
+                    x(&a.name)
+                },
                 pid: self.pids.get(&a.member).copied().unwrap_or(-1),
             },
             Action::MountCgroup(a) => Op::MountCgroup {
