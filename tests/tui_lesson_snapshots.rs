@@ -20,7 +20,7 @@ use serde_json::Value;
 use std::process::Command;
 
 /// (lesson, the step that shows what the lesson is about)
-const KEY_STEPS: [(&str, &str); 11] = [
+const KEY_STEPS: [(&str, &str); 12] = [
     ("uts", "sethostname"),
     ("pid", "mount-proc-inside"),
     ("mount", "leak"),
@@ -32,12 +32,13 @@ const KEY_STEPS: [(&str, &str); 11] = [
     ("chroot", "pivot-root"),
     ("caps", "docker-profile"),
     ("layers", "copy-up"),
+    ("container", "web"),
 ];
 
 fn events(lesson: &str) -> Vec<Value> {
     let bin = env!("CARGO_BIN_EXE_containerlab");
     let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
-    let out = if lesson == "net" {
+    let out = if lesson == "net" || lesson == "container" {
         // Packets only between namespaces this test made.
         Command::new("unshare")
             .arg("--net")
