@@ -118,7 +118,9 @@ fn step_result(events: &[Value], index: usize) -> (StepResult, Vec<RenderedView>
 /// digits become `#`, and runs of spaces shrink to two, so a value that gains a digit (memory
 /// usage, a PID) cannot shift the rest of its line.
 fn stable(screen: &str) -> String {
-    let masked = unnumbered(&without_macs(screen));
+    // Where the binary was built (the checkout's path) shows in command lines.
+    let screen = screen.replace(env!("CARGO_BIN_EXE_containerlab"), "containerlab");
+    let masked = unnumbered(&without_macs(&screen));
     let mut out = String::new();
     let mut spaces = 0;
     for c in masked.chars() {
