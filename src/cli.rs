@@ -74,6 +74,20 @@ pub enum Command {
     /// Internal: fork up to MAX sleeping children (the cgroup lesson's tame fork bomb).
     #[command(name = "__forkbomb", hide = true)]
     Forkbomb { max: u32 },
+    /// Internal: the userland proxy of a published port (started by a lesson's `publish`). It
+    /// accepts on the listening socket it inherits as fd 3; the addresses are for `ps` to show
+    /// and for it to connect to.
+    #[command(name = "__proxy", hide = true)]
+    Proxy {
+        #[arg(long)]
+        host_ip: std::net::Ipv4Addr,
+        #[arg(long)]
+        host_port: u16,
+        #[arg(long)]
+        container_ip: std::net::Ipv4Addr,
+        #[arg(long)]
+        container_port: u16,
+    },
     /// Open the terminal UI (the default with no command), optionally at one lesson.
     Tui {
         /// Lesson id to open directly.
@@ -206,6 +220,11 @@ pub fn main() -> i32 {
         Some(Command::Doctor) => doctor(&cli.lessons),
         Some(Command::Cleanup { force }) => run_cleanup(force),
         Some(Command::Alloc { mib }) => crate::workloads::alloc(mib),
+        Some(Command::Proxy {
+            container_ip,
+            container_port,
+            ..
+        }) => crate::engine::proxy::run(std::net::SocketAddrV4::new(container_ip, container_port)),
         Some(Command::Forkbomb { max }) => crate::workloads::forkbomb(max),
         Some(Command::Tui { lesson }) => tui(&cli.lessons, &lang, lesson.as_deref()),
         Some(Command::Enter { pid, label }) => crate::engine::enter::enter(pid, &label),

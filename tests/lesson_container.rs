@@ -1,9 +1,11 @@
 //! The capstone lesson `container` (overlay rootfs, namespaces, pivot_root, cgroup, Docker's
-//! capabilities, a veth and busybox httpd inside), played headless as root inside a network
-//! namespace this test makes (`unshare --net`), so the page is fetched over the lab's own veth
-//! and no packet reaches any other interface. It must pass and leave the machine as it found it:
-//! no session directory (each run has its own CONTAINERLAB_RUN_DIR), no mounts, no clab links,
-//! no lab cgroups, no httpd and no agent left; also when interrupted with SIGINT mid-lesson.
+//! capabilities, a veth, busybox httpd inside and its port published on the host), played
+//! headless as root inside a network namespace this test makes (`unshare --net`, with its `lo`
+//! up as on any host), so the page is fetched over the lab's own veth and through the published
+//! port on that namespace's 127.0.0.1, and no packet reaches any other interface. It must pass
+//! and leave the machine as it found it: no session directory (each run has its own
+//! CONTAINERLAB_RUN_DIR), no mounts, no clab links, no lab cgroups, no httpd, no proxy and no
+//! agent left; also when interrupted with SIGINT mid-lesson, and when the port is taken.
 
 use assert_cmd::cargo::cargo_bin;
 use std::io::{BufRead, BufReader, Read};
@@ -77,6 +79,7 @@ fn cmdline(pid: i32) -> Vec<u8> {
 /// session directory (every agent, and everything they started).
 fn leftovers(run_dir: &Path) -> Vec<(i32, String)> {
     let httpd: &[u8] = b"/bin/busybox\0httpd\0-p\080\0-h\0/var/www\0";
+    let proxy: &[u8] = b"\0__proxy\0";
     let sleep = format!("sleep\0{SLEEP}\0").into_bytes();
     let dir = run_dir.to_string_lossy().into_owned().into_bytes();
     let me = std::process::id() as i32;
@@ -86,7 +89,10 @@ fn leftovers(run_dir: &Path) -> Vec<(i32, String)> {
         .filter(|&pid| {
             let cmd = cmdline(pid);
             let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            cmd == httpd || cmd == sleep || env.windows(dir.len()).any(|w| w == dir.as_slice())
+            cmd == httpd
+                || cmd == sleep
+                || cmd.windows(proxy.len()).any(|w| w == proxy)
+                || env.windows(dir.len()).any(|w| w == dir.as_slice())
         })
         .map(|pid| {
             (
@@ -139,14 +145,22 @@ struct Run {
     during: Vec<(i32, String)>,
 }
 
-/// The binary inside `unshare --net`; the namespace's links are saved when it exits.
+/// The binary inside `unshare --net` (run first: `prelude`, after bringing `lo` up; a
+/// background process it starts with `BG=$!` is stopped at the end); the namespace's links are
+/// saved when it exits.
 fn command(args: &[String], run_dir: &Path, scratch: &Path) -> Command {
+    command_after("true", args, run_dir, scratch)
+}
+
+fn command_after(prelude: &str, args: &[String], run_dir: &Path, scratch: &Path) -> Command {
     let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
     let lab = format!("'{}' {}", bin().display(), quoted.join(" "));
     let mut c = Command::new("unshare");
     c.args(["--net", "--", "sh", "-c"]);
     c.arg(format!(
-        "{lab}; rc=$?; ip -o link > {}/links; exit $rc",
+        "BG=; ip link set lo up && {prelude} && {lab}; rc=$?; \
+         [ -z \"$BG\" ] || {{ kill $BG; wait $BG; }} 2>/dev/null; \
+         ip -o link > {}/links; exit $rc",
         scratch.display()
     ));
     c.env("CONTAINERLAB_RUN_DIR", run_dir)
@@ -335,9 +349,93 @@ fn container_lesson_passes_in_a_test_netns_and_leaves_nothing() {
         "{}",
         run.output
     );
+    for fetched in [
+        "✓ The host got the page from the container",
+        "✓ The host got the page from its own port 8080",
+    ] {
+        assert!(run.output.contains(fetched), "{fetched}:\n{}", run.output);
+    }
+    // The proxy's socket, in the host's `ss -ltnp`, named by the lab.
+    assert!(
+        run.output.contains("LISTEN 0.0.0.0:8080") && run.output.contains("docker-proxy (pid"),
+        "{}",
+        run.output
+    );
+    check_clean(&before, run_dir.path(), &run);
+}
+
+#[test]
+fn a_taken_host_port_fails_the_publish_step_clearly_and_leaves_nothing() {
+    let _one = serial();
+    require_root();
+    let run_dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let before = host_state();
+    // Something of the test's own holds port 8080 of the test's namespace for the whole run.
+    let args: Vec<String> = ["run", "lesson", LESSON, "--headless"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let holder = "{ busybox nc -l -p 8080 </dev/null >/dev/null 2>&1 & BG=$!; sleep 0.3; }";
+    let out = command_after(holder, &args, run_dir.path(), scratch.path())
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code(),
+        output: output_of(&out),
+        scratch,
+        during: Vec::new(),
+    };
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    for wanted in [
+        "bind(0.0.0.0:8080) = -1 EADDRINUSE",
+        "--var host_port=18080",
+        "✓ The host got the page from the container",
+    ] {
+        assert!(run.output.contains(wanted), "{wanted}:\n{}", run.output);
+    }
+    assert!(!run
+        .output
+        .contains("✓ The host got the page from its own port"));
+    check_clean(&before, run_dir.path(), &run);
+}
+
+#[test]
+fn another_host_port_is_one_var_away() {
+    let _one = serial();
+    require_root();
+    let run_dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let before = host_state();
+    let args: Vec<String> = [
+        "run",
+        "lesson",
+        LESSON,
+        "--headless",
+        "--var",
+        "host_port=18080",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = command(&args, run_dir.path(), scratch.path())
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code(),
+        output: output_of(&out),
+        scratch,
+        during: Vec::new(),
+    };
+    assert_eq!(run.code, Some(0), "{}", run.output);
     assert!(
         run.output
-            .contains("✓ The host got the page from the container"),
+            .contains("✓ The host got the page from its own port 18080"),
+        "{}",
+        run.output
+    );
+    assert!(
+        run.output.contains("docker run -p 18080:80"),
         "{}",
         run.output
     );
@@ -350,15 +448,17 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
     require_root();
     let run_dir = tempfile::tempdir().unwrap();
     let before = host_state();
-    // After "web" (step index 6): the overlay is mounted in init's namespace, the veth, the
-    // cgroup and the httpd daemon exist; the pause's sleep runs inside the container.
-    let run = interrupt(6, "init", run_dir.path());
+    // After "publish" (step index 7): the overlay is mounted in init's namespace, the veth,
+    // the cgroup, the httpd daemon and the proxy exist; the pause's sleep runs inside the
+    // container.
+    let run = interrupt(7, "init", run_dir.path());
     assert_eq!(run.code, Some(130), "{}", run.output);
     // The leftover search does find the lesson's processes while they live.
     for wanted in [
         "/bin/busybox httpd -p 80 -h /var/www",
         "sleep 314.159",
         "__agent",
+        "__proxy --host-ip 0.0.0.0 --host-port 8080",
     ] {
         assert!(
             run.during.iter().any(|(_, cmd)| cmd.contains(wanted)),

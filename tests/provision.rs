@@ -63,6 +63,13 @@ fn the_vagrantfile_parses_and_asks_for_debian_12_on_both_providers() {
         "{sync}"
     );
     assert!(sync.contains("\"target/\""), "{sync}");
+    // The container lesson's published port reaches the laptop's browser, on loopback only.
+    assert!(
+        text.contains(
+            r#"vm.network("forwarded_port", guest: 8080, host: 8080, host_ip: "127.0.0.1", auto_correct: true)"#
+        ),
+        "{text}"
+    );
     assert!(
         text.contains(
             r#"path: "provision.sh", args: ["--source", "/vagrant", "--user", "vagrant"], env: {}"#

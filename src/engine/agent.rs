@@ -135,6 +135,7 @@ impl Agent {
         let mut exit_after = None;
         let result = match &req.op {
             Op::Spawn { name } => self.spawn(name, &mut trace),
+            Op::Publish { name, listen, to } => self.publish(name, listen, to, &mut trace),
             Op::Run {
                 argv,
                 env,
@@ -287,6 +288,45 @@ impl Agent {
                 Ok(Value::Pid(child.as_raw()))
             }
         }
+    }
+
+    /// Starts a published port's proxy; it is a member without a channel (it takes no requests),
+    /// so its life is known and it is collected like the others.
+    fn publish(
+        &mut self,
+        name: &str,
+        listen: &str,
+        to: &str,
+        trace: &mut Trace,
+    ) -> Result<Value, OpError> {
+        if self.name != HOLDER {
+            return Err(OpError::msg("only the holder publishes ports"));
+        }
+        if self.members.contains_key(name) || name == HOLDER {
+            return Err(OpError::msg(format!(
+                "a process named {name:?} exists already"
+            )));
+        }
+        let forward = super::publish::Forward::parse(listen, to)?;
+        let child = super::publish::start(&forward, trace)?;
+        let pid = Pid::from_raw(child.id() as i32);
+        // Journaled before anything else can fail, so teardown finds it whatever happens next.
+        // (std's Child is dropped without waiting: reap() collects it by pid.)
+        let journaled = self.journal.append(&Entry::Process {
+            name: name.to_string(),
+            pid: pid.as_raw(),
+            start_time: start_time(pid.as_raw()).unwrap_or(0),
+        });
+        self.members.insert(
+            name.to_string(),
+            MemberHandle {
+                pid,
+                channel: None,
+                life: Life::Running,
+            },
+        );
+        journaled?;
+        Ok(Value::Pid(pid.as_raw()))
     }
 
     fn member_list(&self) -> Vec<Member> {

@@ -43,6 +43,14 @@ pub fn explain(call: &str, errno: &str) -> Option<&'static str> {
             "An IPC object with that key or name already exists in this IPC namespace; another \
              session may have left it: `containerlab cleanup`, or `ipcs` / `ipcrm`."
         }
+        ("bind", "EADDRINUSE") => {
+            "Another program already listens on this address and port (`ss -ltnp` names it). \
+             Publish on another port: `containerlab run lesson container --var host_port=18080`."
+        }
+        ("bind", "EADDRNOTAVAIL") => {
+            "No interface of this network namespace has that address; listen on 0.0.0.0 or on \
+             one of the addresses `ip -br addr` shows."
+        }
         ("sendmsg", "EEXIST") => {
             "A link with that name (or that address) exists already: another session may have \
              left it behind; `containerlab cleanup` removes it."

@@ -184,6 +184,7 @@ pub fn execute(
         }
         Op::Stat { path } => Ok(Value::Entries(sys.lstat(Path::new(path))?)),
         Op::Spawn { .. }
+        | Op::Publish { .. }
         | Op::Run { .. }
         | Op::Exit { .. }
         | Op::Members

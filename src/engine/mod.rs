@@ -18,6 +18,8 @@ pub mod namespaces;
 pub mod ns_ops;
 pub mod ops;
 pub mod privs;
+pub mod proxy;
+pub mod publish;
 pub mod rundir;
 pub mod sandbox;
 pub mod syscalls;

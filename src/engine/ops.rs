@@ -66,6 +66,14 @@ pub enum Op {
     WriteFile { path: String, content: String },
     /// fork(2) a new agent process; the holder keeps a channel to it under `name`.
     Spawn { name: String },
+    /// Publish a port (`docker run -p`): listen on `listen` (`a.b.c.d:port`) in this process's
+    /// network namespace and start a proxy process, named `name`, that copies each connection
+    /// to `to`. The holder only.
+    Publish {
+        name: String,
+        listen: String,
+        to: String,
+    },
     /// Run a program to completion in this process's namespaces (fork + execve + wait).
     Run {
         argv: Vec<String>,

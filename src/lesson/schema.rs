@@ -190,6 +190,10 @@ pub enum Action {
     Spawn(Spawn),
     /// A spawned process exits.
     Exit(ExitAction),
+    /// Publish a port, like `docker run -p 8080:80`: the holder listens on `listen` in its network
+    /// namespace and starts a proxy process (named `name`, observable like a spawned one) that
+    /// copies each connection to `to`.
+    Publish(PublishAction),
     /// Run a program to completion (fork, execve, wait).
     Run(RunAction),
     /// Make a lab cgroup (mkdir in every hierarchy).
@@ -327,6 +331,14 @@ action_struct!(WriteFileAction {
     content: String
 });
 action_struct!(Spawn { name: Who });
+action_struct!(PublishAction {
+    /// The proxy process's name, for observations (`ns_inode: {of: NAME, ns: net}`).
+    name: Who,
+    /// `a.b.c.d:port` to listen on (`0.0.0.0:8080`).
+    listen: String,
+    /// `a.b.c.d:port` to forward to: the container's address and port.
+    to: String
+});
 action_struct!(ExitAction {
     #[serde(default)]
     code: i32
@@ -480,6 +492,7 @@ impl Action {
             Action::WriteFile(a) => c!(a),
             Action::Spawn(a) => c!(a),
             Action::Exit(a) => c!(a),
+            Action::Publish(a) => c!(a),
             Action::Run(a) => c!(a),
             Action::CgroupCreate(a) => c!(a),
             Action::CgroupLimit(a) => c!(a),
@@ -528,6 +541,7 @@ impl Action {
             Action::WriteFile(_) => "write_file",
             Action::Spawn(_) => "spawn",
             Action::Exit(_) => "exit",
+            Action::Publish(_) => "publish",
             Action::Run(_) => "run",
             Action::CgroupCreate(_) => "cgroup_create",
             Action::CgroupLimit(_) => "cgroup_limit",
@@ -665,6 +679,11 @@ pub enum Observe {
     Addresses(Who),
     /// The IPv4 routes there, one `ip route` line each.
     Routes(Who),
+    /// The TCP sockets listening there (`ss -ltn`), as `a.b.c.d:port` (IPv6: `[addr]:port`).
+    Listening(Who),
+    /// The port numbers of those sockets, each once: `80` whether a server listens on
+    /// 0.0.0.0:80, [::]:80 or both.
+    ListeningPorts(Who),
     /// The keys of the System V shared memory segments that process's IPC namespace holds
     /// (/proc/sysvipc/shm as it reads it).
     ShmKeys(Who),
@@ -795,6 +814,8 @@ impl Observe {
             | Observe::Links(w)
             | Observe::Addresses(w)
             | Observe::Routes(w)
+            | Observe::Listening(w)
+            | Observe::ListeningPorts(w)
             | Observe::ShmKeys(w) => Some(w),
             Observe::SelfStatus(s) => Some(&s.of),
             Observe::LinkFlags(d) => Some(&d.of),

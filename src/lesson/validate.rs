@@ -224,15 +224,19 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                 }
             }
             match action {
-                Action::Spawn(s) => {
-                    if processes.contains(&s.name) || s.name == "host" {
-                        f.error(
-                            "name",
-                            &s.name,
-                            format!("process name {:?} is taken", s.name),
-                        );
+                Action::Publish(p) if p.process != "sandbox" => {
+                    f.error(
+                        "in",
+                        &p.process,
+                        "publish: only the holder (`sandbox`) publishes ports".into(),
+                    );
+                }
+                Action::Spawn(crate::lesson::schema::Spawn { name, .. })
+                | Action::Publish(crate::lesson::schema::PublishAction { name, .. }) => {
+                    if processes.contains(name) || name == "host" {
+                        f.error("name", name, format!("process name {name:?} is taken"));
                     }
-                    processes.push(s.name.clone());
+                    processes.push(name.clone());
                 }
                 Action::Join(j) if !processes.contains(&j.target) => {
                     f.error(

@@ -279,6 +279,30 @@ impl Scene<'_> {
                         .collect(),
                 )
             }
+            Observe::Listening(who) => {
+                let pid = self.pid(who)?;
+                Observed::List(
+                    crate::inspect::sockets::listening(pid)?
+                        .iter()
+                        .map(|l| Observed::Text(l.shown()))
+                        .collect(),
+                )
+            }
+            Observe::ListeningPorts(who) => {
+                let pid = self.pid(who)?;
+                let mut ports: Vec<u16> = crate::inspect::sockets::listening(pid)?
+                    .iter()
+                    .map(|l| l.address.port())
+                    .collect();
+                ports.sort_unstable();
+                ports.dedup();
+                Observed::List(
+                    ports
+                        .into_iter()
+                        .map(|p| Observed::Number(p.into()))
+                        .collect(),
+                )
+            }
             Observe::ShmKeys(who) => {
                 let raw = self.read_as(who, "/proc/sysvipc/shm")?;
                 Observed::List(

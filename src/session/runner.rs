@@ -183,6 +183,7 @@ impl Runner {
         }
         let spawn_name = match action {
             Action::Spawn(s) => Some(s.name.clone()),
+            Action::Publish(p) => Some(p.name.clone()),
             _ => None,
         };
         let reply = self.sandbox.request(&common.process, op.clone())?;
@@ -329,6 +330,11 @@ impl Runner {
                 name: a.name.clone(),
             },
             Action::Exit(a) => Op::Exit { code: a.code },
+            Action::Publish(a) => Op::Publish {
+                name: a.name.clone(),
+                listen: x(&a.listen),
+                to: x(&a.to),
+            },
             Action::Run(a) => Op::Run {
                 argv: a.argv.iter().map(|s| x(s)).collect(),
                 env: a

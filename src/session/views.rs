@@ -354,6 +354,54 @@ fn net_view(s: &Subjects) -> Vec<String> {
             lines.push("  (no routes)".into());
         }
         lines.extend(routes.lines().map(|l| format!("  {l}")));
+        listening_lines(pid, name == "host", &s.pids, &mut lines);
     }
     lines
+}
+
+/// `ss -ltnp` for one network namespace. On the host only the sockets of the lab's processes
+/// are shown (a published port), the way the host's other interfaces are left out above.
+fn listening_lines(
+    pid: i32,
+    host: bool,
+    lab: &std::collections::BTreeMap<String, i32>,
+    lines: &mut Vec<String>,
+) {
+    let sockets = match crate::inspect::sockets::listening(pid) {
+        Ok(s) => s,
+        Err(e) => {
+            lines.push(format!("  (listening sockets: {e})"));
+            return;
+        }
+    };
+    let inodes: Vec<u64> = sockets.iter().map(|l| l.inode).collect();
+    let owners = crate::inspect::sockets::owners(&inodes);
+    let named = |pid: i32, comm: &str| {
+        lab.iter()
+            .find(|(_, p)| **p == pid)
+            .map(|(n, _)| format!("{n} (pid {pid})"))
+            .unwrap_or_else(|| format!("{comm} (pid {pid})"))
+    };
+    let mut shown = Vec::new();
+    let mut others = 0;
+    for socket in &sockets {
+        let holders = owners.get(&socket.inode).cloned().unwrap_or_default();
+        let ours = holders.iter().any(|(p, _)| lab.values().any(|l| l == p));
+        if host && !ours {
+            others += 1;
+            continue;
+        }
+        let by: Vec<String> = holders.iter().map(|(p, c)| named(*p, c)).collect();
+        shown.push(format!("  LISTEN {:<21} {}", socket.shown(), by.join(", ")));
+    }
+    if shown.is_empty() && others == 0 {
+        return;
+    }
+    lines.push("  $ ss -ltnp".into());
+    lines.extend(shown);
+    if others > 0 {
+        lines.push(format!(
+            "  (+ {others} other listening sockets of the host)"
+        ));
+    }
 }
