@@ -5,7 +5,8 @@
 //! port on that namespace's 127.0.0.1, and no packet reaches any other interface. It must pass
 //! and leave the machine as it found it: no session directory (each run has its own
 //! CONTAINERLAB_RUN_DIR), no mounts, no clab links, no lab cgroups, no httpd, no proxy and no
-//! agent left; also when interrupted with SIGINT mid-lesson, and when the port is taken.
+//! agent left; also when interrupted with SIGINT mid-lesson, and when the port is taken. The
+//! same holds for `container-userns`, the same container made with a user namespace first.
 
 use assert_cmd::cargo::cargo_bin;
 use std::io::{BufRead, BufReader, Read};
@@ -14,6 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const LESSON: &str = "container";
+/// The same container made with a user namespace first.
+const USERNS_LESSON: &str = "container-userns";
 const MARKER: &str = "interrupt-me-now";
 /// A sleep whose command line no other program uses, to find leftovers by.
 const SLEEP: &str = "314.159";
@@ -170,10 +173,10 @@ fn command_after(prelude: &str, args: &[String], run_dir: &Path, scratch: &Path)
 }
 
 /// The lesson with one more step after step `after`: a long `sleep` run by `who`.
-fn lesson_with_pause(after: usize, who: &str) -> tempfile::TempDir {
+fn lesson_with_pause(lesson: &str, after: usize, who: &str) -> tempfile::TempDir {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("lessons")
-        .join(format!("{LESSON}.yaml"));
+        .join(format!("{lesson}.yaml"));
     let mut text = std::fs::read_to_string(path).unwrap();
     let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     if let Some(vars) = value.get("vars").and_then(|v| v.as_mapping()) {
@@ -200,7 +203,7 @@ fn lesson_with_pause(after: usize, who: &str) -> tempfile::TempDir {
         .insert(after + 1, step);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
-        dir.path().join(format!("{LESSON}.yaml")),
+        dir.path().join(format!("{lesson}.yaml")),
         serde_yaml::to_string(&value).unwrap(),
     )
     .unwrap();
@@ -215,9 +218,9 @@ fn output_of(out: &std::process::Output) -> String {
     )
 }
 
-fn play(run_dir: &Path) -> Run {
+fn play(lesson: &str, run_dir: &Path) -> Run {
     let scratch = tempfile::tempdir().unwrap();
-    let args: Vec<String> = ["run", "lesson", LESSON, "--headless"]
+    let args: Vec<String> = ["run", "lesson", lesson, "--headless"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -232,15 +235,15 @@ fn play(run_dir: &Path) -> Run {
 
 /// Plays the lesson with a pause inserted, sends SIGINT to the front end (the child of the
 /// wrapping shell) while the pause's `sleep` runs, and returns the finished run.
-fn interrupt(after: usize, who: &str, run_dir: &Path) -> Run {
-    let lessons = lesson_with_pause(after, who);
+fn interrupt(lesson: &str, after: usize, who: &str, run_dir: &Path) -> Run {
+    let lessons = lesson_with_pause(lesson, after, who);
     let scratch = tempfile::tempdir().unwrap();
     let args: Vec<String> = vec![
         "--lessons".into(),
         lessons.path().display().to_string(),
         "run".into(),
         "lesson".into(),
-        LESSON.into(),
+        lesson.into(),
         "--headless".into(),
     ];
     let mut child = command(&args, run_dir, scratch.path())
@@ -342,7 +345,7 @@ fn container_lesson_passes_in_a_test_netns_and_leaves_nothing() {
     require_root();
     let run_dir = tempfile::tempdir().unwrap();
     let before = host_state();
-    let run = play(run_dir.path());
+    let run = play(LESSON, run_dir.path());
     assert_eq!(run.code, Some(0), "{}", run.output);
     assert!(
         run.output.contains(&format!("✓ {LESSON}:")),
@@ -451,7 +454,7 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
     // After "publish" (step index 7): the overlay is mounted in init's namespace, the veth,
     // the cgroup, the httpd daemon and the proxy exist; the pause's sleep runs inside the
     // container.
-    let run = interrupt(7, "init", run_dir.path());
+    let run = interrupt(LESSON, 7, "init", run_dir.path());
     assert_eq!(run.code, Some(130), "{}", run.output);
     // The leftover search does find the lesson's processes while they live.
     for wanted in [
@@ -472,5 +475,53 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
         "{}",
         run.output
     );
+    check_clean(&before, run_dir.path(), &run);
+}
+
+#[test]
+fn userns_container_lesson_maps_root_and_leaves_nothing() {
+    let _one = serial();
+    require_root();
+    let run_dir = tempfile::tempdir().unwrap();
+    let before = host_state();
+    let run = play(USERNS_LESSON, run_dir.path());
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    for wanted in [
+        "clone(CLONE_NEWUSER|CLONE_NEWPID|SIGCHLD) = ",
+        "✓ Its PID namespace belongs to that user namespace",
+        "✓ init's network namespace belongs to its user namespace",
+        "✓ The host sees init as uid 100000",
+        "✓ init may not read the host's root-only file (EACCES)",
+        "✓ Inside, /bin/busybox belongs to 65534:65534 (nobody)",
+        "✓ The host got the page through its port 8080",
+        "✓ On the host, in upper, it belongs to 100000:100000",
+        &format!("✓ {USERNS_LESSON}:"),
+    ] {
+        assert!(run.output.contains(wanted), "{wanted}:\n{}", run.output);
+    }
+    check_clean(&before, run_dir.path(), &run);
+}
+
+#[test]
+fn userns_container_interrupted_with_httpd_running_leaves_nothing() {
+    let _one = serial();
+    require_root();
+    let run_dir = tempfile::tempdir().unwrap();
+    let before = host_state();
+    // After "web" (step index 5): overlay mounted by root of the user namespace, veth, cgroup,
+    // httpd daemon and proxy all exist; the pause's sleep runs inside the container.
+    let run = interrupt(USERNS_LESSON, 5, "init", run_dir.path());
+    assert_eq!(run.code, Some(130), "{}", run.output);
+    for wanted in [
+        "/bin/busybox httpd -p 80 -h /var/www",
+        "sleep 314.159",
+        "__proxy",
+    ] {
+        assert!(
+            run.during.iter().any(|(_, cmd)| cmd.contains(wanted)),
+            "{wanted} not running before the SIGINT: {:?}",
+            run.during
+        );
+    }
     check_clean(&before, run_dir.path(), &run);
 }

@@ -20,7 +20,7 @@ use serde_json::Value;
 use std::process::Command;
 
 /// (lesson, the step that shows what the lesson is about)
-const KEY_STEPS: [(&str, &str); 12] = [
+const KEY_STEPS: [(&str, &str); 13] = [
     ("uts", "sethostname"),
     ("pid", "mount-proc-inside"),
     ("mount", "leak"),
@@ -33,15 +33,16 @@ const KEY_STEPS: [(&str, &str); 12] = [
     ("caps", "docker-profile"),
     ("layers", "copy-up"),
     ("container", "web"),
+    ("container-userns", "clone"),
 ];
 
 fn events(lesson: &str) -> Vec<Value> {
     let bin = env!("CARGO_BIN_EXE_containerlab");
     let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
-    let out = if lesson == "net" || lesson == "container" {
+    let out = if lesson == "net" || lesson.starts_with("container") {
         // Packets only between namespaces this test made; for the container lesson's published
         // port on 127.0.0.1, with its `lo` up as on any host.
-        let lo = if lesson == "container" {
+        let lo = if lesson.starts_with("container") {
             "ip link set lo up && "
         } else {
             ""

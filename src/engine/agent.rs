@@ -134,7 +134,7 @@ impl Agent {
         let mut trace = Trace::new();
         let mut exit_after = None;
         let result = match &req.op {
-            Op::Spawn { name } => self.spawn(name, &mut trace),
+            Op::Spawn { name, namespaces } => self.spawn(name, namespaces, &mut trace),
             Op::Publish { name, listen, to } => self.publish(name, listen, to, &mut trace),
             Op::Run {
                 argv,
@@ -171,6 +171,9 @@ impl Agent {
             Op::SetIds { uid, gid } => super::privs::set_ids(*uid, *gid, &mut trace),
             Op::LinkUp { name } => super::privs::link_up(name, &mut trace),
             Op::CopyFile { from, to } => super::privs::copy_file(from, to, &self.work, &mut trace),
+            Op::Chown { path, uid, gid } => {
+                super::privs::chown(path, *uid, *gid, &self.work, &mut trace)
+            }
             Op::SetFileCaps {
                 path,
                 caps,
@@ -233,8 +236,14 @@ impl Agent {
             .unwrap_or_else(|e| fail(format!("bad answer from {:?}: {e}", req.target)))
     }
 
-    /// fork(2)s a member agent that serves requests on its own socket.
-    fn spawn(&mut self, name: &str, trace: &mut Trace) -> Result<Value, OpError> {
+    /// fork(2)s a member agent that serves requests on its own socket (clone(2) when it is to
+    /// start in new namespaces).
+    fn spawn(
+        &mut self,
+        name: &str,
+        namespaces: &[super::namespaces::Namespace],
+        trace: &mut Trace,
+    ) -> Result<Value, OpError> {
         if self.name != HOLDER {
             return Err(OpError::msg("only the holder starts new processes"));
         }
@@ -249,9 +258,14 @@ impl Agent {
             None,
             SockFlag::SOCK_CLOEXEC,
         )?;
-        // SAFETY: the agent is single-threaded, so the child may run any code after fork.
-        let forked = unsafe { fork() };
-        let child = trace.record_with("fork()", forked, |r| match r {
+        let (call, forked) = if namespaces.is_empty() {
+            // SAFETY: the agent is single-threaded, so the child may run any code after fork.
+            ("fork()".to_string(), unsafe { fork() })
+        } else {
+            let (flags, text) = super::namespaces::flags_of(namespaces);
+            (format!("clone({text}|SIGCHLD)"), clone_like_fork(flags))
+        };
+        let child = trace.record_with(call, forked, |r| match r {
             ForkResult::Parent { child } => child.to_string(),
             ForkResult::Child => "0".into(),
         })?;
@@ -370,6 +384,33 @@ impl Agent {
             self.reap();
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
+    }
+}
+
+/// clone(2) with `flags` and no new stack: like fork(2), the child continues from here on a copy
+/// of the parent's memory, but it starts in the namespaces the flags ask for. Combined with
+/// CLONE_NEWUSER, the kernel makes the user namespace first and gives the others to it as their
+/// owner, so the child holds every capability over them; its parent stays in its own.
+fn clone_like_fork(flags: nix::sched::CloneFlags) -> nix::Result<ForkResult> {
+    let flags = flags.bits() as libc::c_ulong | libc::SIGCHLD as libc::c_ulong;
+    // SAFETY: the agent is single-threaded and asks for no shared memory (no CLONE_VM), so this
+    // is fork(2) with namespace flags; a null stack means "the same stack pointer, copied".
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags,
+            std::ptr::null_mut::<libc::c_void>(),
+            std::ptr::null_mut::<libc::c_int>(),
+            std::ptr::null_mut::<libc::c_int>(),
+            0 as libc::c_ulong,
+        )
+    };
+    match ret {
+        -1 => Err(nix::Error::last()),
+        0 => Ok(ForkResult::Child),
+        pid => Ok(ForkResult::Parent {
+            child: Pid::from_raw(pid as i32),
+        }),
     }
 }
 

@@ -197,6 +197,7 @@ pub fn execute(
         | Op::SetIds { .. }
         | Op::LinkUp { .. }
         | Op::CopyFile { .. }
+        | Op::Chown { .. }
         | Op::SetFileCaps { .. }
         | Op::BsetDrop { .. }
         | Op::CapProfile { .. }

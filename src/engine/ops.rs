@@ -64,8 +64,14 @@ pub enum Op {
     Mkdir { path: String },
     /// Write a file (uid_map, cgroup files, sysctl), as `echo CONTENT > PATH` would.
     WriteFile { path: String, content: String },
-    /// fork(2) a new agent process; the holder keeps a channel to it under `name`.
-    Spawn { name: String },
+    /// fork(2) a new agent process; the holder keeps a channel to it under `name`. With
+    /// `namespaces`, clone(2) with those CLONE_NEW* flags instead: the child starts in new
+    /// namespaces while its parent stays where it is (how runtimes start a container's init).
+    Spawn {
+        name: String,
+        #[serde(default)]
+        namespaces: Vec<Namespace>,
+    },
     /// Publish a port (`docker run -p`): listen on `listen` (`a.b.c.d:port`) in this process's
     /// network namespace and start a proxy process, named `name`, that copies each connection
     /// to `to`. The holder only.
@@ -117,6 +123,8 @@ pub enum Op {
     SetIds { uid: u32, gid: u32 },
     /// Bring a link up (never in the host's network namespace).
     LinkUp { name: String },
+    /// lchown(2) a path under the work dir.
+    Chown { path: String, uid: u32, gid: u32 },
     /// Copy a file to a path under the work dir (content and mode, no xattrs).
     CopyFile { from: String, to: String },
     /// Write (or, with no caps, remove) a file's `security.capability` xattr (v2).

@@ -82,6 +82,23 @@ pub fn copy_file(from: &str, to: &str, work: &Path, trace: &mut Trace) -> Result
     Ok(Value::Done)
 }
 
+/// lchown(2) of a path under the work dir: `chown -h UID:GID PATH`.
+pub fn chown(
+    path: &str,
+    uid: u32,
+    gid: u32,
+    work: &Path,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    under_work(path, work)?;
+    trace.record_io(
+        format!("lchown({}, {uid}, {gid})", quoted(path)),
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid)),
+        |_| "0".into(),
+    )?;
+    Ok(Value::Done)
+}
+
 fn mask_of(names: &[String]) -> Result<u64, OpError> {
     names.iter().try_fold(0u64, |m, n| {
         capnames::bit_of(n)

@@ -35,8 +35,10 @@ pub trait Syscalls {
     fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>>;
 }
 
-/// What lstat(2) says about a file, as three texts: its type (a 0:0 character device is named
-/// `whiteout`, as overlayfs reads it), the device it is on (`major:minor`), and its inode.
+/// What lstat(2) says about a file, as four texts: its type (a 0:0 character device is named
+/// `whiteout`, as overlayfs reads it), the device it is on (`major:minor`), its inode, and its
+/// owner `uid:gid` as the caller's user namespace maps it (65534, the overflow id, for an owner
+/// that has no mapping there).
 pub fn describe_stat(meta: &std::fs::Metadata) -> Vec<String> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let ft = meta.file_type();
@@ -65,6 +67,7 @@ pub fn describe_stat(meta: &std::fs::Metadata) -> Vec<String> {
         kind,
         format!("{}:{}", libc::major(meta.dev()), libc::minor(meta.dev())),
         meta.ino().to_string(),
+        format!("{}:{}", meta.uid(), meta.gid()),
     ]
 }
 

@@ -30,6 +30,22 @@ pub fn ns_inode(pid: i32, name: &str) -> Option<u64> {
         .map(|m| m.ino())
 }
 
+// NS_GET_USERNS = _IO(0xb7, 0x1), from linux/nsfs.h: a new fd for the namespace's owner.
+nix::ioctl_none!(ns_get_userns, 0xb7, 0x1);
+
+/// The inode of the user namespace that owns `/proc/PID/ns/NAME` (for a user namespace: its
+/// parent). Every namespace belongs to the user namespace its creator was in at that moment, and
+/// capabilities over it are those held in that user namespace: this is why root in a user
+/// namespace may configure a network namespace it made, and not the host's.
+pub fn owner_userns_inode(pid: i32, name: &str) -> Option<u64> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/{name}")).ok()?;
+    // SAFETY: the ioctl takes no argument and answers a new descriptor, which we then own.
+    let fd = unsafe { ns_get_userns(ns.as_raw_fd()) }.ok()?;
+    let owner = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    owner.metadata().ok().map(|m| m.ino())
+}
+
 /// The inode of one of this very process's namespaces.
 pub fn own_ns_inode(name: &str) -> Option<u64> {
     std::fs::metadata(format!("/proc/self/ns/{name}"))
@@ -137,6 +153,15 @@ fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hosts_namespaces_belong_to_the_hosts_user_namespace() {
+        let me = std::process::id() as i32;
+        let user = ns_inode(me, "user").unwrap();
+        for kind in ["uts", "net", "mnt", "ipc", "pid", "cgroup"] {
+            assert_eq!(owner_userns_inode(me, kind), Some(user), "{kind}");
+        }
+    }
 
     #[test]
     fn this_process_appears_in_its_own_namespaces() {

@@ -214,6 +214,9 @@ pub enum Action {
     LinkUp(LinkUpAction),
     /// Copy a file (content and mode, not its extended attributes) to a path under `{work}`.
     CopyFile(CopyFileAction),
+    /// Give a path under `{work}` another owner (`chown -h UID:GID PATH`): a container's upper
+    /// directory must belong to the uid its root is mapped to.
+    Chown(ChownAction),
     /// Write a file capability (`security.capability`, v2), like `setcap cap_net_raw+ep FILE`;
     /// an empty list removes it. Only under `{work}`.
     SetFileCaps(SetFileCapsAction),
@@ -330,7 +333,14 @@ action_struct!(WriteFileAction {
     path: String,
     content: String
 });
-action_struct!(Spawn { name: Who });
+action_struct!(Spawn {
+    name: Who,
+    /// Start the process in new namespaces (clone(2) with their CLONE_NEW* flags) instead of
+    /// the spawner's: `[user, pid]` makes a process that is PID 1 of a PID namespace owned by
+    /// its own new user namespace.
+    #[serde(default)]
+    namespaces: Vec<NsName>
+});
 action_struct!(PublishAction {
     /// The proxy process's name, for observations (`ns_inode: {of: NAME, ns: net}`).
     name: Who,
@@ -371,6 +381,11 @@ action_struct!(CgroupLimitAction {
 });
 action_struct!(SetuidAction { uid: u32, gid: u32 });
 action_struct!(LinkUpAction { name: String });
+action_struct!(ChownAction {
+    path: String,
+    uid: u32,
+    gid: u32
+});
 action_struct!(CopyFileAction {
     from: String,
     to: String
@@ -503,6 +518,7 @@ impl Action {
             Action::Setuid(a) => c!(a),
             Action::LinkUp(a) => c!(a),
             Action::CopyFile(a) => c!(a),
+            Action::Chown(a) => c!(a),
             Action::SetFileCaps(a) => c!(a),
             Action::BsetDrop(a) => c!(a),
             Action::CapProfile(a) => c!(a),
@@ -552,6 +568,7 @@ impl Action {
             Action::Setuid(_) => "setuid",
             Action::LinkUp(_) => "link_up",
             Action::CopyFile(_) => "copy_file",
+            Action::Chown(_) => "chown",
             Action::SetFileCaps(_) => "set_file_caps",
             Action::BsetDrop(_) => "bset_drop",
             Action::CapProfile(_) => "cap_profile",
@@ -660,6 +677,12 @@ pub enum Observe {
     Image(ImageOf),
     /// The inode number of a path as that process sees it (lstat, through its mounts).
     Inode(PathOf),
+    /// A path's owner as `uid:gid`, as that process sees it: ids as its user namespace maps them
+    /// (65534:65534 for an owner with no mapping there).
+    Owner(PathOf),
+    /// The inode of the user namespace that owns one of a process's namespaces (`ns: net`);
+    /// compare it with `ns_inode: {of: P, ns: user}`.
+    NsOwner(NsOf),
     /// The device (`major:minor`) a path is on, as that process sees it.
     Device(PathOf),
     /// What a path is, as that process sees it: `regular file`, `directory`, `symlink`,
@@ -821,13 +844,14 @@ impl Observe {
             Observe::LinkFlags(d) => Some(&d.of),
             Observe::ShmText(k) => Some(&k.of),
             Observe::CgroupPath(c) => Some(&c.of),
-            Observe::NsInode(n) => Some(&n.of),
+            Observe::NsInode(n) | Observe::NsOwner(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
             Observe::ReadDir(p)
             | Observe::File(p)
             | Observe::Propagation(p)
             | Observe::Inode(p)
             | Observe::Device(p)
+            | Observe::Owner(p)
             | Observe::FileType(p) => Some(&p.of),
             Observe::Environ(w) => Some(w),
             Observe::FileCaps(p) => Some(&p.of),

@@ -434,7 +434,7 @@ fn observation(
             );
         }
     }
-    if let Observe::NsInode(n) = obs {
+    if let Observe::NsInode(n) | Observe::NsOwner(n) = obs {
         if !NS_LINKS.contains(&n.ns.as_str()) {
             f.error(
                 "ns",

@@ -139,6 +139,13 @@ impl Scene<'_> {
                     .ok_or_else(|| format!("/proc/{pid}/ns/{} cannot be read", n.ns))?;
                 Observed::Number(ino as i64)
             }
+            Observe::NsOwner(n) => {
+                let pid = self.pid(&n.of)?;
+                let ino = namespaces::owner_userns_inode(pid, &n.ns).ok_or_else(|| {
+                    format!("the owner of /proc/{pid}/ns/{} cannot be read", n.ns)
+                })?;
+                Observed::Number(ino as i64)
+            }
             Observe::Nspid(who) => {
                 let view = self.process(who)?;
                 Observed::List(
@@ -390,7 +397,7 @@ impl Scene<'_> {
                 let dir = path(&i.dir, self.pids);
                 super::image_facts::field(std::path::Path::new(&dir), &i.field)?
             }
-            Observe::Inode(p) | Observe::Device(p) | Observe::FileType(p) => {
+            Observe::Inode(p) | Observe::Device(p) | Observe::FileType(p) | Observe::Owner(p) => {
                 let target = path(&p.path, self.pids);
                 let stat = if p.of == "host" {
                     match std::fs::symlink_metadata(&target) {
@@ -419,6 +426,7 @@ impl Scene<'_> {
                     (_, None) => return Err(format!("{target} does not exist")),
                     (Observe::FileType(_), Some(s)) => Observed::Text(s[0].clone()),
                     (Observe::Device(_), Some(s)) => Observed::Text(s[1].clone()),
+                    (Observe::Owner(_), Some(s)) => Observed::Text(s[3].clone()),
                     (_, Some(s)) => Observed::Number(s[2].parse().unwrap_or(-1)),
                 }
             }

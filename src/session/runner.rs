@@ -328,6 +328,7 @@ impl Runner {
             },
             Action::Spawn(a) => Op::Spawn {
                 name: a.name.clone(),
+                namespaces: a.namespaces.clone(),
             },
             Action::Exit(a) => Op::Exit { code: a.code },
             Action::Publish(a) => Op::Publish {
@@ -367,6 +368,11 @@ impl Runner {
             },
             Action::LinkUp(a) => Op::LinkUp {
                 name: a.name.clone(),
+            },
+            Action::Chown(a) => Op::Chown {
+                path: x(&a.path),
+                uid: a.uid,
+                gid: a.gid,
             },
             Action::CopyFile(a) => Op::CopyFile {
                 from: x(&a.from),

@@ -642,7 +642,7 @@ impl App {
                 l.view_tab = (l.view_tab + ALL_VIEWS.len() - 1) % ALL_VIEWS.len();
                 self.generation += 1;
             }
-            KeyCode::Char(c @ '1'..='8') => {
+            KeyCode::Char(c @ '1'..='9') => {
                 l.view_tab = c as usize - '1' as usize;
                 self.generation += 1;
             }

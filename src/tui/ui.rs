@@ -318,7 +318,7 @@ pub const HELP: &[(&str, Msg)] = &[
     ("g", T::H_GOTO),
     ("r", T::H_RESTART),
     ("j k ↑ ↓ PgUp PgDn", T::H_SCROLL),
-    ("Tab, Shift-Tab, 1-8", T::H_VIEW),
+    ("Tab, Shift-Tab, 1-9", T::H_VIEW),
     ("s", T::H_SHELL),
     ("m", T::H_TARGET),
     ("c", T::H_CHECK),
