@@ -12,9 +12,14 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vm/run-in-vm.sh");
     // The caps lesson needs iputils ping with its file capability and capsh: the host's are
     // copied in (without extended attributes), and the capability is given back inside.
+    // The root's cgroup.subtree_control is compared before and after: the lab hands memory and
+    // pids down from it to make its cgroups, and must take them back.
     let guest = "export PATH=/usr/local/bin:$PATH; setcap cap_net_raw+ep /usr/local/bin/ping; \
+                 before=$(cat /sys/fs/cgroup/cgroup.subtree_control); \
                  containerlab doctor; containerlab run all --headless > /tmp/run.txt 2>&1; rc=$?; \
-                 grep -E '^(✓|✗) |✗|refused|cannot run' /tmp/run.txt; exit $rc";
+                 grep -E '^(✓|✗) |✗|refused|cannot run' /tmp/run.txt; \
+                 after=$(cat /sys/fs/cgroup/cgroup.subtree_control); \
+                 echo \"root subtree_control before=[$before] after=[$after]\"; exit $rc";
     let tools: Vec<String> = ["ping", "capsh", "setcap"]
         .iter()
         .flat_map(|t| {
@@ -58,4 +63,14 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
         assert!(text.contains(&format!("✓ {lesson}:")), "{text}");
     }
     assert!(!text.contains("✗"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("root subtree_control"))
+        .unwrap_or_else(|| panic!("no subtree_control line:\n{text}"));
+    let (before, after) = line.split_once(" after=").unwrap();
+    assert_eq!(
+        before.trim_start_matches("root subtree_control before="),
+        after,
+        "the host's root cgroup was left changed"
+    );
 }

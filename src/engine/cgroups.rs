@@ -49,26 +49,43 @@ pub fn create(
     trace: &mut Trace,
 ) -> Result<Value, OpError> {
     let layout = layout()?;
-    let mut journal_error = None;
-    let lab = layout
-        .create(
-            &full_name(&session_of(work), name),
-            trace,
-            &mut |p: &Path| {
-                if let Err(e) = journal.append(&Entry::Cgroup { path: p.into() }) {
-                    journal_error.get_or_insert(e);
-                }
-            },
-        )
-        .map_err(cg_error)?;
-    if let Some(e) = journal_error {
-        return Err(e.into());
-    }
+    let lab = create_journaled(
+        &layout,
+        &full_name(&session_of(work), name),
+        trace,
+        &mut |e| journal.append(&e),
+    )?;
     Ok(Value::Text(format!(
         "{} ({})",
         lab.memory_dir().display(),
         layout.describe()
     )))
+}
+
+/// `layout.create`, with everything it makes on the host journaled through `journal`: the
+/// controllers it will switch on at the root of a v2 tree (before the write, since taking back
+/// one that was never switched on is harmless) and each directory right after its mkdir.
+pub fn create_journaled(
+    layout: &Layout,
+    name: &str,
+    trace: &mut Trace,
+    journal: &mut dyn FnMut(Entry) -> std::io::Result<()>,
+) -> Result<LabCgroup, OpError> {
+    for (file, controllers) in layout.root_handovers() {
+        journal(Entry::Controllers { file, controllers })?;
+    }
+    let mut journal_error = None;
+    let lab = layout
+        .create(name, trace, &mut |p: &Path| {
+            if let Err(e) = journal(Entry::Cgroup { path: p.into() }) {
+                journal_error.get_or_insert(e);
+            }
+        })
+        .map_err(cg_error)?;
+    match journal_error {
+        Some(e) => Err(e.into()),
+        None => Ok(lab),
+    }
 }
 
 /// Sets the limits a lesson asks for, each write traced.

@@ -4,6 +4,19 @@
 
 use std::path::Path;
 
+/// Writes `-memory -pids` (say) to a `cgroup.subtree_control` the lab wrote `+memory +pids` to.
+/// EBUSY means some other cgroup below uses a controller now (another session's, or one made
+/// since): it must stay on, and then it is not ours to take back.
+pub fn take_back_controllers(file: &Path, controllers: &[String]) -> Result<(), String> {
+    let line: Vec<String> = controllers.iter().map(|c| format!("-{c}")).collect();
+    match std::fs::write(file, line.join(" ")) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+        Err(e) => Err(format!("write {}: {e}", file.display())),
+    }
+}
+
 pub fn remove_cgroup(path: &Path) -> Result<(), String> {
     if !path.exists() {
         return Ok(());

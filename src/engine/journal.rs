@@ -29,6 +29,12 @@ pub enum Entry {
     Mount { target: PathBuf },
     /// A cgroup directory.
     Cgroup { path: PathBuf },
+    /// v2 controllers the lab switched on in a `cgroup.subtree_control` that outlives it (the
+    /// root's), written down just before the write; undone with `-controller`.
+    Controllers {
+        file: PathBuf,
+        controllers: Vec<String>,
+    },
     /// A network link in the host's network namespace (deleting one end of a veth deletes both).
     Link { name: String },
     /// A System V shared memory segment, by id.
@@ -44,6 +50,12 @@ impl std::fmt::Display for Entry {
             Entry::Dir { path } => write!(f, "directory {}", path.display()),
             Entry::Mount { target } => write!(f, "mount on {}", target.display()),
             Entry::Cgroup { path } => write!(f, "cgroup {}", path.display()),
+            Entry::Controllers { file, controllers } => write!(
+                f,
+                "controllers {} handed down in {}",
+                controllers.join(" "),
+                file.display()
+            ),
             Entry::Link { name } => write!(f, "network link {name}"),
             Entry::SysvShm { id } => write!(f, "System V shared memory segment {id}"),
             Entry::PosixMq { name } => write!(f, "POSIX message queue {name}"),

@@ -312,19 +312,11 @@ fn cgroup_create(
     j: &mut Option<&mut Journal>,
 ) -> Result<Value, OpError> {
     let layout = containerlab_cgroup::detect().map_err(|e| OpError::msg(e.to_string()))?;
-    let mut failed = None;
-    let mut on_created = |p: &std::path::Path| {
-        if let Err(e) = journal(j, Entry::Cgroup { path: p.into() }) {
-            failed.get_or_insert(e);
-        }
-    };
-    layout
-        .create(name, trace, &mut on_created)
-        .map_err(cgroup_err)?;
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(Value::Done),
-    }
+    super::cgroups::create_journaled(&layout, name, trace, &mut |e| match j {
+        Some(j) => j.append(&e),
+        None => Ok(()),
+    })?;
+    Ok(Value::Done)
 }
 
 /// The filesystem type and options that mount the hierarchy lab cgroups are made in for the

@@ -51,6 +51,9 @@ fn undo_one(entry: &Entry) -> Result<(), String> {
         Entry::Mount { target } => detach(target),
         Entry::Dir { path } => remove_dir(path),
         Entry::Cgroup { path } => super::host_objects::remove_cgroup(path),
+        Entry::Controllers { file, controllers } => {
+            super::host_objects::take_back_controllers(file, controllers)
+        }
         Entry::Link { name } => super::host_objects::delete_link(name),
         Entry::SysvShm { id } => super::host_objects::remove_shm(*id),
         Entry::PosixMq { name } => super::host_objects::unlink_mq(name),

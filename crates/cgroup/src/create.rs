@@ -54,6 +54,29 @@ impl Layout {
         Ok(self.lab_from(name, made, &leaves))
     }
 
+    /// What [`Layout::create`] would newly switch on at the top of each v2 tree: the root's
+    /// `cgroup.subtree_control` and the controllers not handed down there yet. The `containerlab`
+    /// directory's own handover goes with the directory; the root's outlives it, so a caller
+    /// that leaves the host as it found it records these before creating and hands them back
+    /// after. (On systemd hosts memory and pids are handed down already and this is empty.)
+    pub fn root_handovers(&self) -> Vec<(PathBuf, Vec<String>)> {
+        self.hierarchies()
+            .into_iter()
+            .filter(|h| h.version == Version::V2)
+            .filter_map(|h| {
+                let file = h.mount.join("cgroup.subtree_control");
+                let enabled = std::fs::read_to_string(&file).unwrap_or_default();
+                let missing: Vec<String> = self
+                    .v2_controllers(&h.mount)
+                    .into_iter()
+                    .filter(|c| !enabled.split_whitespace().any(|e| e == *c))
+                    .map(String::from)
+                    .collect();
+                (!missing.is_empty()).then_some((file, missing))
+            })
+            .collect()
+    }
+
     /// A handle on an existing lab cgroup called `name` (made earlier, maybe by another process).
     /// Nothing is created; [`LabCgroup::paths`] lists just its own directories.
     pub fn open(&self, name: &str) -> Result<LabCgroup> {

@@ -345,3 +345,28 @@ fn v1_makes_a_directory_per_tree_and_synthesises_events() {
     assert_eq!(parents.len(), 4);
     assert!(parents.iter().all(|p| p.ends_with(PARENT)));
 }
+
+#[test]
+fn root_handovers_name_only_what_the_root_does_not_hand_down_yet() {
+    let tmp = tempfile::tempdir().unwrap();
+    fill(
+        tmp.path(),
+        &[
+            ("cgroup.controllers", "memory pids\n"),
+            ("cgroup.subtree_control", "pids\n"),
+        ],
+    );
+    let mut layout = Layout::v2_at(tmp.path());
+    layout.cpu = None;
+    let file = tmp.path().join("cgroup.subtree_control");
+    assert_eq!(
+        layout.root_handovers(),
+        vec![(file.clone(), vec!["memory".to_string()])]
+    );
+    // A systemd host: both handed down already, nothing to take back later.
+    fs::write(&file, "cpu memory pids\n").unwrap();
+    assert_eq!(layout.root_handovers(), Vec::new());
+    // v1 trees have no subtree_control to change.
+    let v1 = tempfile::tempdir().unwrap();
+    assert_eq!(v1_layout(v1.path()).root_handovers(), Vec::new());
+}
