@@ -275,12 +275,6 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         },
         RunWhat::All { opts } => (lessons.iter().collect(), opts),
     };
-    if !opts.headless {
-        // `run lesson X` opens X; `run all` opens the picker.
-        let start = single.then(|| chosen[0].lesson.id.clone());
-        let all: Vec<_> = lessons.iter().map(|l| l.lesson.clone()).collect();
-        return crate::tui::run(all, lang, start.as_deref());
-    }
     if let Some(rootfs) = &opts.rootfs {
         // Read by the sandbox helper (inherited environment), before any thread is started.
         std::env::set_var("CONTAINERLAB_ROOTFS", rootfs);
@@ -289,6 +283,12 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         if let Err(code) = crate::image_arg::check(path, &chosen) {
             return code;
         }
+    }
+    if !opts.headless {
+        // `run lesson X` opens X; `run all` opens the picker. Both take --image and --rootfs.
+        let start = single.then(|| chosen[0].lesson.id.clone());
+        let all: Vec<_> = lessons.iter().map(|l| l.lesson.clone()).collect();
+        return crate::tui::run(all, lang, start.as_deref(), opts.image.clone());
     }
     let exe = match std::env::current_exe() {
         Ok(e) => e,
@@ -372,15 +372,21 @@ fn exit_code(outcomes: &[PlayOutcome]) -> i32 {
 
 fn tui(extra: &[PathBuf], lang: &str, lesson: Option<&str>) -> i32 {
     let lessons: Vec<_> = catalog(extra).into_iter().map(|l| l.lesson).collect();
-    crate::tui::run(lessons, lang, lesson)
+    crate::tui::run(lessons, lang, lesson, None)
 }
 
 fn list(extra: &[PathBuf], lang: &str) -> i32 {
     let lessons = catalog(extra);
-    println!("{:<10} {:>5}  TITLE", "ID", "STEPS");
+    let width = lessons
+        .iter()
+        .map(|l| l.lesson.id.len())
+        .chain([10])
+        .max()
+        .unwrap_or(10);
+    println!("{:<width$} {:>5}  TITLE", "ID", "STEPS");
     for l in &lessons {
         println!(
-            "{:<10} {:>5}  {}",
+            "{:<width$} {:>5}  {}",
             l.lesson.id,
             l.lesson.steps.len(),
             l.lesson.title.get(lang)

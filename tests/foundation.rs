@@ -358,3 +358,27 @@ fn uts_in_japanese_prints_japanese_and_passes() {
     assert!(text.contains("✓ 内側のホスト名は lab"), "{text}");
     assert!(text.contains("チェック 8 件成功、0 件失敗"), "{text}");
 }
+
+#[test]
+fn list_shows_every_lesson_in_aligned_columns() {
+    let out = lab().arg("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("ID "), "{text}");
+    // The longest id does not push its row's columns out of line.
+    assert!(
+        lines.iter().any(|l| l.starts_with("container-userns ")),
+        "{text}"
+    );
+    let title_at = lines[0].find("TITLE").unwrap();
+    for l in &lines[1..] {
+        let steps_end = title_at - 2;
+        let digits = &l[steps_end - 1..steps_end];
+        assert!(
+            digits.chars().all(|c| c.is_ascii_digit()),
+            "{l:?} in\n{text}"
+        );
+        assert_eq!(&l[steps_end..title_at], "  ", "{l:?} in\n{text}");
+    }
+}

@@ -416,3 +416,30 @@ fn japanese_any_size_draws() {
         }
     }
 }
+
+/// A step whose text names a file of the image (`{image_file:1}`): once the layers are unpacked,
+/// the TUI shows the file the lab picked, as the headless output does, not the placeholder.
+#[test]
+fn image_placeholders_in_step_text_are_filled_once_layers_are_unpacked() {
+    let layers = parse("layers.yaml", include_str!("../lessons/layers.yaml")).unwrap();
+    let step = layers
+        .steps
+        .iter()
+        .position(|s| s.text.get("en").contains("{image_file:1}"))
+        .expect("the layers lesson names an image file in a step text");
+    let mut app = App::new(vec![layers], "en", Progress::in_memory(), false);
+    app.open(0);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.cursor = step;
+    let before = screen(&app, 160, 48);
+    assert!(before.contains("{image_file:1}"), "{before}");
+    let l = app.lesson.as_mut().unwrap();
+    l.subjects.samples.files = vec![(
+        "/etc/picked-by-the-lab".into(),
+        "/run/containerlab/x/work/layers/3".into(),
+    )];
+    let after = screen(&app, 160, 48);
+    assert!(after.contains("(/etc/picked-by-the-lab"), "{after}");
+    assert!(!after.contains("{image_file:1}"), "{after}");
+}

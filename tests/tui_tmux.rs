@@ -1,7 +1,10 @@
 //! End to end: the real binary's terminal UI driven in tmux, as a learner would. Opens the pid
 //! lesson, runs every step with Enter, sees PID 1 / NSpid in the live view and every step's
 //! checks pass, quits; then nothing is left behind and the terminal is back to the shell.
-//! Root test (the lesson makes namespaces).
+//! Root test (the lesson makes namespaces). Also: the layers lesson opened on a learner's own
+//! image (`run lesson layers --image DIR`) imports that image.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,6 +15,44 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A detached 120x40 session running a plain shell with a fresh environment: progress in
+    /// `home`, sessions in `run_dir`. Answers it and the shell's pid.
+    fn start(home: &Path, run_dir: &Path) -> (Tmux, i32) {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let tmux = Tmux {
+            socket: format!("clab-e2e-{}-{n}", std::process::id()),
+        };
+        let shell = format!(
+            "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=xterm-256color HOME={home} \
+             XDG_STATE_HOME={home} CONTAINERLAB_RUN_DIR={run} PS1='E2E-PROMPT$ ' /bin/sh",
+            home = home.display(),
+            run = run_dir.display()
+        );
+        let out = tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            "e2e",
+            &shell,
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        tmux.wait_for("the shell prompt", |s| s.contains("E2E-PROMPT$"));
+        let pane_pid: i32 = String::from_utf8_lossy(
+            &tmux
+                .run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"])
+                .stdout,
+        )
+        .trim()
+        .parse()
+        .unwrap();
+        (tmux, pane_pid)
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .arg("-L")
@@ -76,42 +117,21 @@ fn running(exe: &Path) -> Vec<i32> {
         .collect()
 }
 
+/// Both tests look for leftover containerlab processes machine-wide, so they take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn pid_lesson_in_tmux() {
+    let _turn = one_at_a_time();
     assert!(nix::unistd::geteuid().is_root(), "this test runs as root");
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_containerlab"));
     let state = tempfile::tempdir().unwrap();
     let rundir = tempfile::tempdir().unwrap();
-    let tmux = Tmux {
-        socket: format!("clab-e2e-{}", std::process::id()),
-    };
-    let shell = format!(
-        "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=xterm-256color HOME={home} \
-         XDG_STATE_HOME={home} CONTAINERLAB_RUN_DIR={run} PS1='E2E-PROMPT$ ' /bin/sh",
-        home = state.path().display(),
-        run = rundir.path().display()
-    );
-    let out = tmux.run(&[
-        "new-session",
-        "-d",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "-s",
-        "e2e",
-        &shell,
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    tmux.wait_for("the shell prompt", |s| s.contains("E2E-PROMPT$"));
-    let pane_pid: i32 = String::from_utf8_lossy(
-        &tmux
-            .run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"])
-            .stdout,
-    )
-    .trim()
-    .parse()
-    .unwrap();
+    let (tmux, pane_pid) = Tmux::start(state.path(), rundir.path());
 
     tmux.keys(&[&format!("{} tui pid", exe.display()), "Enter"]);
     tmux.wait_for("the first step", |s| {
@@ -213,4 +233,63 @@ fn pid_lesson_in_tmux() {
     assert!(v["lessons"]["pid"]["completed_at"].is_u64(), "{progress}");
     // Logs went to the file, not the screen.
     assert!(state.path().join("containerlab/containerlab.log").exists());
+}
+
+#[test]
+fn layers_lesson_in_tmux_imports_the_learners_own_image() {
+    let _turn = one_at_a_time();
+    assert!(nix::unistd::geteuid().is_root(), "this test runs as root");
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_containerlab"));
+    let state = tempfile::tempdir().unwrap();
+    let rundir = tempfile::tempdir().unwrap();
+    let images = tempfile::Builder::new()
+        .prefix("img")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let layout = common::oci::hand_layout(images.path());
+    let (tmux, _) = Tmux::start(state.path(), rundir.path());
+
+    tmux.keys(&[
+        &format!(
+            "{} run lesson layers --image {}",
+            exe.display(),
+            layout.display()
+        ),
+        "Enter",
+    ]);
+    tmux.wait_for("the first step", |s| {
+        s.contains("step 1/") && s.contains("Press Enter to run this step")
+    });
+    tmux.keys(&["Enter"]);
+    // The step's trace: the lab imported this layout instead of building its own image.
+    let s = tmux.wait_for("the image step to run", |s| {
+        s.lines().next().unwrap_or("").contains("passed ✓") || s.contains("fail")
+    });
+    assert!(s.lines().next().unwrap().contains("step passed ✓"), "{s}");
+    let flat: String = s.split_whitespace().collect();
+    let imported = format!("import(\"{}", layout.display());
+    assert!(flat.contains(&imported), "{imported} not on screen:\n{s}");
+    assert!(!s.contains("build_busybox_rootfs"), "{s}");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("the lesson list", |s| s.contains("Lessons"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the shell prompt again", |s| {
+        s.lines()
+            .rfind(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
+    });
+    let start = Instant::now();
+    while !running(&exe).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "containerlab processes left"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left: Vec<_> = std::fs::read_dir(rundir.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "session directories left: {left:?}");
 }

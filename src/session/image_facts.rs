@@ -15,7 +15,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 /// Files picked from the unpacked layers, and the layer directories (bottom first).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Samples {
     /// (path inside the image, layer directory that provides it).
     pub files: Vec<(String, PathBuf)>,

@@ -540,6 +540,7 @@ impl Runner {
             cgroups: self.cgroups.clone(),
             image: self.image_dir.clone(),
             layers: self.samples.layer_dirs.clone(),
+            samples: self.samples.clone(),
         }
     }
 

@@ -227,6 +227,8 @@ pub struct App {
     pub tick: u64,
     /// Bumped whenever the sampled views' request changes.
     pub generation: u64,
+    /// The learner's own OCI image layout (`--image`), for the lessons that build an image.
+    pub image: Option<std::path::PathBuf>,
 }
 
 const SPIN: [&str; 4] = ["|", "/", "-", "\\"];
@@ -246,6 +248,7 @@ impl App {
             color,
             tick: 0,
             generation: 0,
+            image: None,
         }
     }
 

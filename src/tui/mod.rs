@@ -53,7 +53,7 @@ pub fn log(msg: &str) {
 }
 
 /// Runs the UI; `start` opens that lesson directly. Returns the exit code.
-pub fn run(lessons: Vec<Lesson>, lang: &str, start: Option<&str>) -> i32 {
+pub fn run(lessons: Vec<Lesson>, lang: &str, start: Option<&str>, image: Option<PathBuf>) -> i32 {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         eprintln!(
@@ -85,7 +85,8 @@ pub fn run(lessons: Vec<Lesson>, lang: &str, start: Option<&str>) -> i32 {
     let log_path = state_dir().join("containerlab.log");
     terminal::redirect_stderr(&log_path);
     log("terminal UI started");
-    let app = App::new(lessons, lang, Progress::load(), colors_wanted());
+    let mut app = App::new(lessons, lang, Progress::load(), colors_wanted());
+    app.image = image;
     let code = match main_loop(app, &exe, start_index) {
         Ok(code) => code,
         Err(e) => {
@@ -108,10 +109,17 @@ fn open_session(
     interrupt: &Arc<AtomicBool>,
     tx: &Sender<SessionMsg>,
 ) -> SessionThread {
+    let lesson = app.lessons[index].clone();
+    // Only lessons that build the example image use the learner's own.
+    let image = app
+        .image
+        .clone()
+        .filter(|_| crate::image_arg::uses_image(&lesson));
     SessionThread::spawn(
-        app.lessons[index].clone(),
+        lesson,
         app.lang.clone(),
         exe.to_path_buf(),
+        image,
         interrupt.clone(),
         tx.clone(),
     )

@@ -8,7 +8,7 @@ use crate::engine::sandbox::EngineError;
 use crate::i18n::fill;
 use crate::lesson::schema::Lesson;
 use crate::session::events::{ActionError, CheckOutcome, Collect, Event, Phase};
-use crate::session::play::refusals;
+use crate::session::play::refusals_with;
 use crate::session::runner::Runner;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -103,13 +103,14 @@ impl SessionThread {
         lesson: Lesson,
         lang: String,
         exe: PathBuf,
+        image: Option<PathBuf>,
         interrupt: Arc<AtomicBool>,
         out: Sender<SessionMsg>,
     ) -> SessionThread {
         let (tx, rx) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("session".into())
-            .spawn(move || serve(lesson, lang, exe, interrupt, rx, out))
+            .spawn(move || serve(lesson, lang, exe, image, interrupt, rx, out))
             .expect("spawn the session thread");
         SessionThread {
             tx: Some(tx),
@@ -147,6 +148,8 @@ struct State {
     lesson: Lesson,
     lang: String,
     exe: PathBuf,
+    /// The learner's own image layout (`--image`), for a lesson that builds one.
+    image: Option<PathBuf>,
     interrupt: Arc<AtomicBool>,
     runner: Option<Runner>,
     /// Steps whose actions ran in the current runner.
@@ -159,11 +162,12 @@ fn serve(
     lesson: Lesson,
     lang: String,
     exe: PathBuf,
+    image: Option<PathBuf>,
     interrupt: Arc<AtomicBool>,
     rx: Receiver<Cmd>,
     out: Sender<SessionMsg>,
 ) {
-    let reasons = refusals(&lesson);
+    let reasons = refusals_with(&lesson, image.is_some());
     if !reasons.is_empty() {
         let _ = out.send(SessionMsg::Refused(reasons));
         // Keep the thread until the lesson closes, answering nothing.
@@ -178,6 +182,7 @@ fn serve(
         lesson,
         lang,
         exe,
+        image,
         interrupt,
         runner: None,
         done: 0,
@@ -221,7 +226,8 @@ impl State {
             &self.exe,
             self.interrupt.clone(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_image(self.image.as_deref());
         self.runner = Some(r);
         Ok(())
     }

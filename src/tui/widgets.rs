@@ -250,8 +250,9 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     ));
     out.push(blank());
     // Machine-dependent names (`{cgroup_file:oom_kill}` is memory.events on v2 and
-    // memory.oom_control on v1) are filled in as the headless output fills them.
-    let fill_files = crate::engine::cgroups::expand_files;
+    // memory.oom_control on v1) and the image's files (`{image_file:1}`, known once the layers
+    // are unpacked) are filled in as the headless output fills them.
+    let fill_files = |t: &str| crate::engine::cgroups::expand_files(&l.subjects.samples.expand(t));
     out.extend(wrapped(
         &fill_files(step.text.get(lang)),
         width,

@@ -2,6 +2,8 @@
 //! host that a lesson could leave behind, to compare before and after.
 #![allow(dead_code)]
 
+pub mod oci;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
