@@ -147,23 +147,23 @@ fn ns_inodes_view(s: &Subjects) -> Vec<String> {
     let me = std::process::id() as i32;
     let mut cols = vec![("host".to_string(), me)];
     cols.extend(s.alive());
+    let headers: Vec<String> = cols.iter().map(|(n, p)| format!("{n}({p})")).collect();
+    // Every column at least two spaces from the next, however long a name or PID: an inode is
+    // 10 digits and its mark.
+    let widths: Vec<usize> = headers.iter().map(|h| h.len().max(11) + 2).collect();
     let mut lines = vec![std::iter::once(format!("{:<18}", "NS"))
-        .chain(
-            cols.iter()
-                .map(|(n, p)| format!("{:>12}", format!("{n}({p})"))),
-        )
+        .chain(headers.iter().zip(&widths).map(|(h, w)| format!("{h:>w$}")))
         .collect::<String>()];
     for link in crate::inspect::process::NS_LINKS {
         let host = namespaces::ns_inode(me, link);
         let mut line = format!("{link:<18}");
-        for (_, pid) in &cols {
+        for ((_, pid), w) in cols.iter().zip(&widths) {
             let ino = namespaces::ns_inode(*pid, link);
             let mark = if ino != host { "*" } else { " " };
-            line.push_str(&format!(
-                "{:>12}",
-                ino.map(|i| format!("{i}{mark}"))
-                    .unwrap_or_else(|| "-".into())
-            ));
+            let cell = ino
+                .map(|i| format!("{i}{mark}"))
+                .unwrap_or_else(|| "-".into());
+            line.push_str(&format!("{cell:>w$}"));
         }
         lines.push(line);
     }
@@ -189,15 +189,16 @@ fn status_view(s: &Subjects) -> Vec<String> {
 }
 
 fn processes_view(s: &Subjects) -> Vec<String> {
+    // Two spaces before COMMAND, so a long NSpid list never runs into it.
     let mut lines = vec![format!(
-        "{:<12} {:>8} {:<16} {}",
+        "{:<12} {:>8} {:<16}  {}",
         "NAME", "HOST PID", "NSpid", "COMMAND"
     )];
     for (name, pid) in s.alive() {
         if let Some(view) = ProcessView::read(pid) {
             let nspid: Vec<String> = view.nspid.iter().map(|p| p.to_string()).collect();
             lines.push(format!(
-                "{name:<12} {pid:>8} {:<16} {}",
+                "{name:<12} {pid:>8} {:<16}  {}",
                 nspid.join(" "),
                 view.command
             ));
