@@ -219,17 +219,42 @@ fn output_of(out: &std::process::Output) -> String {
 }
 
 fn play(lesson: &str, run_dir: &Path) -> Run {
+    play_with(lesson, &[], "true", run_dir)
+}
+
+/// `run lesson LESSON --headless EXTRA...` after the shell `prelude`, to the end.
+fn play_with(lesson: &str, extra: &[&str], prelude: &str, run_dir: &Path) -> Run {
     let scratch = tempfile::tempdir().unwrap();
     let args: Vec<String> = ["run", "lesson", lesson, "--headless"]
         .iter()
+        .chain(extra)
         .map(|s| s.to_string())
         .collect();
-    let out = command(&args, run_dir, scratch.path()).output().unwrap();
+    let out = command_after(prelude, &args, run_dir, scratch.path())
+        .output()
+        .unwrap();
     Run {
         code: out.status.code(),
         output: output_of(&out),
         scratch,
         during: Vec::new(),
+    }
+}
+
+fn assert_output_has(run: &Run, wanted: &[&str]) {
+    for w in wanted {
+        assert!(run.output.contains(w), "{w}:\n{}", run.output);
+    }
+}
+
+/// The leftover search found each of `wanted` running just before the SIGINT.
+fn assert_ran_until_interrupted(run: &Run, wanted: &[&str]) {
+    for w in wanted {
+        assert!(
+            run.during.iter().any(|(_, cmd)| cmd.contains(w)),
+            "{w} not running before the SIGINT: {:?}",
+            run.during
+        );
     }
 }
 
@@ -372,31 +397,19 @@ fn a_taken_host_port_fails_the_publish_step_clearly_and_leaves_nothing() {
     let _one = serial();
     require_root();
     let run_dir = tempfile::tempdir().unwrap();
-    let scratch = tempfile::tempdir().unwrap();
     let before = host_state();
     // Something of the test's own holds port 8080 of the test's namespace for the whole run.
-    let args: Vec<String> = ["run", "lesson", LESSON, "--headless"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
     let holder = "{ busybox nc -l -p 8080 </dev/null >/dev/null 2>&1 & BG=$!; sleep 0.3; }";
-    let out = command_after(holder, &args, run_dir.path(), scratch.path())
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code(),
-        output: output_of(&out),
-        scratch,
-        during: Vec::new(),
-    };
+    let run = play_with(LESSON, &[], holder, run_dir.path());
     assert_eq!(run.code, Some(1), "{}", run.output);
-    for wanted in [
-        "bind(0.0.0.0:8080) = -1 EADDRINUSE",
-        "--var host_port=18080",
-        "✓ The host got the page from the container",
-    ] {
-        assert!(run.output.contains(wanted), "{wanted}:\n{}", run.output);
-    }
+    assert_output_has(
+        &run,
+        &[
+            "bind(0.0.0.0:8080) = -1 EADDRINUSE",
+            "--var host_port=18080",
+            "✓ The host got the page from the container",
+        ],
+    );
     assert!(!run
         .output
         .contains("✓ The host got the page from its own port"));
@@ -408,39 +421,20 @@ fn another_host_port_is_one_var_away() {
     let _one = serial();
     require_root();
     let run_dir = tempfile::tempdir().unwrap();
-    let scratch = tempfile::tempdir().unwrap();
     let before = host_state();
-    let args: Vec<String> = [
-        "run",
-        "lesson",
+    let run = play_with(
         LESSON,
-        "--headless",
-        "--var",
-        "host_port=18080",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let out = command(&args, run_dir.path(), scratch.path())
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code(),
-        output: output_of(&out),
-        scratch,
-        during: Vec::new(),
-    };
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    assert!(
-        run.output
-            .contains("✓ The host got the page from its own port 18080"),
-        "{}",
-        run.output
+        &["--var", "host_port=18080"],
+        "true",
+        run_dir.path(),
     );
-    assert!(
-        run.output.contains("docker run -p 18080:80"),
-        "{}",
-        run.output
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert_output_has(
+        &run,
+        &[
+            "✓ The host got the page from its own port 18080",
+            "docker run -p 18080:80",
+        ],
     );
     check_clean(&before, run_dir.path(), &run);
 }
@@ -457,24 +451,16 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
     let run = interrupt(LESSON, 7, "init", run_dir.path());
     assert_eq!(run.code, Some(130), "{}", run.output);
     // The leftover search does find the lesson's processes while they live.
-    for wanted in [
-        "/bin/busybox httpd -p 80 -h /var/www",
-        "sleep 314.159",
-        "__agent",
-        "__proxy --host-ip 0.0.0.0 --host-port 8080",
-    ] {
-        assert!(
-            run.during.iter().any(|(_, cmd)| cmd.contains(wanted)),
-            "{wanted} not running before the SIGINT: {:?}",
-            run.during
-        );
-    }
-    assert!(
-        run.output
-            .contains("✓ The host got the page from the container"),
-        "{}",
-        run.output
+    assert_ran_until_interrupted(
+        &run,
+        &[
+            "/bin/busybox httpd -p 80 -h /var/www",
+            "sleep 314.159",
+            "__agent",
+            "__proxy --host-ip 0.0.0.0 --host-port 8080",
+        ],
     );
+    assert_output_has(&run, &["✓ The host got the page from the container"]);
     check_clean(&before, run_dir.path(), &run);
 }
 
@@ -486,19 +472,20 @@ fn userns_container_lesson_maps_root_and_leaves_nothing() {
     let before = host_state();
     let run = play(USERNS_LESSON, run_dir.path());
     assert_eq!(run.code, Some(0), "{}", run.output);
-    for wanted in [
-        "clone(CLONE_NEWUSER|CLONE_NEWPID|SIGCHLD) = ",
-        "✓ Its PID namespace belongs to that user namespace",
-        "✓ init's network namespace belongs to its user namespace",
-        "✓ The host sees init as uid 100000",
-        "✓ init may not read the host's root-only file (EACCES)",
-        "✓ Inside, /bin/busybox belongs to 65534:65534 (nobody)",
-        "✓ The host got the page through its port 8080",
-        "✓ On the host, in upper, it belongs to 100000:100000",
-        &format!("✓ {USERNS_LESSON}:"),
-    ] {
-        assert!(run.output.contains(wanted), "{wanted}:\n{}", run.output);
-    }
+    assert_output_has(
+        &run,
+        &[
+            "clone(CLONE_NEWUSER|CLONE_NEWPID|SIGCHLD) = ",
+            "✓ Its PID namespace belongs to that user namespace",
+            "✓ init's network namespace belongs to its user namespace",
+            "✓ The host sees init as uid 100000",
+            "✓ init may not read the host's root-only file (EACCES)",
+            "✓ Inside, /bin/busybox belongs to 65534:65534 (nobody)",
+            "✓ The host got the page through its port 8080",
+            "✓ On the host, in upper, it belongs to 100000:100000",
+            &format!("✓ {USERNS_LESSON}:"),
+        ],
+    );
     check_clean(&before, run_dir.path(), &run);
 }
 
@@ -512,16 +499,13 @@ fn userns_container_interrupted_with_httpd_running_leaves_nothing() {
     // httpd daemon and proxy all exist; the pause's sleep runs inside the container.
     let run = interrupt(USERNS_LESSON, 5, "init", run_dir.path());
     assert_eq!(run.code, Some(130), "{}", run.output);
-    for wanted in [
-        "/bin/busybox httpd -p 80 -h /var/www",
-        "sleep 314.159",
-        "__proxy",
-    ] {
-        assert!(
-            run.during.iter().any(|(_, cmd)| cmd.contains(wanted)),
-            "{wanted} not running before the SIGINT: {:?}",
-            run.during
-        );
-    }
+    assert_ran_until_interrupted(
+        &run,
+        &[
+            "/bin/busybox httpd -p 80 -h /var/www",
+            "sleep 314.159",
+            "__proxy",
+        ],
+    );
     check_clean(&before, run_dir.path(), &run);
 }

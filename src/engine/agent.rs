@@ -236,14 +236,8 @@ impl Agent {
             .unwrap_or_else(|e| fail(format!("bad answer from {:?}: {e}", req.target)))
     }
 
-    /// fork(2)s a member agent that serves requests on its own socket (clone(2) when it is to
-    /// start in new namespaces).
-    fn spawn(
-        &mut self,
-        name: &str,
-        namespaces: &[super::namespaces::Namespace],
-        trace: &mut Trace,
-    ) -> Result<Value, OpError> {
+    /// Only the holder starts processes (it journals and reaps them), each under a new name.
+    fn may_start(&self, name: &str) -> Result<(), OpError> {
         if self.name != HOLDER {
             return Err(OpError::msg("only the holder starts new processes"));
         }
@@ -252,6 +246,18 @@ impl Agent {
                 "a process named {name:?} exists already"
             )));
         }
+        Ok(())
+    }
+
+    /// fork(2)s a member agent that serves requests on its own socket (clone(2) when it is to
+    /// start in new namespaces).
+    fn spawn(
+        &mut self,
+        name: &str,
+        namespaces: &[super::namespaces::Namespace],
+        trace: &mut Trace,
+    ) -> Result<Value, OpError> {
+        self.may_start(name)?;
         let (ours, theirs) = socketpair(
             AddressFamily::Unix,
             SockType::Stream,
@@ -313,14 +319,7 @@ impl Agent {
         to: &str,
         trace: &mut Trace,
     ) -> Result<Value, OpError> {
-        if self.name != HOLDER {
-            return Err(OpError::msg("only the holder publishes ports"));
-        }
-        if self.members.contains_key(name) || name == HOLDER {
-            return Err(OpError::msg(format!(
-                "a process named {name:?} exists already"
-            )));
-        }
+        self.may_start(name)?;
         let forward = super::publish::Forward::parse(listen, to)?;
         let child = super::publish::start(&forward, trace)?;
         let pid = Pid::from_raw(child.id() as i32);

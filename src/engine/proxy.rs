@@ -71,6 +71,17 @@ fn copy_then_half_close(mut from: TcpStream, mut to: TcpStream) {
 mod tests {
     use super::*;
 
+    /// A listener whose one connection is forwarded to `to`, as the proxy forwards each.
+    fn proxy_to(to: SocketAddrV4) -> SocketAddr {
+        let front = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = front.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (client, _) = front.accept().unwrap();
+            forward(client, to);
+        });
+        addr
+    }
+
     #[test]
     fn bytes_go_both_ways_and_a_half_close_is_passed_on() {
         // An "upstream" that answers what it read, uppercased, after the client half-closes.
@@ -84,13 +95,7 @@ mod tests {
             s.read_to_string(&mut got).unwrap();
             s.write_all(got.to_uppercase().as_bytes()).unwrap();
         });
-        let front = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = front.local_addr().unwrap();
-        std::thread::spawn(move || {
-            let (client, _) = front.accept().unwrap();
-            forward(client, to);
-        });
-        let mut c = TcpStream::connect(addr).unwrap();
+        let mut c = TcpStream::connect(proxy_to(to)).unwrap();
         c.write_all(b"hello through the proxy").unwrap();
         c.shutdown(Shutdown::Write).unwrap();
         let mut answer = String::new();
@@ -107,13 +112,7 @@ mod tests {
             unreachable!()
         };
         drop(gone);
-        let front = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = front.local_addr().unwrap();
-        std::thread::spawn(move || {
-            let (client, _) = front.accept().unwrap();
-            forward(client, to);
-        });
-        let mut c = TcpStream::connect(addr).unwrap();
+        let mut c = TcpStream::connect(proxy_to(to)).unwrap();
         let mut answer = Vec::new();
         let n = c.read_to_end(&mut answer).unwrap_or(0);
         assert_eq!(n, 0, "the client got bytes from nowhere");
