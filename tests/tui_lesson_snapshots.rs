@@ -32,7 +32,7 @@ const KEY_STEPS: [(&str, &str); 13] = [
     ("chroot", "pivot-root"),
     ("caps", "docker-profile"),
     ("layers", "copy-up"),
-    ("container", "web"),
+    ("container", "publish"),
     ("container-userns", "clone"),
 ];
 
