@@ -30,6 +30,8 @@ messages! {
     WHY = "why", "理由";
     FAILED = "failed", "失敗";
     EXPECTED_FAILURE = "this failure is the point", "この失敗がこのステップの要点です";
+    SUCCEEDED_UNEXPECTEDLY = "expected this to fail with {}, but it succeeded",
+        "{} で失敗するはずでしたが、成功しました";
     EXERCISE = "Exercise", "演習";
     HINT = "hint", "ヒント";
     SOLUTION = "solution", "解答";

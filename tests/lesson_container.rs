@@ -400,19 +400,21 @@ fn a_taken_host_port_fails_the_publish_step_clearly_and_leaves_nothing() {
     let before = host_state();
     // Something of the test's own holds port 8080 of the test's namespace for the whole run.
     let holder = "{ busybox nc -l -p 8080 </dev/null >/dev/null 2>&1 & BG=$!; sleep 0.3; }";
-    let run = play_with(LESSON, &[], holder, run_dir.path());
+    // In Japanese, as a learner in a Japanese room sees it: the explanation speaks their language.
+    let run = play_with(LESSON, &["--lang", "ja"], holder, run_dir.path());
     assert_eq!(run.code, Some(1), "{}", run.output);
     assert_output_has(
         &run,
         &[
             "bind(0.0.0.0:8080) = -1 EADDRINUSE",
+            "理由: 別のプログラムがこのアドレスとポートですでに待ち受けています",
             "--var host_port=18080",
-            "✓ The host got the page from the container",
+            "✓ ホストはコンテナからページを受け取った",
         ],
     );
     assert!(!run
         .output
-        .contains("✓ The host got the page from its own port"));
+        .contains("✓ ホストは自分のポート 8080 からページを受け取った"));
     check_clean(&before, run_dir.path(), &run);
 }
 

@@ -10,6 +10,7 @@ use crate::engine::errno;
 use crate::engine::ops::{Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::engine::teardown::TeardownReport;
+use crate::i18n;
 use crate::lesson::schema::{Action, Lesson, Step, View};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -234,8 +235,9 @@ impl Runner {
                         stdout,
                         Some(ActionError {
                             errno: None,
-                            message: format!(
-                                "expected this to fail with {expected}, but it succeeded"
+                            message: i18n::fill(
+                                i18n::SUCCEEDED_UNEXPECTEDLY.get(&self.lang),
+                                &[expected],
                             ),
                             explanation: None,
                             expected: false,
@@ -251,7 +253,7 @@ impl Runner {
                     .errno
                     .as_deref()
                     .and_then(|errno| errno::explain(&last_call, errno))
-                    .map(str::to_string);
+                    .map(|m| m.get(&self.lang).to_string());
                 (
                     e.errno.clone().unwrap_or_else(|| "error".into()),
                     String::new(),
