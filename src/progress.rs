@@ -2,9 +2,10 @@
 //!
 //! Every front end records into the same file, so a workshop's instructor can collect one export
 //! per laptop (`containerlab progress --export`) whatever the learners used. Headless runs record
-//! through [`Recorder`], a [`Sink`] that watches the session's events; the TUI calls
-//! [`Progress::step_done`] / [`Progress::check`] / [`Progress::lesson_completed`] directly, then
-//! [`Progress::save`].
+//! through [`Recorder`], a [`Sink`] that watches the session's events; the TUI records the step
+//! results its session thread reports with [`Progress::record_check`] / [`Progress::step_done`] /
+//! [`Progress::lesson_completed`], then [`Progress::save`]. One format, one writer type: a file
+//! the TUI wrote is one `progress --export` reads, and the other way round.
 //!
 //! # Where
 //!
@@ -46,7 +47,7 @@
 //! An export (`containerlab progress --export`) is the same object with `learner`, `hostname` and
 //! `exported` added at the top level; `containerlab progress --summary` reads exports.
 
-use crate::session::events::{Event, Phase, Sink};
+use crate::session::events::{CheckOutcome, Event, Phase, Sink};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -117,6 +118,16 @@ impl LessonProgress {
     }
 }
 
+/// How far a learner got in one lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    NotStarted,
+    /// At step N (1-based: the first step not done yet).
+    InProgress(usize),
+    /// The whole lesson passed once.
+    Done,
+}
+
 /// Why the progress file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ProgressError {
@@ -126,7 +137,10 @@ pub enum ProgressError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: not a containerlab progress file: {message}")]
+    #[error(
+        "{path}: not a containerlab progress file: {message} \
+         (`containerlab reset --yes` moves it aside and starts afresh)"
+    )]
     Format { path: PathBuf, message: String },
 }
 
@@ -245,6 +259,54 @@ impl Progress {
         }
     }
 
+    /// Records a check's outcome as a session reports it. Outcomes before an exercise's solution
+    /// are the exercise's starting point, not progress: they are not recorded (false).
+    pub fn record_check(&mut self, lesson: &str, outcome: &CheckOutcome) -> bool {
+        if outcome.phase == Phase::BeforeSolution {
+            return false;
+        }
+        self.check(lesson, &outcome.id, outcome.passed);
+        true
+    }
+
+    /// Whether every one of `step_ids` is done and no check's latest verdict is a failure.
+    pub fn all_passed(&self, lesson: &str, step_ids: &[&str]) -> bool {
+        self.lessons.get(lesson).is_some_and(|l| {
+            step_ids
+                .iter()
+                .all(|id| l.steps_done.iter().any(|d| d == id))
+                && l.checks_failed().is_empty()
+        })
+    }
+
+    /// Marks the lesson completed if it now passes as a whole (a step fixed after the lesson's
+    /// end was reached, as the TUI allows); does not count a run.
+    pub fn complete_if_passed(&mut self, lesson: &str, step_ids: &[&str]) {
+        if self.all_passed(lesson, step_ids) {
+            if let Some(l) = self.lessons.get_mut(lesson) {
+                l.completed.get_or_insert_with(now);
+            }
+        }
+    }
+
+    /// How far the learner got in a lesson whose steps are `step_ids`, in order.
+    pub fn status(&self, lesson: &str, step_ids: &[&str]) -> Status {
+        let Some(l) = self.lessons.get(lesson) else {
+            return Status::NotStarted;
+        };
+        if l.completed.is_some() {
+            return Status::Done;
+        }
+        if l.steps_done.is_empty() {
+            return Status::NotStarted;
+        }
+        let next = step_ids
+            .iter()
+            .position(|id| !l.steps_done.iter().any(|d| d == id))
+            .unwrap_or(step_ids.len().saturating_sub(1));
+        Status::InProgress(next + 1)
+    }
+
     /// Forgets one lesson (true if it was there), or every lesson.
     pub fn reset(&mut self, lesson: Option<&str>) -> bool {
         match lesson {
@@ -310,10 +372,9 @@ impl<'a> Recorder<'a> {
                 }
                 self.step_ids[*step] = id.clone();
             }
-            Event::Check(c) if c.phase != Phase::BeforeSolution => {
+            Event::Check(c) => {
                 if let Some(lesson) = &self.lesson {
-                    self.progress.check(lesson, &c.id, c.passed);
-                    self.dirty = true;
+                    self.dirty |= self.progress.record_check(lesson, c);
                 }
             }
             Event::StepEnd { step, passed: true } => {

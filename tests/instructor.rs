@@ -253,6 +253,35 @@ fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
 }
 
 #[test]
+fn an_unreadable_progress_file_is_kept_until_reset_moves_it_aside() {
+    let _m = machine();
+    let state = tempfile::tempdir().unwrap();
+    let file = state.path().join("progress.json");
+    let foreign = "{\"lessons\":{\"uts\":{\"steps_done\":[0,1]}}}\n";
+    std::fs::write(&file, foreign).unwrap();
+
+    // The lesson still runs; the progress is not recorded, and the file is not overwritten.
+    let out = run_in(state.path(), &["run", "lesson", "uts", "--headless"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("progress not recorded"), "{err}");
+    assert!(err.contains("containerlab reset --yes"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), foreign);
+    // The export refuses it the same way instead of exporting nothing.
+    let out = run_in(state.path(), &["progress", "--export"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // reset moves it aside (kept, not deleted); the next run records afresh.
+    let out = run_in(state.path(), &["reset", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let aside = state.path().join("progress.json.bad");
+    assert_eq!(std::fs::read_to_string(&aside).unwrap(), foreign);
+    let out = run_in(state.path(), &["run", "lesson", "uts", "--headless"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(read_json(&file)["lessons"]["uts"]["completed"].is_string());
+}
+
+#[test]
 fn reset_forgets_progress_after_confirmation_and_cleans_up() {
     let _m = machine();
     let state = tempfile::tempdir().unwrap();

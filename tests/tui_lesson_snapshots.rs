@@ -8,8 +8,8 @@
 
 use containerlab::lesson::load::catalog;
 use containerlab::lesson::schema::View;
+use containerlab::progress::Progress;
 use containerlab::session::events::{ActionError, CheckOutcome, Phase};
-use containerlab::session::progress::Progress;
 use containerlab::session::views::RenderedView;
 use containerlab::tui::app::App;
 use containerlab::tui::session::{ActionRecord, StepResult};
@@ -212,7 +212,7 @@ fn every_lesson_key_step_at_80x24() {
         let events = events(id);
         let (result, views) = step_result(&events, step);
         assert!(result.passed(), "{id}/{step_id} did not pass");
-        let mut app = App::new(lessons.clone(), "en", Progress::in_memory(), true);
+        let mut app = App::new(lessons.clone(), "en", Progress::default(), true);
         app.open(index);
         let l = app.lesson.as_mut().unwrap();
         l.busy = None;

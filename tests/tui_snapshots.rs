@@ -3,8 +3,8 @@
 
 use containerlab::lesson::load::parse;
 use containerlab::lesson::schema::{Lesson, View};
+use containerlab::progress::Progress;
 use containerlab::session::events::{ActionError, CheckOutcome, Phase};
-use containerlab::session::progress::Progress;
 use containerlab::session::views::RenderedView;
 use containerlab::tui::app::{App, Overlay};
 use containerlab::tui::session::{ActionRecord, StepResult};
@@ -23,13 +23,17 @@ fn lessons() -> Vec<Lesson> {
 }
 
 fn app() -> App {
-    let mut progress = Progress::in_memory();
-    for s in 0..4 {
-        progress.record_step("uts", s, &[], 4, 0);
+    let lessons = lessons();
+    let mut progress = Progress::default();
+    // uts passed once; pid has its first two steps done.
+    for step in &lessons[0].steps {
+        progress.step_done("uts", &step.id);
     }
-    progress.record_step("pid", 0, &[], 7, 17);
-    progress.record_step("pid", 1, &[], 7, 17);
-    App::new(lessons(), "en", progress, true)
+    progress.lesson_completed("uts", true);
+    for step in &lessons[1].steps[..2] {
+        progress.step_done("pid", &step.id);
+    }
+    App::new(lessons, "en", progress, true)
 }
 
 fn screen(app: &App, w: u16, h: u16) -> String {
@@ -427,7 +431,7 @@ fn image_placeholders_in_step_text_are_filled_once_layers_are_unpacked() {
         .iter()
         .position(|s| s.text.get("en").contains("{image_file:1}"))
         .expect("the layers lesson names an image file in a step text");
-    let mut app = App::new(vec![layers], "en", Progress::in_memory(), false);
+    let mut app = App::new(vec![layers], "en", Progress::default(), false);
     app.open(0);
     let l = app.lesson.as_mut().unwrap();
     l.busy = None;

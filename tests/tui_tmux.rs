@@ -230,9 +230,55 @@ fn pid_lesson_in_tmux() {
     let progress =
         std::fs::read_to_string(state.path().join("containerlab/progress.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&progress).unwrap();
-    assert!(v["lessons"]["pid"]["completed_at"].is_u64(), "{progress}");
+    assert_eq!(v["format"], "containerlab-progress", "{progress}");
+    assert!(v["lessons"]["pid"]["completed"].is_string(), "{progress}");
+    assert_eq!(v["lessons"]["pid"]["runs"], 1, "{progress}");
+    // One file for both front ends: the instructor's export reads what the TUI wrote.
+    let export = Command::new(&exe)
+        .env("XDG_STATE_HOME", state.path())
+        .env_remove("CONTAINERLAB_STATE_DIR")
+        .args(["progress", "--export", "--name", "e2e"])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{export:?}");
+    let exported: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(exported["learner"], "e2e");
+    assert!(exported["lessons"]["pid"]["completed"].is_string());
     // Logs went to the file, not the screen.
     assert!(state.path().join("containerlab/containerlab.log").exists());
+}
+
+#[test]
+fn an_unreadable_progress_file_is_reported_and_kept() {
+    let _turn = one_at_a_time();
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_containerlab"));
+    let state = tempfile::tempdir().unwrap();
+    let rundir = tempfile::tempdir().unwrap();
+    let file = state.path().join("containerlab/progress.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    // Not this format (a development build's): someone's record all the same.
+    let foreign = "{\"lessons\":{\"uts\":{\"steps_done\":[0,1]}}}\n";
+    std::fs::write(&file, foreign).unwrap();
+    let (tmux, _) = Tmux::start(state.path(), rundir.path());
+
+    tmux.keys(&[&format!("{} tui", exe.display()), "Enter"]);
+    tmux.wait_for("the warning in the status bar", |s| {
+        s.contains("Lessons") && s.contains("progress not recorded")
+    });
+    // Resetting a lesson would save progress: with an unreadable file it saves nothing.
+    tmux.keys(&["C-r"]);
+    tmux.wait_for("the reset question", |s| s.contains("Forget your progress"));
+    tmux.keys(&["y"]);
+    tmux.wait_for("the reset done", |s| s.contains("reset"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the shell prompt again", |s| {
+        s.lines()
+            .rfind(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
+    });
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), foreign);
+    let log = std::fs::read_to_string(state.path().join("containerlab/containerlab.log")).unwrap();
+    assert!(log.contains("not a containerlab progress file"), "{log}");
 }
 
 #[test]

@@ -7,7 +7,6 @@ pub mod image_facts;
 pub mod image_views;
 pub mod observe;
 pub mod play;
-pub mod progress;
 pub mod runner;
 pub mod template;
 pub mod views;

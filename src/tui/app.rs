@@ -6,7 +6,8 @@ use super::session::{Cmd, SessionMsg, StepResult};
 use super::text as T;
 use crate::i18n::fill;
 use crate::lesson::schema::{Action as LessonAction, Lesson, View};
-use crate::session::progress::{Progress, Status};
+use crate::progress::{Progress, Status};
+use crate::session::events::CheckOutcome;
 use crate::session::views::RenderedView;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
 use std::collections::BTreeMap;
@@ -210,10 +211,33 @@ impl LessonState {
     }
 }
 
+/// One step's result as progress sees it.
+struct StepRecord {
+    step: usize,
+    checks: Vec<CheckOutcome>,
+    passed: bool,
+    /// The step's actions ran now (not only a re-check of its claims).
+    ran: bool,
+}
+
+impl StepRecord {
+    fn of(step: usize, result: &StepResult, ran: bool) -> StepRecord {
+        StepRecord {
+            step,
+            checks: result.checks.clone(),
+            passed: result.passed(),
+            ran,
+        }
+    }
+}
+
 pub struct App {
     pub lessons: Vec<Lesson>,
     pub lang: String,
     pub progress: Progress,
+    /// Where progress is saved; None keeps it in memory only (tests, or a file that could not
+    /// be read and must not be overwritten).
+    pub progress_file: Option<std::path::PathBuf>,
     pub screen: Screen,
     pub filter: String,
     /// Selected row of the filtered list.
@@ -239,6 +263,7 @@ impl App {
             lessons,
             lang: lang.to_string(),
             progress,
+            progress_file: None,
             screen: Screen::Picker,
             filter: String::new(),
             selected: 0,
@@ -272,7 +297,8 @@ impl App {
     }
 
     pub fn status(&self, lesson: &Lesson) -> Status {
-        self.progress.status(&lesson.id, lesson.steps.len())
+        let ids: Vec<&str> = lesson.steps.iter().map(|s| s.id.as_str()).collect();
+        self.progress.status(&lesson.id, &ids)
     }
 
     /// Opens a lesson's state (the main loop starts its session).
@@ -346,12 +372,7 @@ impl App {
         let Some(l) = &mut self.lesson else {
             return vec![];
         };
-        let lesson_id = l.lesson.id.clone();
-        let steps = l.lesson.steps.len();
-        let all_checks: usize = l.lesson.steps.iter().map(|s| s.checks.len()).sum();
-        let mut record: Vec<(usize, Vec<String>)> = Vec::new();
-        let key =
-            |step_id: &str, c: &crate::session::events::CheckOutcome| format!("{step_id}/{}", c.id);
+        let mut record: Vec<StepRecord> = Vec::new();
         match msg {
             SessionMsg::Refused(reasons) => {
                 l.refused = reasons;
@@ -376,13 +397,7 @@ impl App {
                     if step == l.cursor {
                         l.scroll = SCROLL_TO_RESULTS;
                     }
-                    let passed: Vec<String> = r
-                        .checks
-                        .iter()
-                        .filter(|c| c.passed)
-                        .map(|c| key(&l.lesson.steps[step].id, c))
-                        .collect();
-                    record.push((step, passed));
+                    record.push(StepRecord::of(step, &r, true));
                     l.results.insert(step, r);
                 }
                 l.done = done;
@@ -393,14 +408,9 @@ impl App {
                 self.generation += 1;
             }
             SessionMsg::Checked { step, checks } => {
-                let passed = checks
-                    .iter()
-                    .filter(|c| c.passed)
-                    .map(|c| key(&l.lesson.steps[step].id, c))
-                    .collect();
-                record.push((step, passed));
                 if let Some(r) = l.results.get_mut(&step) {
                     r.checks = checks;
+                    record.push(StepRecord::of(step, r, false));
                 }
                 if step == l.cursor {
                     l.scroll = SCROLL_TO_RESULTS;
@@ -414,15 +424,10 @@ impl App {
                 trace,
                 checks,
             } => {
-                let passed = checks
-                    .iter()
-                    .filter(|c| c.passed)
-                    .map(|c| key(&l.lesson.steps[step].id, c))
-                    .collect();
-                record.push((step, passed));
                 if let Some(r) = l.results.get_mut(&step) {
                     r.checks = checks;
                     r.solution = Some((shell, trace));
+                    record.push(StepRecord::of(step, r, false));
                 }
                 if step == l.cursor {
                     l.scroll = SCROLL_TO_RESULTS;
@@ -439,11 +444,31 @@ impl App {
         if record.is_empty() {
             return vec![];
         }
-        for (step, passed) in record {
-            self.progress
-                .record_step(&lesson_id, step, &passed, steps, all_checks);
-        }
+        let lesson = l.lesson.clone();
+        self.record_progress(&lesson, &record);
         vec![Effect::SaveProgress]
+    }
+
+    /// Records step results into the progress, the way a headless run records its events.
+    fn record_progress(&mut self, lesson: &Lesson, record: &[StepRecord]) {
+        let ids: Vec<&str> = lesson.steps.iter().map(|s| s.id.as_str()).collect();
+        for r in record {
+            for c in &r.checks {
+                self.progress.record_check(&lesson.id, c);
+            }
+            if r.passed {
+                self.progress.step_done(&lesson.id, ids[r.step]);
+            } else {
+                self.progress.lesson_started(&lesson.id);
+            }
+            // Running the last step is reaching the lesson's end: one run.
+            if r.ran && r.step + 1 == ids.len() {
+                let passed = self.progress.all_passed(&lesson.id, &ids);
+                self.progress.lesson_completed(&lesson.id, passed);
+            }
+        }
+        // An exercise solved after the end was reached can complete the lesson.
+        self.progress.complete_if_passed(&lesson.id, &ids);
     }
 
     fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
@@ -462,11 +487,11 @@ impl App {
                 if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                     match what {
                         Confirm::ResetLesson(id) => {
-                            self.progress.reset(&id);
+                            self.progress.reset(Some(&id));
                             self.message = Some(fill(T::PROGRESS_RESET.get(&self.lang), &[&id]));
                         }
                         Confirm::ResetAll => {
-                            self.progress.reset_all();
+                            self.progress.reset(None);
                             self.message = Some(T::ALL_RESET.get(&self.lang).into());
                         }
                     }
@@ -719,7 +744,7 @@ mod tests {
             .filter(|(n, _)| *n == "uts.yaml")
             .map(|(n, t)| parse(n, t).unwrap())
             .collect();
-        App::new(lessons, "en", Progress::in_memory(), false)
+        App::new(lessons, "en", Progress::default(), false)
     }
 
     fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -735,6 +760,94 @@ mod tests {
             l.results.insert(s, StepResult::default());
         }
         l.pids = BTreeMap::from([("sandbox".into(), 1)]);
+    }
+
+    fn outcome(id: &str, passed: bool, phase: crate::session::events::Phase) -> CheckOutcome {
+        CheckOutcome {
+            step: 0,
+            step_id: String::new(),
+            id: id.into(),
+            claim: String::new(),
+            passed,
+            observed: String::new(),
+            expected: String::new(),
+            why: None,
+            phase,
+        }
+    }
+
+    fn ran(app: &mut App, step: usize, checks: Vec<CheckOutcome>) -> Vec<Effect> {
+        let result = StepResult {
+            checks,
+            ..StepResult::default()
+        };
+        app.update(AppEvent::Session(SessionMsg::Ran {
+            results: vec![(step, result)],
+            done: step + 1,
+            pids: BTreeMap::new(),
+            subjects: Default::default(),
+            restarted: false,
+        }))
+        .0
+    }
+
+    #[test]
+    fn step_results_are_recorded_in_the_format_headless_runs_write() {
+        use crate::session::events::Phase;
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        let ids: Vec<String> = a.lessons[0].steps.iter().map(|s| s.id.clone()).collect();
+        let last = ids.len() - 1;
+        assert_eq!(
+            ran(&mut a, 0, vec![outcome("first", true, Phase::Normal)]),
+            vec![Effect::SaveProgress]
+        );
+        // A failing check: the step is not done, the failure is recorded.
+        ran(&mut a, 1, vec![outcome("second", false, Phase::Normal)]);
+        let l = &a.progress.lessons["uts"];
+        assert_eq!(l.steps_done, vec![ids[0].clone()]);
+        assert_eq!(l.checks_failed(), vec!["second"]);
+        assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(2));
+        // The learner fixes it and re-checks; then the rest runs to the end.
+        a.update(AppEvent::Session(SessionMsg::Checked {
+            step: 1,
+            checks: vec![outcome("second", true, Phase::Normal)],
+        }));
+        for step in 2..=last {
+            // Before an exercise's solution a failing claim is the starting point, not progress.
+            ran(
+                &mut a,
+                step,
+                vec![outcome("x", false, Phase::BeforeSolution)],
+            );
+        }
+        assert_eq!(a.progress.lessons["uts"].runs, 1);
+        assert!(!a.progress.lessons["uts"].checks.contains_key("x"));
+        assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(3));
+        // A file the TUI writes is one the headless recorder and `progress --export` read.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("progress.json");
+        a.progress.save(&file).unwrap();
+        assert_eq!(Progress::load(&file).unwrap(), a.progress);
+    }
+
+    #[test]
+    fn a_lesson_that_passes_to_its_end_is_done() {
+        use crate::session::events::Phase;
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        let steps = a.lessons[0].steps.len();
+        for step in 0..steps {
+            ran(
+                &mut a,
+                step,
+                vec![outcome(&format!("c{step}"), true, Phase::Normal)],
+            );
+        }
+        let l = &a.progress.lessons["uts"];
+        assert!(l.completed.is_some());
+        assert_eq!(l.runs, 1);
+        assert_eq!(a.status(&a.lessons[0].clone()), Status::Done);
     }
 
     #[test]
@@ -806,7 +919,8 @@ mod tests {
     #[test]
     fn picker_filters_and_resets_with_confirmation() {
         let mut a = app();
-        a.progress.record_step("uts", 0, &[], 4, 7);
+        let first = a.lessons[0].steps[0].id.clone();
+        a.progress.step_done("uts", &first);
         key(&mut a, KeyCode::Char('x'));
         assert!(a.filtered().is_empty());
         key(&mut a, KeyCode::Backspace);

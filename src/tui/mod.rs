@@ -17,7 +17,7 @@ pub mod width;
 use crate::exit;
 use crate::i18n::fill;
 use crate::lesson::schema::Lesson;
-use crate::session::progress::{state_dir, Progress};
+use crate::progress::{self, state_dir, Progress};
 use app::{App, Effect};
 use event::{AppEvent, Events, SampleRequest, Sampler};
 use session::{Cmd, SessionMsg, SessionThread};
@@ -48,7 +48,7 @@ pub fn log(msg: &str) {
         .append(true)
         .open(&path)
     {
-        let _ = writeln!(f, "[{}] {msg}", crate::session::progress::now());
+        let _ = writeln!(f, "[{}] {msg}", progress::now());
     }
 }
 
@@ -85,7 +85,22 @@ pub fn run(lessons: Vec<Lesson>, lang: &str, start: Option<&str>, image: Option<
     let log_path = state_dir().join("containerlab.log");
     terminal::redirect_stderr(&log_path);
     log("terminal UI started");
-    let mut app = App::new(lessons, lang, Progress::load(), colors_wanted());
+    // A file that cannot be read is kept as it is (the learner's or an instructor's record):
+    // this run's progress stays in memory, and the status bar says why and what to do.
+    let file = progress::default_path();
+    let (loaded, unreadable) = match Progress::load(&file) {
+        Ok(p) => (p, None),
+        Err(e) => (Progress::default(), Some(e)),
+    };
+    let mut app = App::new(lessons, lang, loaded, colors_wanted());
+    match unreadable {
+        None => app.progress_file = Some(file),
+        Some(e) => {
+            log(&format!("progress not recorded: {e}"));
+            let shown = file.display();
+            app.message = Some(fill(text::PROGRESS_NOT_RECORDED.get(lang), &[&shown]));
+        }
+    }
     app.image = image;
     let code = match main_loop(app, &exe, start_index) {
         Ok(code) => code,
@@ -210,7 +225,11 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                     }
                 }
                 Effect::SaveProgress => {
-                    if let Err(e) = app.progress.save() {
+                    let saved = match &app.progress_file {
+                        Some(file) => app.progress.save(file),
+                        None => Ok(()),
+                    };
+                    if let Err(e) = saved {
                         log(&format!("cannot save progress: {e}"));
                         app.message = Some(fill(text::CANNOT_SAVE.get(&app.lang), &[&e]));
                     }

@@ -124,6 +124,8 @@ messages! {
     SESSION_DIED = "the session stopped unexpectedly (see {}); q leaves the lesson",
         "セッションが予期せず止まりました ({} を参照)。q でレッスンを出ます";
     CANNOT_SAVE = "cannot save progress: {}", "進み具合を保存できません: {}";
+    PROGRESS_NOT_RECORDED = "progress not recorded: {} is unreadable (see containerlab.log); `containerlab reset --yes` moves it aside",
+        "進み具合は記録されません: {} を読めません (containerlab.log を参照)。`containerlab reset --yes` で退避できます";
     EXITED_SHELL_IN_SANDBOX = "{} has exited; the shell was in the sandbox",
         "{} は終了していたので、シェルはサンドボックスで開きました";
     EXITED_NOTHING = "{} has exited: nothing to enter", "{} は終了しています: 入る先がありません";

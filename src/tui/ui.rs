@@ -6,7 +6,7 @@ use super::text as T;
 use super::widgets::{step_lines, view_lines, wrap, Theme};
 use super::width::{pad_left, pad_right, pad_to, truncate, width};
 use crate::i18n::{fill, Msg};
-use crate::session::progress::Status;
+use crate::progress::Status;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
