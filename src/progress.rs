@@ -452,17 +452,7 @@ mod tests {
     }
 
     fn check(id: &str, passed: bool, phase: Phase) -> Event {
-        Event::Check(CheckOutcome {
-            step: 0,
-            step_id: "s".into(),
-            id: id.into(),
-            claim: String::new(),
-            passed,
-            observed: String::new(),
-            expected: String::new(),
-            why: None,
-            phase,
-        })
+        Event::Check(CheckOutcome::bare(id, passed, phase))
     }
 
     #[test]

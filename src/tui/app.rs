@@ -762,20 +762,6 @@ mod tests {
         l.pids = BTreeMap::from([("sandbox".into(), 1)]);
     }
 
-    fn outcome(id: &str, passed: bool, phase: crate::session::events::Phase) -> CheckOutcome {
-        CheckOutcome {
-            step: 0,
-            step_id: String::new(),
-            id: id.into(),
-            claim: String::new(),
-            passed,
-            observed: String::new(),
-            expected: String::new(),
-            why: None,
-            phase,
-        }
-    }
-
     fn ran(app: &mut App, step: usize, checks: Vec<CheckOutcome>) -> Vec<Effect> {
         let result = StepResult {
             checks,
@@ -799,11 +785,19 @@ mod tests {
         let ids: Vec<String> = a.lessons[0].steps.iter().map(|s| s.id.clone()).collect();
         let last = ids.len() - 1;
         assert_eq!(
-            ran(&mut a, 0, vec![outcome("first", true, Phase::Normal)]),
+            ran(
+                &mut a,
+                0,
+                vec![CheckOutcome::bare("first", true, Phase::Normal)]
+            ),
             vec![Effect::SaveProgress]
         );
         // A failing check: the step is not done, the failure is recorded.
-        ran(&mut a, 1, vec![outcome("second", false, Phase::Normal)]);
+        ran(
+            &mut a,
+            1,
+            vec![CheckOutcome::bare("second", false, Phase::Normal)],
+        );
         let l = &a.progress.lessons["uts"];
         assert_eq!(l.steps_done, vec![ids[0].clone()]);
         assert_eq!(l.checks_failed(), vec!["second"]);
@@ -811,14 +805,14 @@ mod tests {
         // The learner fixes it and re-checks; then the rest runs to the end.
         a.update(AppEvent::Session(SessionMsg::Checked {
             step: 1,
-            checks: vec![outcome("second", true, Phase::Normal)],
+            checks: vec![CheckOutcome::bare("second", true, Phase::Normal)],
         }));
         for step in 2..=last {
             // Before an exercise's solution a failing claim is the starting point, not progress.
             ran(
                 &mut a,
                 step,
-                vec![outcome("x", false, Phase::BeforeSolution)],
+                vec![CheckOutcome::bare("x", false, Phase::BeforeSolution)],
             );
         }
         assert_eq!(a.progress.lessons["uts"].runs, 1);
@@ -841,7 +835,7 @@ mod tests {
             ran(
                 &mut a,
                 step,
-                vec![outcome(&format!("c{step}"), true, Phase::Normal)],
+                vec![CheckOutcome::bare(&format!("c{step}"), true, Phase::Normal)],
             );
         }
         let l = &a.progress.lessons["uts"];
