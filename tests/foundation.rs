@@ -60,6 +60,11 @@ fn pid_lesson_shows_pid_1_inside_beside_the_host_pid() {
         "NSpid starts with the host pid: {init_row}"
     );
     assert_eq!(cols[3], "1", "and ends with 1: {init_row}");
+    // The mounts view tells the fresh procfs on /proc from the host's one beneath it.
+    assert!(
+        text.lines().any(|l| l.contains("+ /proc proc proc")),
+        "{text}"
+    );
     assert!(text.contains("✓ The kernel killed the other process with SIGKILL"));
     assert!(text.contains("fork() = -1 ENOMEM"));
     assert_eq!(HostState::capture(), before);

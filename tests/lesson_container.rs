@@ -383,6 +383,14 @@ fn container_lesson_passes_in_a_test_netns_and_leaves_nothing() {
     ] {
         assert!(run.output.contains(fetched), "{fetched}:\n{}", run.output);
     }
+    // The processes view lists the httpd daemon under init, though the lesson never named it.
+    assert!(
+        run.output
+            .lines()
+            .any(|l| l.contains("└ (child)") && l.contains("httpd -p 80")),
+        "{}",
+        run.output
+    );
     // The proxy's socket, in the host's `ss -ltnp`, named by the lab.
     assert!(
         run.output.contains("LISTEN 0.0.0.0:8080") && run.output.contains("docker-proxy (pid"),

@@ -13,6 +13,9 @@ pub struct Mount {
     pub source: String,
     pub fstype: String,
     pub root: String,
+    /// The filesystem instance's device, `major:minor`: a fresh procfs (or tmpfs) on the same
+    /// mount point as the host's has its own, which is how the two tell apart.
+    pub device: String,
     /// `shared:1`, `master:3`, `private`, `unbindable`, or several joined by spaces.
     pub propagation: String,
 }
@@ -29,6 +32,7 @@ pub fn mounts_of(pid: i32) -> Vec<Mount> {
             source: m.mount_source.unwrap_or_else(|| "none".into()),
             fstype: m.fs_type,
             root: m.root,
+            device: m.majmin,
             propagation: propagation_text(&m.opt_fields),
         })
         .collect()
@@ -58,22 +62,39 @@ pub fn mount_at<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
 }
 
 /// Lines `+ mount` for mounts the sandbox has and the host lacks, `- mount` for the reverse.
+///
+/// A mount is the same as the host's when it shows the same filesystem instance (device and
+/// root) at the same place; a copy made by unshare(CLONE_NEWNS) is, a new procfs stacked on
+/// /proc is not. Mounts are matched one to one, so a second mount at a place counts once more.
 pub fn diff(host: &[Mount], sandbox: &[Mount]) -> Vec<String> {
-    let key = |m: &Mount| (m.mount_point.clone(), m.fstype.clone(), m.root.clone());
-    let host_keys: Vec<_> = host.iter().map(key).collect();
-    let sandbox_keys: Vec<_> = sandbox.iter().map(key).collect();
+    let key = |m: &Mount| {
+        (
+            m.mount_point.clone(),
+            m.fstype.clone(),
+            m.root.clone(),
+            m.device.clone(),
+        )
+    };
     let mut out = Vec::new();
+    let mut unmatched: Vec<_> = host.iter().map(key).collect();
     for m in sandbox {
-        if !host_keys.contains(&key(m)) {
-            out.push(format!(
+        match unmatched.iter().position(|k| *k == key(m)) {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None => out.push(format!(
                 "+ {} {} {} ({})",
                 m.mount_point, m.fstype, m.source, m.propagation
-            ));
+            )),
         }
     }
+    let mut unmatched_sandbox: Vec<_> = sandbox.iter().map(key).collect();
     for m in host {
-        if !sandbox_keys.contains(&key(m)) {
-            out.push(format!("- {} {} {}", m.mount_point, m.fstype, m.source));
+        match unmatched_sandbox.iter().position(|k| *k == key(m)) {
+            Some(i) => {
+                unmatched_sandbox.remove(i);
+            }
+            None => out.push(format!("- {} {} {}", m.mount_point, m.fstype, m.source)),
         }
     }
     out
@@ -104,5 +125,38 @@ mod tests {
         let mounts = mounts_of(me);
         assert!(mount_at(&mounts, "/").is_some());
         assert!(diff(&mounts, &mounts).is_empty());
+    }
+
+    fn mount(point: &str, fstype: &str, device: &str) -> Mount {
+        Mount {
+            mount_point: point.into(),
+            source: fstype.into(),
+            fstype: fstype.into(),
+            root: "/".into(),
+            device: device.into(),
+            propagation: "private".into(),
+        }
+    }
+
+    #[test]
+    fn a_new_proc_stacked_on_the_hosts_is_a_new_mount() {
+        let host = [mount("/", "ext4", "8:1"), mount("/proc", "proc", "0:22")];
+        let sandbox = [
+            mount("/", "ext4", "8:1"),
+            mount("/proc", "proc", "0:22"),
+            mount("/proc", "proc", "0:61"),
+        ];
+        assert_eq!(diff(&host, &sandbox), ["+ /proc proc proc (private)"]);
+    }
+
+    #[test]
+    fn a_second_mount_of_the_same_filesystem_at_the_same_place_counts() {
+        let host = [mount("/mnt", "tmpfs", "0:40")];
+        let sandbox = [
+            mount("/mnt", "tmpfs", "0:40"),
+            mount("/mnt", "tmpfs", "0:40"),
+        ];
+        assert_eq!(diff(&host, &sandbox), ["+ /mnt tmpfs tmpfs (private)"]);
+        assert_eq!(diff(&sandbox, &host), ["- /mnt tmpfs tmpfs"]);
     }
 }

@@ -112,6 +112,22 @@ impl ProcessView {
     }
 }
 
+/// The live children of `pid`, lowest PID first. A daemon that forked away from its parent
+/// (busybox httpd does) is reparented to its PID namespace's init and shows up here under it.
+pub fn children(pid: i32) -> Vec<i32> {
+    let Ok(all) = procfs::process::all_processes() else {
+        return Vec::new();
+    };
+    let mut kids: Vec<i32> = all
+        .flatten()
+        .filter_map(|p| p.stat().ok())
+        .filter(|st| st.ppid == pid && st.state != 'Z')
+        .map(|st| st.pid)
+        .collect();
+    kids.sort_unstable();
+    kids
+}
+
 /// Splits /proc/PID/status into (key, value) pairs, values with their tabs folded to spaces.
 pub fn status_fields(text: &str) -> Vec<(String, String)> {
     text.lines()

@@ -23,14 +23,21 @@ pub enum Observed {
     Missing(String),
 }
 
+/// How many items of a list a check shows before `… N more`.
+const SHOWN_ITEMS: usize = 12;
+
 impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Observed::Number(n) => write!(f, "{n}"),
             Observed::Text(s) => write!(f, "{s:?}"),
             Observed::List(items) => {
-                let shown: Vec<String> = items.iter().take(12).map(|i| i.to_string()).collect();
-                let more = items.len().saturating_sub(12);
+                let shown: Vec<String> = items
+                    .iter()
+                    .take(SHOWN_ITEMS)
+                    .map(|i| i.to_string())
+                    .collect();
+                let more = items.len().saturating_sub(SHOWN_ITEMS);
                 if more > 0 {
                     write!(f, "[{}, … {more} more]", shown.join(", "))
                 } else {
@@ -488,6 +495,41 @@ pub fn pick(value: Observed, pick: Option<Pick>) -> Observed {
     }
 }
 
+/// The observed value as a check shows it. A long list is cut after its first items; when the
+/// check looks for one item further down, that item is shown in its place in the list, so the
+/// learner sees the PID the check found (or did not find where it should be).
+pub fn shown(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> String {
+    let needle = match expect {
+        Expect::Contains(l) | Expect::NotContains(l) => Some(Observed::from_literal(l)),
+        Expect::ContainsObserved(_) | Expect::NotContainsObserved(_) => other.cloned(),
+        _ => None,
+    };
+    let (Observed::List(items), Some(needle)) = (observed, needle) else {
+        return observed.to_string();
+    };
+    let found = items
+        .iter()
+        .position(|i| !matches!(needle, Observed::Missing(_)) && i.plain() == needle.plain());
+    match found {
+        Some(at) if at >= SHOWN_ITEMS => {
+            let head: Vec<String> = items[..SHOWN_ITEMS].iter().map(|i| i.to_string()).collect();
+            let between = at - SHOWN_ITEMS;
+            let after = items.len() - at - 1;
+            let mut text = format!("[{}", head.join(", "));
+            if between > 0 {
+                text.push_str(&format!(", … {between} more"));
+            }
+            text.push_str(&format!(", {}", items[at]));
+            if after > 0 {
+                text.push_str(&format!(", … {after} more"));
+            }
+            text.push(']');
+            text
+        }
+        _ => observed.to_string(),
+    }
+}
+
 /// The verdict: passed or not, and the expectation in words.
 pub fn judge(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> (bool, String) {
     let same = |a: &Observed, b: &Observed| match (a, b) {
@@ -591,6 +633,30 @@ mod tests {
             None,
         );
         assert!(ok);
+    }
+
+    #[test]
+    fn a_long_list_shows_the_item_a_check_looks_for() {
+        let pids = Observed::List((1..=70).map(Observed::Number).collect());
+        let wanted = Expect::Contains(Literal::Number(60));
+        assert_eq!(
+            shown(&pids, &wanted, None),
+            "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, … 47 more, 60, … 10 more]"
+        );
+        let host = Observed::Number(70);
+        assert_eq!(
+            shown(
+                &pids,
+                &Expect::ContainsObserved(crate::lesson::schema::Observe::Result("pid".into())),
+                Some(&host)
+            ),
+            "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, … 57 more, 70]"
+        );
+        // Within the first items, or absent: the list as usual.
+        let near = Expect::Contains(Literal::Number(3));
+        assert_eq!(shown(&pids, &near, None), pids.to_string());
+        let absent = Expect::Contains(Literal::Number(99));
+        assert!(shown(&pids, &absent, None).ends_with(", … 58 more]"));
     }
 
     #[test]

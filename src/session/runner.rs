@@ -3,7 +3,7 @@
 //! both drive this same runner.
 
 use super::events::{ActionError, CheckOutcome, Event, Phase, Sink};
-use super::observe::{judge, pick, ActionResult, Scene};
+use super::observe::{judge, pick, shown, ActionResult, Scene};
 use super::template::expand;
 use super::views::{render, RenderedView, Subjects};
 use crate::engine::errno;
@@ -249,9 +249,12 @@ impl Runner {
             }
             Err(e) => {
                 let expected = e.errno.is_some() && e.errno == common.expect_error;
+                // An expected failure is the lesson's point and its text says why; the generic
+                // advice ("run as root") would contradict it.
                 let explanation = e
                     .errno
                     .as_deref()
+                    .filter(|_| !expected)
                     .and_then(|errno| errno::explain(&last_call, errno))
                     .map(|m| m.get(&self.lang).to_string());
                 (
@@ -491,7 +494,7 @@ impl Runner {
                     id: c.id.clone(),
                     claim: fill(c.claim.get(&self.lang)),
                     passed,
-                    observed: observed.to_string(),
+                    observed: shown(&observed, &expect, other.as_ref()),
                     expected,
                     why: c.why.as_ref().map(|w| w.get(&self.lang).to_string()),
                     phase,

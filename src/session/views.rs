@@ -2,7 +2,7 @@
 //! panes; headless output prints them under the step. Everything is read from the inspector at
 //! the moment of rendering.
 
-use crate::inspect::{mounts, namespaces, process::ProcessView};
+use crate::inspect::{mounts, namespaces, process, process::ProcessView};
 use crate::lesson::schema::View;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -194,17 +194,30 @@ fn processes_view(s: &Subjects) -> Vec<String> {
         "{:<12} {:>8} {:<16}  {}",
         "NAME", "HOST PID", "NSpid", "COMMAND"
     )];
-    for (name, pid) in s.alive() {
-        if let Some(view) = ProcessView::read(pid) {
-            let nspid: Vec<String> = view.nspid.iter().map(|p| p.to_string()).collect();
-            lines.push(format!(
-                "{name:<12} {pid:>8} {:<16}  {}",
-                nspid.join(" "),
-                view.command
-            ));
+    let alive = s.alive();
+    let named: Vec<i32> = alive.iter().map(|(_, pid)| *pid).collect();
+    for (name, pid) in &alive {
+        process_row(&mut lines, name, *pid);
+        // What a lab process started on its own (a daemon, the learner's shell) is in the
+        // container too; the lesson gave it no name.
+        for child in process::children(*pid) {
+            if !named.contains(&child) {
+                process_row(&mut lines, "└ (child)", child);
+            }
         }
     }
     lines
+}
+
+fn process_row(lines: &mut Vec<String>, name: &str, pid: i32) {
+    if let Some(view) = ProcessView::read(pid) {
+        let nspid: Vec<String> = view.nspid.iter().map(|p| p.to_string()).collect();
+        lines.push(format!(
+            "{name:<12} {pid:>8} {:<16}  {}",
+            nspid.join(" "),
+            view.command
+        ));
+    }
 }
 
 fn mounts_view(s: &Subjects) -> Vec<String> {
