@@ -258,9 +258,16 @@ fn assert_ran_until_interrupted(run: &Run, wanted: &[&str]) {
     }
 }
 
-/// Plays the lesson with a pause inserted, sends SIGINT to the front end (the child of the
-/// wrapping shell) while the pause's `sleep` runs, and returns the finished run.
-fn interrupt(lesson: &str, after: usize, who: &str, run_dir: &Path) -> Run {
+/// Plays the lesson with a pause inserted, runs `while_paused` with the pause's `sleep` (its
+/// pid, if found), sends SIGINT to the front end (the child of the wrapping shell) while the
+/// `sleep` runs, and returns the finished run, `while_paused`'s text added to its output.
+fn interrupt(
+    lesson: &str,
+    after: usize,
+    who: &str,
+    run_dir: &Path,
+    while_paused: impl FnOnce(Option<i32>) -> String,
+) -> Run {
     let lessons = lesson_with_pause(lesson, after, who);
     let scratch = tempfile::tempdir().unwrap();
     let args: Vec<String> = vec![
@@ -291,6 +298,7 @@ fn interrupt(lesson: &str, after: usize, who: &str, run_dir: &Path) -> Run {
     });
     let seen = rx.recv_timeout(Duration::from_secs(240)).is_ok();
     let mut during = Vec::new();
+    let mut paused_output = String::new();
     if seen {
         // Only a trigger: wait (bounded) until the sleep runs, then interrupt.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -302,6 +310,11 @@ fn interrupt(lesson: &str, after: usize, who: &str, run_dir: &Path) -> Run {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let sleeper = during
+            .iter()
+            .find(|(_, c)| c.contains(SLEEP))
+            .map(|(pid, _)| *pid);
+        paused_output = while_paused(sleeper);
         let spawned = child.id();
         let front: i32 = read(&format!("/proc/{spawned}/task/{spawned}/children"))
             .split_whitespace()
@@ -324,6 +337,7 @@ fn interrupt(lesson: &str, after: usize, who: &str, run_dir: &Path) -> Run {
         .read_to_string(&mut err)
         .unwrap();
     output.push_str(&err);
+    output.push_str(&paused_output);
     assert!(seen, "the pause step never started:\n{output}");
     Run {
         code: status.code(),
@@ -449,6 +463,41 @@ fn another_host_port_is_one_var_away() {
     check_clean(&before, run_dir.path(), &run);
 }
 
+/// What the learner's shell (`s` in the TUI: `containerlab __enter`) shows when it enters the
+/// parent of the pause's `sleep`, the container's init, and runs `script`.
+fn shell_in_parent_of(sleeper: Option<i32>, script: &str) -> String {
+    let Some(sleeper) = sleeper else {
+        return "(no pause sleep to find init by)".into();
+    };
+    let init = read(&format!("/proc/{sleeper}/stat"))
+        .rsplit(") ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+        .expect("the sleep has a parent");
+    let mut shell = Command::new(bin())
+        .args(["__enter", "--pid", &init.to_string(), "--label", "init"])
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = shell.stdin.take().unwrap();
+    stdin.write_all(script.as_bytes()).unwrap();
+    stdin.write_all(b"\nexit\n").unwrap();
+    drop(stdin);
+    let out = shell.wait_with_output().unwrap();
+    format!("\n--- the shell in init ---\n{}", output_of(&out))
+}
+
+/// Asks the shell who it is, what it may do and where it is counted: in the container's cgroup
+/// namespace, init's cgroups are `/`, so every line ends in `:/` when the shell shares them.
+const SHELL_PROBE: &str = "echo uid=$(id -u); grep -E '^Cap(Eff|Bnd):' /proc/self/status; \
+    grep -v ':/$' /proc/self/cgroup || echo IN-INITS-CGROUPS; \
+    mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED || echo MOUNT-REFUSED; \
+    touch /probe-file && ls -ln /probe-file";
+
 #[test]
 fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
     let _one = serial();
@@ -458,8 +507,24 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
     // After "publish" (step index 7): the overlay is mounted in init's namespace, the veth,
     // the cgroup, the httpd daemon and the proxy exist; the pause's sleep runs inside the
     // container.
-    let run = interrupt(LESSON, 7, "init", run_dir.path());
+    let run = interrupt(LESSON, 7, "init", run_dir.path(), |sleeper| {
+        shell_in_parent_of(sleeper, SHELL_PROBE)
+    });
     assert_eq!(run.code, Some(130), "{}", run.output);
+    // The learner's shell in the container is root with Docker's 14 capabilities, counted in
+    // the container's cgroup, and may not mount: like `docker exec`, not like the host's root.
+    assert_output_has(
+        &run,
+        &[
+            "uid=0",
+            "CapEff:\t00000000a80425fb",
+            "CapBnd:\t00000000a80425fb",
+            "IN-INITS-CGROUPS",
+            "MOUNT-REFUSED",
+            "; uid 0 gid 0, 14 capabilities like the process, in its cgroup.",
+        ],
+    );
+    assert!(!run.output.contains("not quite like"), "{}", run.output);
     // The leftover search does find the lesson's processes while they live.
     assert_ran_until_interrupted(
         &run,
@@ -507,8 +572,14 @@ fn userns_container_interrupted_with_httpd_running_leaves_nothing() {
     let before = host_state();
     // After "web" (step index 5): overlay mounted by root of the user namespace, veth, cgroup,
     // httpd daemon and proxy all exist; the pause's sleep runs inside the container.
-    let run = interrupt(USERNS_LESSON, 5, "init", run_dir.path());
+    let run = interrupt(USERNS_LESSON, 5, "init", run_dir.path(), |sleeper| {
+        shell_in_parent_of(sleeper, SHELL_PROBE)
+    });
     assert_eq!(run.code, Some(130), "{}", run.output);
+    // The learner's shell is root inside the user namespace (not the unmapped 65534), so what
+    // it creates belongs to root inside: the container's root, not the host's.
+    assert_output_has(&run, &["uid=0", "IN-INITS-CGROUPS", " 0        0 "]);
+    assert!(!run.output.contains("not quite like"), "{}", run.output);
     assert_ran_until_interrupted(
         &run,
         &[

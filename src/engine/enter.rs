@@ -7,7 +7,12 @@
 //! /proc may show something else); the user namespace is joined first (it grants the
 //! capabilities for the rest), the mount namespace last; then chroot to the target's root and
 //! chdir to its cwd; then fork, because joining a PID namespace only applies to children.
+//!
+//! Namespaces are only what a process sees. Like `docker exec`, the shell also takes on the
+//! target's cgroups, ids and capability bounds (see [`super::assume`]), so a shell in a
+//! container can do no more than the container's own processes.
 
+use super::assume;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{setns, CloneFlags};
 use nix::sys::stat::Mode;
@@ -49,6 +54,7 @@ pub fn enter(pid: i32, label: &str) -> i32 {
 }
 
 fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
+    let like = assume::read(pid)?;
     let mut fds: Vec<(&str, CloneFlags, OwnedFd)> = Vec::new();
     for (name, flag) in ORDER {
         let path = format!("/proc/{pid}/ns/{name}");
@@ -77,6 +83,11 @@ fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
         Mode::empty(),
     )
     .ok();
+    // From the host's view of the cgroup tree: before the cgroup and mount namespaces change it.
+    let mut unlike = Vec::new();
+    if let Err(e) = assume::join_cgroups(&like) {
+        unlike.push(e);
+    }
     let mut joined = Vec::new();
     for (name, flag, fd) in &fds {
         setns(fd, *flag).map_err(|e| format!("setns({name}): {e}"))?;
@@ -88,6 +99,13 @@ fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
         Some(fd) => fchdir(fd).map_err(|e| format!("fchdir(cwd): {e}"))?,
         None => nix::unistd::chdir("/").map_err(|e| format!("chdir /: {e}"))?,
     }
+    // Capabilities first: changing ids needs CAP_SETUID, and dropping from the bounding set
+    // CAP_SETPCAP, both of which a non-root uid loses.
+    for step in [assume::drop_capabilities, assume::become_ids] {
+        if let Err(e) = step(&like) {
+            unlike.push(e);
+        }
+    }
     let shell = std::env::var("SHELL")
         .ok()
         .filter(|s| !s.is_empty() && std::path::Path::new(s).exists())
@@ -98,9 +116,13 @@ fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
         joined.join(",")
     };
     eprintln!(
-        "containerlab: a shell inside {label} (pid {pid}); namespaces joined: {joined}. \
-         Type `exit` or Ctrl-D to go back to the lesson."
+        "containerlab: a shell inside {label} (pid {pid}); namespaces joined: {joined}; {}. \
+         Type `exit` or Ctrl-D to go back to the lesson.",
+        assume::describe(&like)
     );
+    for e in &unlike {
+        eprintln!("containerlab: warning: this shell is not quite like {label}: {e}");
+    }
     // SAFETY: this process is single-threaded (a fresh re-exec of the binary).
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Child => {

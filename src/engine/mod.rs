@@ -5,6 +5,7 @@
 //! written to the [`journal`] the moment it exists and undone by [`teardown`].
 
 pub mod agent;
+pub mod assume;
 pub mod cgroups;
 pub mod chroot;
 pub mod cleanup;

@@ -1,0 +1,197 @@
+//! Taking on what makes a process "in a container" beyond its namespaces, as `docker exec` does:
+//! its cgroups, its user and group ids (inside a user namespace it joined), its capability
+//! bounding set and its no_new_privs bit.
+//!
+//! `setns` alone only changes what a process *sees*. A shell that joined a container's
+//! namespaces but kept the host's full capabilities could still mount, change the container's
+//! network or escape its memory limit, and a shell that joined a user namespace keeps its host
+//! uid, which the namespace shows as 65534 (nobody) when it is not mapped. So the shell the
+//! learner opens in a container is also moved into the container's cgroups, becomes the
+//! target's uid and gid as the namespace maps them, and drops every capability outside the
+//! target's bounding and permitted sets. A root shell's exec then leaves it with just those
+//! capabilities, the ones the container's own processes have.
+
+use crate::inspect::process::status_fields;
+
+/// What the target process is, read from /proc before joining anything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Likeness {
+    /// `cgroup.procs` files of the target's lab cgroups, one per hierarchy.
+    pub cgroup_procs: Vec<std::path::PathBuf>,
+    /// The target's uid and gid as its own user namespace sees them.
+    pub uid: u32,
+    pub gid: u32,
+    /// Capabilities the target may ever have: its bounding set within its permitted set.
+    pub keep_caps: u64,
+    pub no_new_privs: bool,
+}
+
+/// Reads what `pid` is. Cgroups other than the lab's are left alone: the host's own are where
+/// the shell already is, or belong to someone else.
+pub fn read(pid: i32) -> Result<Likeness, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("read /proc/{pid}/status: {e}"))?;
+    let fields = status_fields(&status);
+    let field = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| format!("/proc/{pid}/status has no {k}"))
+    };
+    let mask = |k: &str| {
+        field(k).and_then(|v| u64::from_str_radix(v, 16).map_err(|e| format!("{k}: {e}")))
+    };
+    // Uid: real effective saved fs, as the host sees them.
+    let host_id = |k: &str| -> Result<u32, String> {
+        field(k)?
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("/proc/{pid}/status: bad {k}"))
+    };
+    let map =
+        |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .map_err(|e| format!("read /proc/{pid}/cgroup: {e}"))?;
+    Ok(Likeness {
+        cgroup_procs: lab_cgroup_procs(&cgroups),
+        uid: inside_id(&map("uid_map"), host_id("Uid")?),
+        gid: inside_id(&map("gid_map"), host_id("Gid")?),
+        keep_caps: mask("CapBnd")? & mask("CapPrm")?,
+        no_new_privs: field("NoNewPrivs").is_ok_and(|v| v == "1"),
+    })
+}
+
+/// The id inside a user namespace for `host` given the namespace's map (`inside outside count`
+/// lines); 0 when it is not mapped, which is what `nsenter -U` makes of it too.
+fn inside_id(map: &str, host: u32) -> u32 {
+    map.lines()
+        .filter_map(|l| {
+            let mut n = l.split_whitespace().map(|x| x.parse::<u64>().ok());
+            Some((n.next()??, n.next()??, n.next()??))
+        })
+        .find(|(_, outside, count)| (*outside..outside + count).contains(&u64::from(host)))
+        .map(|(inside, outside, _)| (inside + u64::from(host) - outside) as u32)
+        .unwrap_or(0)
+}
+
+/// The `cgroup.procs` files for the lines of /proc/PID/cgroup that are in the lab's cgroups.
+fn lab_cgroup_procs(proc_cgroup: &str) -> Vec<std::path::PathBuf> {
+    let Ok(layout) = containerlab_cgroup::detect() else {
+        return Vec::new();
+    };
+    let marker = format!("/{}/", containerlab_cgroup::PARENT);
+    let mut out = Vec::new();
+    for (controller, h) in layout.controllers() {
+        let v2 = h.version == containerlab_cgroup::Version::V2;
+        let path = proc_cgroup.lines().find_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            let ours = if v2 {
+                id == "0" && controllers.is_empty()
+            } else {
+                controllers.split(',').any(|c| c == controller)
+            };
+            ours.then(|| path.to_string())
+        });
+        let Some(path) = path.filter(|p| format!("{p}/").contains(&marker)) else {
+            continue;
+        };
+        let procs = h
+            .mount
+            .join(path.trim_start_matches('/'))
+            .join("cgroup.procs");
+        if !out.contains(&procs) {
+            out.push(procs);
+        }
+    }
+    out
+}
+
+/// Moves this process into the target's cgroups. Done from the host's view of the cgroup tree,
+/// before joining the target's mount and cgroup namespaces.
+pub fn join_cgroups(like: &Likeness) -> Result<(), String> {
+    for procs in &like.cgroup_procs {
+        std::fs::write(procs, "0").map_err(|e| format!("write {}: {e}", procs.display()))?;
+    }
+    Ok(())
+}
+
+/// Becomes the target's uid and gid: after joining a user namespace, before dropping
+/// capabilities (changing ids needs CAP_SETUID and CAP_SETGID in the namespace).
+pub fn become_ids(like: &Likeness) -> Result<(), String> {
+    use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
+    // A namespace whose setgroups is "deny" refuses setgroups(2); the supplementary groups
+    // are then whatever the kernel shows as unmapped, and stay so.
+    let _ = setgroups(&[]);
+    let g = Gid::from_raw(like.gid);
+    setresgid(g, g, g).map_err(|e| format!("setresgid({}): {e}", like.gid))?;
+    let u = Uid::from_raw(like.uid);
+    setresuid(u, u, u).map_err(|e| format!("setresuid({}): {e}", like.uid))
+}
+
+/// Drops every capability the target could not have from the bounding set, so the shell that
+/// is exec'd next gets at most the target's; then sets no_new_privs if the target has it.
+pub fn drop_capabilities(like: &Likeness) -> Result<(), String> {
+    for cap in caps::all() {
+        if like.keep_caps & (1u64 << cap.index()) == 0 {
+            caps::drop(None, caps::CapSet::Bounding, cap)
+                .map_err(|e| format!("drop {cap} from the bounding set: {e}"))?;
+        }
+    }
+    if like.no_new_privs {
+        nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;
+    }
+    Ok(())
+}
+
+/// How the shell's banner describes the shell.
+pub fn describe(like: &Likeness) -> String {
+    let n = caps::all()
+        .into_iter()
+        .filter(|c| like.keep_caps & (1u64 << c.index()) != 0)
+        .count();
+    let cgroups = if like.cgroup_procs.is_empty() {
+        String::new()
+    } else {
+        ", in its cgroup".to_string()
+    };
+    format!(
+        "uid {} gid {}, {n} capabilities like the process{cgroups}",
+        like.uid, like.gid
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_translated_through_the_namespace_map() {
+        let map = "         0     100000      65536\n";
+        assert_eq!(inside_id(map, 100000), 0);
+        assert_eq!(inside_id(map, 101000), 1000);
+        // Unmapped (the host's root in a remapped namespace): root inside, as nsenter -U does.
+        assert_eq!(inside_id(map, 0), 0);
+        assert_eq!(inside_id("0 0 4294967295\n", 1000), 1000);
+    }
+
+    #[test]
+    fn this_process_reads_as_itself() {
+        let me = read(std::process::id() as i32).unwrap();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let uid: u32 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|v| v.split_whitespace().nth(1)?.parse().ok())
+            .unwrap();
+        assert_eq!(me.uid, uid);
+        let bnd = caps::read(None, caps::CapSet::Bounding).unwrap();
+        let prm = caps::read(None, caps::CapSet::Permitted).unwrap();
+        let expected = bnd
+            .intersection(&prm)
+            .fold(0u64, |m, c| m | (1u64 << c.index()));
+        assert_eq!(me.keep_caps, expected);
+    }
+}
