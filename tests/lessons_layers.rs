@@ -83,6 +83,25 @@ fn layers_lesson_passes_on_the_lab_built_image() {
         "{text}"
     );
     assert!(text.contains("whiteout (0:0 character device)"), "{text}");
+    // The layers view shows what each container wrote: after the delete step, a's upper layer
+    // holds the new file, the copied-up one and the whiteout; b's holds nothing.
+    let delete_step = text
+        .split("\n[10/")
+        .nth(1)
+        .and_then(|s| s.split("\n[11/").next())
+        .unwrap_or_else(|| panic!("no step 10 in:\n{text}"));
+    let a_upper = delete_step
+        .split("── a's upper layer: a/upper ──")
+        .nth(1)
+        .and_then(|s| s.split("── b's upper layer: b/upper ──").next())
+        .unwrap_or_else(|| panic!("no upper layers in:\n{delete_step}"));
+    for written in ["/hello-from-a.txt  (13 bytes)", "(whiteout: deleted below)"] {
+        assert!(a_upper.contains(written), "{written}:\n{a_upper}");
+    }
+    assert!(
+        delete_step.contains("── b's upper layer: b/upper ──\n  │   (empty: nothing written yet)"),
+        "{delete_step}"
+    );
     assert_nothing_left(&run);
 }
 

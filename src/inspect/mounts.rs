@@ -56,6 +56,22 @@ fn propagation_text(fields: &[procfs::process::MountOptFields]) -> String {
     }
 }
 
+/// The upper directories of the overlay mounts `pid` sees, as (mount point, upperdir) in mount
+/// order; the paths are as the mounting process named them, so relative to its root.
+pub fn overlay_uppers(pid: i32) -> Vec<(String, String)> {
+    let Ok(infos) = procfs::process::Process::new(pid).and_then(|p| p.mountinfo()) else {
+        return Vec::new();
+    };
+    infos
+        .into_iter()
+        .filter(|m| m.fs_type == "overlay")
+        .filter_map(|m| {
+            let upper = m.super_options.get("upperdir").cloned().flatten()?;
+            Some((m.mount_point.to_string_lossy().into_owned(), upper))
+        })
+        .collect()
+}
+
 /// The mount at exactly `path` (the last one, if several are stacked).
 pub fn mount_at<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
     mounts.iter().rev().find(|m| m.mount_point == path)

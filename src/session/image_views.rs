@@ -96,7 +96,7 @@ pub fn layers_view(image: Option<&Path>, layers: &[PathBuf]) -> Vec<String> {
         leaves_of(dir, Path::new(""), &mut leaves);
         lines.push(format!(
             "{}  {}",
-            dir.display(),
+            relative(dir, layers),
             created_by
                 .get(i)
                 .cloned()
@@ -125,6 +125,49 @@ pub fn layers_view(image: Option<&Path>, layers: &[PathBuf]) -> Vec<String> {
         }
     }
     lines
+}
+
+/// What each container wrote: the files, whiteouts and copied-up files in the upper directory
+/// of each overlay a lab process has mounted. `uppers` holds (process, pid, upperdir); the
+/// directory is read through the process's root, where its path means what the mount said.
+pub fn uppers_view(uppers: &[(String, i32, String)], layers: &[PathBuf]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (name, pid, upper) in uppers {
+        let mut leaves = Vec::new();
+        let seen_from =
+            PathBuf::from(format!("/proc/{pid}/root")).join(upper.trim_start_matches('/'));
+        leaves_of(&seen_from, Path::new(""), &mut leaves);
+        lines.push(format!(
+            "── {name}'s upper layer: {} ──",
+            relative(Path::new(upper), layers)
+        ));
+        if leaves.is_empty() {
+            lines.push("  (empty: nothing written yet)".into());
+        }
+        lines.extend(leaves.iter().map(|p| format!("  {p}")));
+    }
+    lines
+}
+
+/// The session's directory, named once above the layers and uppers: their lines are relative
+/// to it, so the line that names a layer has room for the Dockerfile line that made it.
+pub fn work_line(layers: &[PathBuf]) -> Option<String> {
+    work_of(layers).map(|w| format!("in {}:", w.display()))
+}
+
+/// The directory the layer directories were unpacked in (`WORK/layers/N`): WORK.
+fn work_of(layers: &[PathBuf]) -> Option<&Path> {
+    let work = layers.first()?.parent()?.parent()?;
+    layers.iter().all(|l| l.starts_with(work)).then_some(work)
+}
+
+/// `path` relative to the layers' work directory when it is inside it, else as it is.
+fn relative(path: &Path, layers: &[PathBuf]) -> String {
+    work_of(layers)
+        .and_then(|w| path.strip_prefix(w).ok())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// Files, links, whiteouts and empty directories under `root/rel`, as absolute image paths.

@@ -98,7 +98,15 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::Cgroup => crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups),
         View::Image => super::image_views::image_view(subjects.image.as_deref()),
         View::Layers => {
-            super::image_views::layers_view(subjects.image.as_deref(), &subjects.layers)
+            use super::image_views::{uppers_view, work_line};
+            let mut lines: Vec<String> = work_line(&subjects.layers).into_iter().collect();
+            // What the containers wrote first: once overlays exist, that is the news.
+            lines.extend(uppers_view(&overlay_uppers(subjects), &subjects.layers));
+            lines.extend(super::image_views::layers_view(
+                subjects.image.as_deref(),
+                &subjects.layers,
+            ));
+            lines
         }
         View::Net => net_view(subjects),
     };
@@ -107,6 +115,23 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         title: title_in(view, "en").to_string(),
         lines,
     }
+}
+
+/// (process, pid, upperdir) of every overlay the lab's processes see, each upper once: a
+/// process that shares another's mount namespace shows the same mounts.
+fn overlay_uppers(s: &Subjects) -> Vec<(String, i32, String)> {
+    let mut out: Vec<(String, i32, String)> = Vec::new();
+    for (name, pid) in s.alive() {
+        for (_, upper) in mounts::overlay_uppers(pid) {
+            match out.iter_mut().find(|(_, _, u)| *u == upper) {
+                // Named after the container, not the sandbox that shares its mounts.
+                Some(seen) if seen.0 == "sandbox" => *seen = (name.clone(), pid, upper),
+                Some(_) => {}
+                None => out.push((name.clone(), pid, upper)),
+            }
+        }
+    }
+    out
 }
 
 /// The lsns table cut down to what matters: the host's own namespaces and every namespace a lab
