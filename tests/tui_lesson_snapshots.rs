@@ -239,3 +239,16 @@ fn every_lesson_key_step_at_80x24() {
         insta::assert_snapshot!(format!("key_step_{id}_80x24"), t.backend().to_string());
     }
 }
+
+/// Every built-in lesson in the picker: the id column fits the longest id, titles too long for
+/// their column end in `…`.
+#[test]
+fn the_built_in_lessons_in_the_picker_at_80x24() {
+    let lessons: Vec<_> = catalog(&[]).0.into_iter().map(|l| l.lesson).collect();
+    for lang in ["en", "ja"] {
+        let app = App::new(lessons.clone(), lang, Progress::default(), true);
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| ui::draw(f, &app)).unwrap();
+        insta::assert_snapshot!(format!("picker_{lang}_80x24"), t.backend().to_string());
+    }
+}

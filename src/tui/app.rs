@@ -313,7 +313,13 @@ impl App {
     }
 
     pub fn close(&mut self) {
-        self.lesson = None;
+        // Back in the picker, the lesson just left stays selected (also when the TUI was
+        // started on it directly), so the next Enter reopens it.
+        if let Some(l) = self.lesson.take() {
+            if let Some(row) = self.filtered().iter().position(|&i| i == l.index) {
+                self.selected = row;
+            }
+        }
         self.screen = Screen::Picker;
         self.overlay = Overlay::None;
         self.generation += 1;
@@ -908,6 +914,23 @@ mod tests {
             }]
         );
         assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+    }
+
+    #[test]
+    fn leaving_a_lesson_keeps_it_selected_in_the_picker() {
+        let lessons = BUILTIN
+            .iter()
+            .filter(|(n, _)| ["uts.yaml", "pid.yaml"].contains(n))
+            .map(|(n, t)| parse(n, t).unwrap())
+            .collect();
+        let mut a = App::new(lessons, "en", Progress::default(), false);
+        let pid = a.lessons.iter().position(|l| l.id == "pid").unwrap();
+        // As `containerlab tui pid` does: straight into the lesson.
+        a.open(pid);
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+        a.close();
+        assert_eq!(a.screen, Screen::Picker);
+        assert_eq!(a.filtered()[a.selected], pid);
     }
 
     #[test]

@@ -103,14 +103,32 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
     };
     f.render_widget(Paragraph::new(ftext), filter);
     let w = table.width.saturating_sub(2) as usize;
-    let title_w = w.saturating_sub(8 + 7 + 26 + 3).clamp(10, 60);
     // Columns are measured in terminal columns: a Japanese header or title is twice as wide as
-    // its characters.
+    // its characters. The id column fits the longest id (container-userns), so rows align.
+    let id_w = app
+        .lessons
+        .iter()
+        .map(|l| width(&l.id))
+        .chain([width(T::COL_LESSON.get(lang)), 8])
+        .max()
+        .unwrap_or(8)
+        .min(24);
     let steps_w = width(T::COL_STEPS.get(lang)).max(5);
+    // The progress column takes what its texts need; the title gets the rest.
+    let progress_w = app
+        .lessons
+        .iter()
+        .map(|l| width(&status_text(app.status(l), l.steps.len(), lang)))
+        .chain([width(T::COL_PROGRESS.get(lang))])
+        .max()
+        .unwrap_or(0);
+    let title_w = w
+        .saturating_sub(id_w + steps_w + progress_w + 5)
+        .clamp(10, 60);
     let cols = |id: &str, title: &str, steps: &str, progress: &str| {
         format!(
             " {} {} {}  {progress}",
-            pad_right(id, 8),
+            pad_right(id, id_w),
             pad_to(title, title_w),
             pad_left(steps, steps_w)
         )

@@ -26,11 +26,18 @@ pub fn truncate(s: &str, cols: usize) -> &str {
     s
 }
 
-/// `s` cut to `cols` columns and padded with spaces to exactly `cols` (left-aligned), like
-/// `{:<cols$}` but by columns. A wide character that would straddle the edge becomes a space.
+/// `s` padded with spaces to exactly `cols` (left-aligned), like `{:<cols$}` but by columns;
+/// when it is longer it is cut and ends in `…`, so a reader knows there is more. A wide
+/// character that would straddle the edge becomes a space.
 pub fn pad_to(s: &str, cols: usize) -> String {
-    let t = truncate(s, cols);
-    format!("{t}{}", " ".repeat(cols - width(t)))
+    if width(s) <= cols {
+        return pad_right(s, cols);
+    }
+    if cols == 0 {
+        return String::new();
+    }
+    let t = truncate(s, cols - 1);
+    format!("{t}…{}", " ".repeat(cols - 1 - width(t)))
 }
 
 /// `s` right-aligned in `cols` columns, like `{:>cols$}` but by columns (never cut).
@@ -53,7 +60,10 @@ mod tests {
         assert_eq!(width("uts"), 3);
         assert_eq!(truncate("名前空間", 5), "名前");
         assert_eq!(truncate("ab名前", 3), "ab");
-        assert_eq!(pad_to("名前空間", 5), "名前 ");
+        assert_eq!(pad_to("名前空間", 5), "名前…");
+        assert_eq!(pad_to("名前空間", 6), "名前… ");
+        assert_eq!(pad_to("名前空間", 8), "名前空間");
+        assert_eq!(pad_to("abcdef", 4), "abc…");
         assert_eq!(pad_to("ab", 4), "ab  ");
         assert_eq!(pad_left("手順", 5), " 手順");
         assert_eq!(pad_right("手順", 5), "手順 ");
