@@ -4,7 +4,7 @@
 use super::app::{view_name, App, Confirm, LessonState, Overlay, Screen, SCROLL_TO_RESULTS};
 use super::text as T;
 use super::widgets::{step_lines, view_lines, wrap, Theme};
-use super::width::{pad_left, pad_right, pad_to, truncate, width};
+use super::width::{ellipsize, pad_left, pad_right, pad_to, truncate, width};
 use crate::i18n::{fill, Msg};
 use crate::progress::Status;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -214,17 +214,16 @@ fn draw_lesson_header(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: 
             }
         }
     };
-    let left = format!(
-        " {} · {} · {}",
-        l.lesson.id,
-        l.lesson.title.get(lang),
-        fill(
-            T::STEP_OF.get(lang),
-            &[&(l.cursor + 1), &l.lesson.steps.len()]
-        )
+    let step = fill(
+        T::STEP_OF.get(lang),
+        &[&(l.cursor + 1), &l.lesson.steps.len()],
     );
     let w = area.width as usize;
     let room = w.saturating_sub(width(&right) + 1);
+    // The title gives way (ending in …) before the step counter does.
+    let frame = width(&format!(" {} ·  · {step}", l.lesson.id));
+    let title = ellipsize(l.lesson.title.get(lang), room.saturating_sub(frame).max(8));
+    let left = format!(" {} · {title} · {step}", l.lesson.id);
     let left = truncate(&left, room);
     let pad = w.saturating_sub(width(left) + width(&right));
     f.render_widget(

@@ -30,14 +30,18 @@ pub fn truncate(s: &str, cols: usize) -> &str {
 /// when it is longer it is cut and ends in `…`, so a reader knows there is more. A wide
 /// character that would straddle the edge becomes a space.
 pub fn pad_to(s: &str, cols: usize) -> String {
+    pad_right(&ellipsize(s, cols), cols)
+}
+
+/// `s` if it fits in `cols` columns, else cut to fit with a final `…`.
+pub fn ellipsize(s: &str, cols: usize) -> String {
     if width(s) <= cols {
-        return pad_right(s, cols);
+        return s.to_string();
     }
     if cols == 0 {
         return String::new();
     }
-    let t = truncate(s, cols - 1);
-    format!("{t}…{}", " ".repeat(cols - 1 - width(t)))
+    format!("{}…", truncate(s, cols - 1))
 }
 
 /// `s` right-aligned in `cols` columns, like `{:>cols$}` but by columns (never cut).
@@ -65,6 +69,8 @@ mod tests {
         assert_eq!(pad_to("名前空間", 8), "名前空間");
         assert_eq!(pad_to("abcdef", 4), "abc…");
         assert_eq!(pad_to("ab", 4), "ab  ");
+        assert_eq!(ellipsize("名前空間", 5), "名前…");
+        assert_eq!(ellipsize("ab", 4), "ab");
         assert_eq!(pad_left("手順", 5), " 手順");
         assert_eq!(pad_right("手順", 5), "手順 ");
         assert_eq!(pad_right("手順数です", 5), "手順数です");
