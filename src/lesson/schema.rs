@@ -624,6 +624,8 @@ pub struct Check {
 pub enum Pick {
     First,
     Last,
+    /// Every item but the last: the layers below the top one, say.
+    AllButLast,
     Count,
 }
 

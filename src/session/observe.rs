@@ -482,6 +482,10 @@ pub fn pick(value: Observed, pick: Option<Pick>) -> Observed {
     match (pick, value) {
         (None, v) => v,
         (Some(Pick::Count), Observed::List(items)) => Observed::Number(items.len() as i64),
+        (Some(Pick::AllButLast), Observed::List(mut items)) => {
+            items.pop();
+            Observed::List(items)
+        }
         (Some(Pick::First), Observed::List(items)) => items
             .into_iter()
             .next()
@@ -677,6 +681,10 @@ mod tests {
         let l = Observed::List(vec![Observed::Number(4242), Observed::Number(1)]);
         assert_eq!(pick(l.clone(), Some(Pick::Last)), Observed::Number(1));
         assert_eq!(pick(l.clone(), Some(Pick::First)), Observed::Number(4242));
+        assert_eq!(
+            pick(l.clone(), Some(Pick::AllButLast)),
+            Observed::List(vec![Observed::Number(4242)])
+        );
         assert_eq!(pick(l, Some(Pick::Count)), Observed::Number(2));
         let (ok, _) = judge(
             &Observed::List(vec![Observed::Number(1)]),
