@@ -227,7 +227,8 @@ fn capset(eff: u64, prm: u64, inh: u64, trace: &mut Trace) -> Result<(), OpError
 }
 
 /// Applies a capability profile as runtimes do: everything outside `caps` is dropped from the
-/// bounding set, then the permitted, effective and inheritable sets become exactly `caps`.
+/// bounding set, then the permitted and effective sets become exactly `caps`, the inheritable
+/// set empty.
 pub fn apply_profile(caps: &[String], trace: &mut Trace) -> Result<Value, OpError> {
     let keep = mask_of(caps)?;
     let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
@@ -242,7 +243,8 @@ pub fn apply_profile(caps: &[String], trace: &mut Trace) -> Result<Value, OpErro
             capbset_drop(bit, &name, trace)?;
         }
     }
-    capset(keep, keep, keep, trace)?;
+    // Inheritable stays empty, as runc gets it from Docker since 20.10.14 (CVE-2022-24769).
+    capset(keep, keep, 0, trace)?;
     Ok(Value::Done)
 }
 
