@@ -81,10 +81,13 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         } else if joinable && !starts_block {
             let last = paras.last_mut().expect("joinable implies a paragraph");
             // Japanese lines join without a space (a hard-wrapped sentence goes on) when both
-            // sides of the seam are wide characters; `UTS` + `名前空間` keep their space.
+            // sides of the seam are wide characters, or after Japanese punctuation, which has
+            // its own space built in (`。` + `` `docker` ``); `UTS` + `名前空間` keep theirs.
             let first = line.trim().chars().next();
-            let wide_seam = last.chars().last().is_some_and(|c| char_width(c) >= 2)
-                && first.is_some_and(|c| char_width(c) >= 2);
+            let end = last.chars().last();
+            let wide_seam = end.is_some_and(|c| char_width(c) >= 2)
+                && first.is_some_and(|c| char_width(c) >= 2)
+                || end.is_some_and(|c| "。、」』）".contains(c));
             if !wide_seam {
                 last.push(' ');
             }
@@ -441,6 +444,12 @@ mod tests {
             vec!["自分の UTS 名前空間"]
         );
         assert_eq!(wrap("abc、def", 40), vec!["abc、def"]);
+        // Japanese punctuation carries its own space: no second one before a Latin word.
+        assert_eq!(
+            wrap("ホスト名を変える。
+`docker` も同じ", 40),
+            vec!["ホスト名を変える。`docker` も同じ"]
+        );
         // Mixed text: a Latin word is not split, wide characters break anywhere.
         assert_eq!(
             wrap("サンドボックスが sethostname(2) を呼ぶ", 20),
