@@ -184,9 +184,6 @@ pub fn view_lines(session: &str, names: &[String]) -> Vec<String> {
             lines.push(format!("  {file:<28} {}", shown.join("; ")));
         }
     }
-    if lines.is_empty() {
-        lines.push("(no cgroup made by this lesson yet)".into());
-    }
     lines
 }
 

@@ -1,20 +1,22 @@
 //! The `image` and `layers` views: an OCI layout's JSON, key fields only, and what each unpacked
 //! layer directory holds (the article's screenshots of `docker save` taken apart, live).
 
+use super::view_words as W;
 use crate::engine::image_ops::short;
+use crate::i18n::fill;
 use containerlab_oci::image::open_layout;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-fn opt<T: ToString>(v: Option<T>) -> String {
+fn opt<T: ToString>(v: Option<T>, lang: &str) -> String {
     v.map(|v| v.to_string())
-        .unwrap_or_else(|| "(not set)".into())
+        .unwrap_or_else(|| W::NOT_SET.get(lang).into())
 }
 
 /// index.json → manifest → config, as a runtime follows them.
-pub fn image_view(dir: Option<&Path>) -> Vec<String> {
+pub fn image_view(dir: Option<&Path>, lang: &str) -> Vec<String> {
     let Some(dir) = dir else {
-        return vec!["(no image built yet)".into()];
+        return vec![W::NO_IMAGE.get(lang).into()];
     };
     let image = match open_layout(dir) {
         Ok(i) => i,
@@ -23,7 +25,7 @@ pub fn image_view(dir: Option<&Path>) -> Vec<String> {
     let mut l = vec![format!("{}/index.json", dir.display())];
     l.push(format!(
         "  mediaType: {}",
-        opt(image.index.media_type().as_ref())
+        opt(image.index.media_type().as_ref(), lang)
     ));
     l.push(format!(
         "  manifests: {} (picked {}{})",
@@ -40,7 +42,10 @@ pub fn image_view(dir: Option<&Path>) -> Vec<String> {
         "blobs/sha256/{} (manifest)",
         short(&image.manifest_digest).trim_start_matches("sha256:")
     ));
-    l.push(format!("  mediaType: {}", opt(m.media_type().as_ref())));
+    l.push(format!(
+        "  mediaType: {}",
+        opt(m.media_type().as_ref(), lang)
+    ));
     l.push(format!(
         "  config: {} {} ({} bytes)",
         short(m.config().digest().as_ref()),
@@ -69,22 +74,22 @@ pub fn image_view(dir: Option<&Path>) -> Vec<String> {
     }
     for (i, h) in image.config.history().iter().flatten().enumerate() {
         let empty = if h.empty_layer() == Some(true) {
-            "  (empty_layer: no layer)"
+            W::EMPTY_LAYER.get(lang)
         } else {
             ""
         };
         l.push(format!(
             "  history[{i}].created_by: {}{empty}",
-            opt(h.created_by().as_ref())
+            opt(h.created_by().as_ref(), lang)
         ));
     }
     l
 }
 
 /// Each layer directory: the line that made it, and what it holds.
-pub fn layers_view(image: Option<&Path>, layers: &[PathBuf]) -> Vec<String> {
+pub fn layers_view(image: Option<&Path>, layers: &[PathBuf], lang: &str) -> Vec<String> {
     if layers.is_empty() {
-        return vec!["(no layers unpacked yet)".into()];
+        return vec![W::NO_LAYERS.get(lang).into()];
     }
     let created_by: Vec<Option<String>> = image
         .and_then(|d| open_layout(d).ok())
@@ -93,7 +98,7 @@ pub fn layers_view(image: Option<&Path>, layers: &[PathBuf]) -> Vec<String> {
     let mut lines = Vec::new();
     for (i, dir) in layers.iter().enumerate() {
         let mut leaves = Vec::new();
-        leaves_of(dir, Path::new(""), &mut leaves);
+        leaves_of(dir, Path::new(""), &mut leaves, lang);
         lines.push(format!(
             "{}  {}",
             relative(dir, layers),
@@ -114,14 +119,12 @@ pub fn layers_view(image: Option<&Path>, layers: &[PathBuf]) -> Vec<String> {
                 })
                 .unwrap_or_default();
             top.sort();
-            lines.push(format!(
-                "  {} ({} files and empty dirs in all)",
-                top.iter()
-                    .map(|t| format!("/{t}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                leaves.len()
-            ));
+            let top = top
+                .iter()
+                .map(|t| format!("/{t}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            lines.push(fill(W::LEAVES_IN_ALL.get(lang), &[&top, &leaves.len()]));
         }
     }
     lines
@@ -130,19 +133,21 @@ pub fn layers_view(image: Option<&Path>, layers: &[PathBuf]) -> Vec<String> {
 /// What each container wrote: the files, whiteouts and copied-up files in the upper directory
 /// of each overlay a lab process has mounted. `uppers` holds (process, pid, upperdir); the
 /// directory is read through the process's root, where its path means what the mount said.
-pub fn uppers_view(uppers: &[(String, i32, String)], layers: &[PathBuf]) -> Vec<String> {
+pub fn uppers_view(
+    uppers: &[(String, i32, String)],
+    layers: &[PathBuf],
+    lang: &str,
+) -> Vec<String> {
     let mut lines = Vec::new();
     for (name, pid, upper) in uppers {
         let mut leaves = Vec::new();
         let seen_from =
             PathBuf::from(format!("/proc/{pid}/root")).join(upper.trim_start_matches('/'));
-        leaves_of(&seen_from, Path::new(""), &mut leaves);
-        lines.push(format!(
-            "── {name}'s upper layer: {} ──",
-            relative(Path::new(upper), layers)
-        ));
+        leaves_of(&seen_from, Path::new(""), &mut leaves, lang);
+        let shown = relative(Path::new(upper), layers);
+        lines.push(fill(W::UPPER.get(lang), &[name, &shown]));
         if leaves.is_empty() {
-            lines.push("  (empty: nothing written yet)".into());
+            lines.push(W::UPPER_EMPTY.get(lang).into());
         }
         lines.extend(leaves.iter().map(|p| format!("  {p}")));
     }
@@ -151,8 +156,8 @@ pub fn uppers_view(uppers: &[(String, i32, String)], layers: &[PathBuf]) -> Vec<
 
 /// The session's directory, named once above the layers and uppers: their lines are relative
 /// to it, so the line that names a layer has room for the Dockerfile line that made it.
-pub fn work_line(layers: &[PathBuf]) -> Option<String> {
-    work_of(layers).map(|w| format!("in {}:", w.display()))
+pub fn work_line(layers: &[PathBuf], lang: &str) -> Option<String> {
+    work_of(layers).map(|w| fill(W::IN_WORK.get(lang), &[&w.display()]))
 }
 
 /// The directory the layer directories were unpacked in (`WORK/layers/N`): WORK.
@@ -171,7 +176,7 @@ fn relative(path: &Path, layers: &[PathBuf]) -> String {
 }
 
 /// Files, links, whiteouts and empty directories under `root/rel`, as absolute image paths.
-fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<String>) {
+fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<String>, lang: &str) {
     let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
         return;
     };
@@ -187,9 +192,9 @@ fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<String>) {
         };
         let ft = meta.file_type();
         if ft.is_dir() {
-            leaves_of(root, &r, out);
+            leaves_of(root, &r, out, lang);
         } else if ft.is_char_device() && meta.rdev() == 0 {
-            out.push(format!("/{}  (whiteout: deleted below)", r.display()));
+            out.push(format!("/{}  {}", r.display(), W::WHITEOUT.get(lang)));
         } else if ft.is_symlink() {
             let to = std::fs::read_link(root.join(&r)).unwrap_or_default();
             out.push(format!("/{} -> {}", r.display(), to.display()));

@@ -9,4 +9,5 @@ pub mod observe;
 pub mod play;
 pub mod runner;
 pub mod template;
+mod view_words;
 pub mod views;

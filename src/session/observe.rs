@@ -8,6 +8,7 @@
 use super::template::expand;
 use crate::engine::ops::{Life, Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
+use crate::i18n::fill;
 use crate::inspect::{mounts, namespaces, process::ProcessView};
 use crate::lesson::schema::{Expect, Literal, Observe, Pick};
 use std::collections::{BTreeMap, HashMap};
@@ -26,25 +27,38 @@ pub enum Observed {
 /// How many items of a list a check shows before `… N more`.
 const SHOWN_ITEMS: usize = 12;
 
+crate::i18n::messages! {
+    MORE = "… {} more", "… ほか {} 個";
+    NOTHING = "(nothing: {})", "(なし: {})";
+    CONTAINS = "contains {}", "{} を含む";
+    NOT_CONTAINS = "does not contain {}", "{} を含まない";
+}
+
 impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text("en"))
+    }
+}
+
+impl Observed {
+    /// The value as a check shows it, its own words in `lang`.
+    pub fn text(&self, lang: &str) -> String {
         match self {
-            Observed::Number(n) => write!(f, "{n}"),
-            Observed::Text(s) => write!(f, "{s:?}"),
+            Observed::Number(n) => n.to_string(),
+            Observed::Text(s) => format!("{s:?}"),
             Observed::List(items) => {
-                let shown: Vec<String> = items
+                let mut shown: Vec<String> = items
                     .iter()
                     .take(SHOWN_ITEMS)
-                    .map(|i| i.to_string())
+                    .map(|i| i.text(lang))
                     .collect();
                 let more = items.len().saturating_sub(SHOWN_ITEMS);
                 if more > 0 {
-                    write!(f, "[{}, … {more} more]", shown.join(", "))
-                } else {
-                    write!(f, "[{}]", shown.join(", "))
+                    shown.push(fill(MORE.get(lang), &[&more]));
                 }
+                format!("[{}]", shown.join(", "))
             }
-            Observed::Missing(why) => write!(f, "(nothing: {why})"),
+            Observed::Missing(why) => fill(NOTHING.get(lang), &[why]),
         }
     }
 }
@@ -502,40 +516,44 @@ pub fn pick(value: Observed, pick: Option<Pick>) -> Observed {
 /// The observed value as a check shows it. A long list is cut after its first items; when the
 /// check looks for one item further down, that item is shown in its place in the list, so the
 /// learner sees the PID the check found (or did not find where it should be).
-pub fn shown(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> String {
+pub fn shown(observed: &Observed, expect: &Expect, other: Option<&Observed>, lang: &str) -> String {
     let needle = match expect {
         Expect::Contains(l) | Expect::NotContains(l) => Some(Observed::from_literal(l)),
         Expect::ContainsObserved(_) | Expect::NotContainsObserved(_) => other.cloned(),
         _ => None,
     };
     let (Observed::List(items), Some(needle)) = (observed, needle) else {
-        return observed.to_string();
+        return observed.text(lang);
     };
     let found = items
         .iter()
         .position(|i| !matches!(needle, Observed::Missing(_)) && i.plain() == needle.plain());
     match found {
         Some(at) if at >= SHOWN_ITEMS => {
-            let head: Vec<String> = items[..SHOWN_ITEMS].iter().map(|i| i.to_string()).collect();
+            let mut shown: Vec<String> =
+                items[..SHOWN_ITEMS].iter().map(|i| i.text(lang)).collect();
             let between = at - SHOWN_ITEMS;
             let after = items.len() - at - 1;
-            let mut text = format!("[{}", head.join(", "));
             if between > 0 {
-                text.push_str(&format!(", … {between} more"));
+                shown.push(fill(MORE.get(lang), &[&between]));
             }
-            text.push_str(&format!(", {}", items[at]));
+            shown.push(items[at].text(lang));
             if after > 0 {
-                text.push_str(&format!(", … {after} more"));
+                shown.push(fill(MORE.get(lang), &[&after]));
             }
-            text.push(']');
-            text
+            format!("[{}]", shown.join(", "))
         }
-        _ => observed.to_string(),
+        _ => observed.text(lang),
     }
 }
 
 /// The verdict: passed or not, and the expectation in words.
-pub fn judge(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> (bool, String) {
+pub fn judge(
+    observed: &Observed,
+    expect: &Expect,
+    other: Option<&Observed>,
+    lang: &str,
+) -> (bool, String) {
     let same = |a: &Observed, b: &Observed| match (a, b) {
         (Observed::Missing(_), _) | (_, Observed::Missing(_)) => false,
         _ => a.plain() == b.plain(),
@@ -564,32 +582,35 @@ pub fn judge(observed: &Observed, expect: &Expect, other: Option<&Observed>) -> 
         ),
         Expect::Same(_) => {
             let o = other_v();
-            (same(observed, &o), format!("= {o}"))
+            (same(observed, &o), format!("= {}", o.text(lang)))
         }
         Expect::Differs(_) => {
             let o = other_v();
             (
                 !missing && !matches!(o, Observed::Missing(_)) && !same(observed, &o),
-                format!("≠ {o}"),
+                format!("≠ {}", o.text(lang)),
             )
         }
         Expect::Contains(l) => (
             contains(observed, &Observed::from_literal(l)),
-            format!("contains {l}"),
+            fill(CONTAINS.get(lang), &[l]),
         ),
         Expect::NotContains(l) => (
             !missing && !contains(observed, &Observed::from_literal(l)),
-            format!("does not contain {l}"),
+            fill(NOT_CONTAINS.get(lang), &[l]),
         ),
         Expect::ContainsObserved(_) => {
             let o = other_v();
-            (contains(observed, &o), format!("contains {o}"))
+            (
+                contains(observed, &o),
+                fill(CONTAINS.get(lang), &[&o.text(lang)]),
+            )
         }
         Expect::NotContainsObserved(_) => {
             let o = other_v();
             (
                 !missing && !matches!(o, Observed::Missing(_)) && !contains(observed, &o),
-                format!("does not contain {o}"),
+                fill(NOT_CONTAINS.get(lang), &[&o.text(lang)]),
             )
         }
         Expect::AtLeast(n) => (number(observed).is_some_and(|v| v >= *n), format!("≥ {n}")),
@@ -628,6 +649,7 @@ mod tests {
             &Observed::Number(1),
             &Expect::Equals(Literal::Number(1)),
             None,
+            "en",
         );
         assert!(ok);
         assert_eq!(shown, "= 1");
@@ -635,6 +657,7 @@ mod tests {
             &Observed::Text("lab".into()),
             &Expect::Equals(Literal::Text("lab".into())),
             None,
+            "en",
         );
         assert!(ok);
     }
@@ -644,7 +667,7 @@ mod tests {
         let pids = Observed::List((1..=70).map(Observed::Number).collect());
         let wanted = Expect::Contains(Literal::Number(60));
         assert_eq!(
-            shown(&pids, &wanted, None),
+            shown(&pids, &wanted, None, "en"),
             "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, … 47 more, 60, … 10 more]"
         );
         let host = Observed::Number(70);
@@ -652,26 +675,34 @@ mod tests {
             shown(
                 &pids,
                 &Expect::ContainsObserved(crate::lesson::schema::Observe::Result("pid".into())),
-                Some(&host)
+                Some(&host),
+                "en"
             ),
             "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, … 57 more, 70]"
         );
         // Within the first items, or absent: the list as usual.
         let near = Expect::Contains(Literal::Number(3));
-        assert_eq!(shown(&pids, &near, None), pids.to_string());
+        assert_eq!(shown(&pids, &near, None, "en"), pids.to_string());
         let absent = Expect::Contains(Literal::Number(99));
-        assert!(shown(&pids, &absent, None).ends_with(", … 58 more]"));
+        assert!(shown(&pids, &absent, None, "en").ends_with(", … 58 more]"));
+        // In a Japanese room, the list's own words are Japanese.
+        assert_eq!(
+            shown(&pids, &wanted, None, "ja"),
+            "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, … ほか 47 個, 60, … ほか 10 個]"
+        );
+        assert_eq!(judge(&pids, &wanted, None, "ja").1, "60 を含む");
     }
 
     #[test]
     fn a_missing_value_never_passes_a_negative_check() {
         let gone = Observed::Missing("process exited".into());
-        let (ok, _) = judge(&gone, &Expect::NotEquals(Literal::Number(1)), None);
+        let (ok, _) = judge(&gone, &Expect::NotEquals(Literal::Number(1)), None, "en");
         assert!(!ok);
         let (ok, _) = judge(
             &gone,
             &Expect::Differs(Observe::Pid("x".into())),
             Some(&Observed::Number(3)),
+            "en",
         );
         assert!(!ok);
     }
@@ -690,6 +721,7 @@ mod tests {
             &Observed::List(vec![Observed::Number(1)]),
             &Expect::Contains(Literal::Number(1)),
             None,
+            "en",
         );
         assert!(ok);
     }

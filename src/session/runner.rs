@@ -487,14 +487,14 @@ impl Runner {
                 let observed = pick(scene.observe(&c.observe), c.pick);
                 let other = c.expect.observed().map(|o| pick(scene.observe(o), c.pick));
                 let expect = expand_literal(&c.expect, &work, &pids);
-                let (passed, expected) = judge(&observed, &expect, other.as_ref());
+                let (passed, expected) = judge(&observed, &expect, other.as_ref(), &self.lang);
                 CheckOutcome {
                     step: index,
                     step_id: step.id.clone(),
                     id: c.id.clone(),
                     claim: fill(c.claim.get(&self.lang)),
                     passed,
-                    observed: shown(&observed, &expect, other.as_ref()),
+                    observed: shown(&observed, &expect, other.as_ref(), &self.lang),
                     expected,
                     why: c.why.as_ref().map(|w| w.get(&self.lang).to_string()),
                     phase,
@@ -546,6 +546,7 @@ impl Runner {
             image: self.image_dir.clone(),
             layers: self.samples.layer_dirs.clone(),
             samples: self.samples.clone(),
+            lang: self.lang.clone(),
         }
     }
 

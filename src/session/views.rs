@@ -2,10 +2,13 @@
 //! panes; headless output prints them under the step. Everything is read from the inspector at
 //! the moment of rendering.
 
+use super::view_words as W;
+use crate::i18n::fill;
 use crate::inspect::{mounts, namespaces, process, process::ProcessView};
 use crate::lesson::schema::View;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RenderedView {
@@ -28,6 +31,8 @@ pub struct Subjects {
     pub layers: Vec<std::path::PathBuf>,
     /// The image's files that texts name as `{image_file:N}` (for the TUI's step text).
     pub samples: super::image_facts::Samples,
+    /// The language of the views' own words (`en` when empty).
+    pub lang: String,
 }
 
 impl Subjects {
@@ -95,16 +100,29 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::IdMaps => id_maps_view(subjects),
         View::Caps => caps_view(subjects),
         View::Cgroups => cgroups_view(subjects),
-        View::Cgroup => crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups),
-        View::Image => super::image_views::image_view(subjects.image.as_deref()),
+        View::Cgroup => {
+            let lines = crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups);
+            if lines.is_empty() {
+                vec![W::NO_CGROUP.get(&subjects.lang).into()]
+            } else {
+                lines
+            }
+        }
+        View::Image => super::image_views::image_view(subjects.image.as_deref(), &subjects.lang),
         View::Layers => {
             use super::image_views::{uppers_view, work_line};
-            let mut lines: Vec<String> = work_line(&subjects.layers).into_iter().collect();
+            let lang = subjects.lang.as_str();
+            let mut lines: Vec<String> = work_line(&subjects.layers, lang).into_iter().collect();
             // What the containers wrote first: once overlays exist, that is the news.
-            lines.extend(uppers_view(&overlay_uppers(subjects), &subjects.layers));
+            lines.extend(uppers_view(
+                &overlay_uppers(subjects),
+                &subjects.layers,
+                lang,
+            ));
             lines.extend(super::image_views::layers_view(
                 subjects.image.as_deref(),
                 &subjects.layers,
+                lang,
             ));
             lines
         }
@@ -164,7 +182,7 @@ fn namespaces_view(s: &Subjects) -> Vec<String> {
     if let Some(header) = lines.first_mut() {
         header.insert(0, ' ');
     }
-    lines.push("  * = made by this lesson".into());
+    lines.push(W::MADE_BY_LESSON.get(&s.lang).into());
     lines
 }
 
@@ -192,7 +210,7 @@ fn ns_inodes_view(s: &Subjects) -> Vec<String> {
         }
         lines.push(line);
     }
-    lines.push("  * = differs from the host".into());
+    lines.push(W::DIFFERS_FROM_HOST.get(&s.lang).into());
     lines
 }
 
@@ -202,7 +220,7 @@ fn status_view(s: &Subjects) -> Vec<String> {
         let Some(view) = ProcessView::read(pid) else {
             continue;
         };
-        lines.push(format!("── {name} (host pid {pid}) ──"));
+        lines.push(fill(W::HOST_PID.get(&s.lang), &[&name, &pid]));
         for (k, v) in &view.status {
             if k.starts_with("Cap") {
                 continue;
@@ -223,11 +241,12 @@ fn processes_view(s: &Subjects) -> Vec<String> {
     let named: Vec<i32> = alive.iter().map(|(_, pid)| *pid).collect();
     for (name, pid) in &alive {
         process_row(&mut lines, name, *pid);
+        let child = W::CHILD.get(&s.lang);
         // What a lab process started on its own (a daemon, the learner's shell) is in the
         // container too; the lesson gave it no name.
-        for child in process::children(*pid) {
-            if !named.contains(&child) {
-                process_row(&mut lines, "└ (child)", child);
+        for kid in process::children(*pid) {
+            if !named.contains(&kid) {
+                process_row(&mut lines, child, kid);
             }
         }
     }
@@ -237,8 +256,10 @@ fn processes_view(s: &Subjects) -> Vec<String> {
 fn process_row(lines: &mut Vec<String>, name: &str, pid: i32) {
     if let Some(view) = ProcessView::read(pid) {
         let nspid: Vec<String> = view.nspid.iter().map(|p| p.to_string()).collect();
+        // Padded by display width: a Japanese label is wider than its characters.
+        let pad = " ".repeat(12usize.saturating_sub(UnicodeWidthStr::width(name)));
         lines.push(format!(
-            "{name:<12} {pid:>8} {:<16}  {}",
+            "{name}{pad} {pid:>8} {:<16}  {}",
             nspid.join(" "),
             view.command
         ));
@@ -261,13 +282,13 @@ fn mounts_view(s: &Subjects) -> Vec<String> {
         let root = mounts::mount_at(&table, "/")
             .map(|m| m.propagation.clone())
             .unwrap_or_default();
-        lines.push(format!(
-            "── {name}: mount namespace {}, / is {root} ──",
-            ns.unwrap_or(0)
+        lines.push(fill(
+            W::MOUNT_NS.get(&s.lang),
+            &[&name, &ns.unwrap_or(0), &root],
         ));
         let diff = mounts::diff(&host, &table);
         if diff.is_empty() {
-            lines.push("  (same mounts as the host)".into());
+            lines.push(W::SAME_MOUNTS.get(&s.lang).into());
         }
         lines.extend(diff.into_iter().map(|d| format!("  {d}")));
     }
@@ -275,9 +296,7 @@ fn mounts_view(s: &Subjects) -> Vec<String> {
         let root = mounts::mount_at(&host, "/")
             .map(|m| m.propagation.clone())
             .unwrap_or_default();
-        lines.push(format!(
-            "every lab process shares the host's mount namespace; / is {root}"
-        ));
+        lines.push(fill(W::SHARES_HOST_MOUNTS.get(&s.lang), &[&root]));
     }
     lines
 }
@@ -286,7 +305,7 @@ fn id_maps_view(s: &Subjects) -> Vec<String> {
     let mut lines = Vec::new();
     for (name, pid) in s.alive() {
         if let Some(v) = ProcessView::read(pid) {
-            lines.push(format!("── {name} (host pid {pid}) ──"));
+            lines.push(fill(W::HOST_PID.get(&s.lang), &[&name, &pid]));
             lines.push(format!("  uid_map:   {}", one_line(&v.uid_map)));
             lines.push(format!("  gid_map:   {}", one_line(&v.gid_map)));
             lines.push(format!("  setgroups: {}", v.setgroups));
@@ -300,12 +319,15 @@ fn caps_view(s: &Subjects) -> Vec<String> {
     let mut lines = Vec::new();
     for (name, pid) in s.alive() {
         if let Some(v) = ProcessView::read(pid) {
-            lines.push(format!("── {name} (host pid {pid}) ──"));
+            lines.push(fill(W::HOST_PID.get(&s.lang), &[&name, &pid]));
             for (set, names) in &v.caps {
                 let shown = if names.len() > 6 {
-                    format!("{} capabilities: {}, …", names.len(), names[..6].join(","))
+                    fill(
+                        W::SOME_CAPS.get(&s.lang),
+                        &[&names.len(), &names[..6].join(",")],
+                    )
                 } else if names.is_empty() {
-                    "(none)".into()
+                    W::NO_CAPS.get(&s.lang).into()
                 } else {
                     names.join(",")
                 };
@@ -320,7 +342,7 @@ fn cgroups_view(s: &Subjects) -> Vec<String> {
     let mut lines = Vec::new();
     for (name, pid) in s.alive() {
         if let Some(v) = ProcessView::read(pid) {
-            lines.push(format!("── {name} (host pid {pid}) ──"));
+            lines.push(fill(W::HOST_PID.get(&s.lang), &[&name, &pid]));
             lines.extend(v.cgroup.lines().map(|l| format!("  {l}")));
         }
     }
@@ -362,9 +384,9 @@ fn net_view(s: &Subjects) -> Vec<String> {
                 continue;
             }
         };
-        lines.push(format!(
-            "── {name} (pid {pid}): network namespace {} ──",
-            ns.unwrap_or(0)
+        lines.push(fill(
+            W::NET_NS.get(&s.lang),
+            &[&name, &pid, &ns.unwrap_or(0)],
         ));
         let mut snap = snap;
         let hidden = if name == "host" {
@@ -385,33 +407,29 @@ fn net_view(s: &Subjects) -> Vec<String> {
         lines.push("  $ ip -br link".into());
         lines.extend(snap.render_ip_link().lines().map(|l| format!("  {l}")));
         if hidden > 0 {
-            lines.push(format!("  (+ {hidden} other interfaces of the host)"));
+            lines.push(fill(W::OTHER_LINKS.get(&s.lang), &[&hidden]));
         }
         lines.push("  $ ip -br addr".into());
         lines.extend(snap.render_ip_addr().lines().map(|l| format!("  {l}")));
         lines.push("  $ ip route".into());
         let routes = snap.render_ip_route();
         if routes.is_empty() {
-            lines.push("  (no routes)".into());
+            lines.push(W::NO_ROUTES.get(&s.lang).into());
         }
         lines.extend(routes.lines().map(|l| format!("  {l}")));
-        listening_lines(pid, name == "host", &s.pids, &mut lines);
+        listening_lines(pid, name == "host", s, &mut lines);
     }
     lines
 }
 
 /// `ss -ltnp` for one network namespace. On the host only the sockets of the lab's processes
 /// are shown (a published port), the way the host's other interfaces are left out above.
-fn listening_lines(
-    pid: i32,
-    host: bool,
-    lab: &std::collections::BTreeMap<String, i32>,
-    lines: &mut Vec<String>,
-) {
+fn listening_lines(pid: i32, host: bool, s: &Subjects, lines: &mut Vec<String>) {
+    let lab = &s.pids;
     let sockets = match crate::inspect::sockets::listening(pid) {
         Ok(s) => s,
         Err(e) => {
-            lines.push(format!("  (listening sockets: {e})"));
+            lines.push(fill(W::SOCKETS_UNREADABLE.get(&s.lang), &[&e]));
             return;
         }
     };
@@ -441,8 +459,6 @@ fn listening_lines(
     lines.push("  $ ss -ltnp".into());
     lines.extend(shown);
     if others > 0 {
-        lines.push(format!(
-            "  (+ {others} other listening sockets of the host)"
-        ));
+        lines.push(fill(W::OTHER_SOCKETS.get(&s.lang), &[&others]));
     }
 }

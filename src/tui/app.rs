@@ -408,7 +408,7 @@ impl App {
                 }
                 l.done = done;
                 l.pids = pids;
-                l.subjects = subjects;
+                l.subjects = *subjects;
                 l.busy = None;
                 l.error = None;
                 self.generation += 1;

@@ -70,7 +70,8 @@ pub enum SessionMsg {
         done: usize,
         pids: BTreeMap<String, i32>,
         /// What the live views look at (pids, cgroups, image dirs).
-        subjects: crate::session::views::Subjects,
+        /// Boxed: the largest message by far, and the event enum carries every message.
+        subjects: Box<crate::session::views::Subjects>,
         /// True when the sandbox was restarted first (older results are stale).
         restarted: bool,
     },
@@ -241,11 +242,12 @@ impl State {
                 .as_ref()
                 .map(|r| r.pids().clone())
                 .unwrap_or_default(),
-            subjects: self
-                .runner
-                .as_ref()
-                .map(|r| r.subjects())
-                .unwrap_or_default(),
+            subjects: Box::new(
+                self.runner
+                    .as_ref()
+                    .map(|r| r.subjects())
+                    .unwrap_or_default(),
+            ),
             restarted,
         }
     }

@@ -446,8 +446,11 @@ mod tests {
         assert_eq!(wrap("abc、def", 40), vec!["abc、def"]);
         // Japanese punctuation carries its own space: no second one before a Latin word.
         assert_eq!(
-            wrap("ホスト名を変える。
-`docker` も同じ", 40),
+            wrap(
+                "ホスト名を変える。
+`docker` も同じ",
+                40
+            ),
             vec!["ホスト名を変える。`docker` も同じ"]
         );
         // Mixed text: a Latin word is not split, wide characters break anywhere.

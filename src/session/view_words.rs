@@ -1,0 +1,31 @@
+//! The views' own words (headings, notes, "nothing yet" lines) in every language the lab
+//! speaks. What the kernel says (inodes, flags, mount options, ip output) stays as it is.
+
+crate::i18n::messages! {
+    MADE_BY_LESSON = "  * = made by this lesson", "  * = このレッスンが作ったもの";
+    DIFFERS_FROM_HOST = "  * = differs from the host", "  * = ホストと異なる";
+    HOST_PID = "── {} (host pid {}) ──", "── {} (ホストの PID {}) ──";
+    CHILD = "└ (child)", "└ (子)";
+    MOUNT_NS = "── {}: mount namespace {}, / is {} ──", "── {}: mount 名前空間 {}、/ は {} ──";
+    SAME_MOUNTS = "  (same mounts as the host)", "  (ホストと同じマウント)";
+    SHARES_HOST_MOUNTS = "every lab process shares the host's mount namespace; / is {}",
+        "ラボのどのプロセスもホストの mount 名前空間を共有している。/ は {}";
+    NET_NS = "── {} (pid {}): network namespace {} ──", "── {} (PID {}): ネットワーク名前空間 {} ──";
+    OTHER_LINKS = "  (+ {} other interfaces of the host)", "  (ほかにホストのインターフェースが {} 個)";
+    NO_ROUTES = "  (no routes)", "  (経路なし)";
+    SOCKETS_UNREADABLE = "  (listening sockets: {})", "  (待ち受けソケット: {})";
+    OTHER_SOCKETS = "  (+ {} other listening sockets of the host)",
+        "  (ほかにホストの待ち受けソケットが {} 個)";
+    NO_CAPS = "(none)", "(なし)";
+    SOME_CAPS = "{} capabilities: {}, …", "ケーパビリティ {} 個: {}, …";
+    NO_CGROUP = "(no cgroup made by this lesson yet)", "(このレッスンが作った cgroup はまだない)";
+    NOT_SET = "(not set)", "(未設定)";
+    NO_IMAGE = "(no image built yet)", "(イメージはまだビルドされていない)";
+    EMPTY_LAYER = "  (empty_layer: no layer)", "  (empty_layer: レイヤなし)";
+    NO_LAYERS = "(no layers unpacked yet)", "(レイヤはまだ展開されていない)";
+    LEAVES_IN_ALL = "  {} ({} files and empty dirs in all)", "  {} (ファイルと空ディレクトリが全部で {} 個)";
+    UPPER = "── {}'s upper layer: {} ──", "── {} の upper レイヤ: {} ──";
+    UPPER_EMPTY = "  (empty: nothing written yet)", "  (空: まだ何も書かれていない)";
+    WHITEOUT = "(whiteout: deleted below)", "(ホワイトアウト: 下のレイヤで削除済み)";
+    IN_WORK = "in {}:", "{} の中:";
+}
