@@ -9,7 +9,7 @@ messages! {
     // Picker. The key lines in the footer fit 80 columns (each wide character takes two).
     PICKER_HEADER = " containerlab · learn how Linux containers work by making the real syscalls",
         " containerlab · 本物のシステムコールで Linux コンテナの仕組みを学ぶ";
-    PICKER_KEYS = "↑↓ Enter open · type to filter · ^R reset one · ^A reset all · ? keys · Esc quit",
+    PICKER_KEYS = "↑↓ Enter open · type to filter · ^R reset · ^A reset all · ? keys · Esc quit",
         "↑↓ Enter 開く · 文字で絞込み · ^R リセット · ^A 全リセット · ? キー · Esc 終了";
     FILTER = "Filter", "絞り込み";
     TYPE_TO_FILTER = "(type to filter)", "(文字を入力して絞り込み)";
@@ -29,10 +29,10 @@ messages! {
     RESET_TITLE = "Reset progress", "進み具合のリセット";
     CONFIRM_KEYS = "y yes · any other key: no", "y はい · ほかのキー: いいえ";
     // Lesson screen: header, footer, panes.
-    LESSON_KEYS_EXERCISE = "Enter run/next · ← back · s shell · c check · h hint · S solution · ? keys · q",
-        "Enter 実行/次 · ← 戻る · s シェル · c チェック · h ヒント · S 解答 · ? キー · q";
-    LESSON_KEYS = "Enter run/next · ← back · g goto · r restart · s shell · Tab view · ? keys · q",
-        "Enter 実行/次 · ← 戻る · g 移動 · r 最初から · s シェル · Tab 表示 · ? キー · q";
+    LESSON_KEYS_EXERCISE = "Enter run · ← back · s shell · c check · h hint · S solution · ? keys · q list",
+        "Enter 実行 · ← 戻る · s シェル · c 確認 · h ヒント · S 解答 · ? キー · q 一覧";
+    LESSON_KEYS = "Enter run · ← back · g goto · r restart · s shell · Tab view · ? keys · q list",
+        "Enter 実行 · ← 戻る · g 移動 · r 再実行 · s シェル · Tab 表示 · ? キー · q 一覧";
     STEP_OF = "step {}/{}", "ステップ {}/{}";
     STEP_PASSED = "step passed ✓", "ステップ成功 ✓";
     YOUR_TURN = "your turn", "あなたの番";
@@ -160,5 +160,25 @@ pub fn view_name(v: View) -> Msg {
         View::Image => V_IMAGE,
         View::Layers => V_LAYERS,
         View::Net => V_NET,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::width::width;
+
+    /// The footers name every key in full (no bare `q` cut off at the edge) and fit an 80-column
+    /// terminal with the leading space, in every language.
+    #[test]
+    fn key_lines_fit_80_columns() {
+        for keys in [PICKER_KEYS, LESSON_KEYS, LESSON_KEYS_EXERCISE] {
+            for lang in ["en", "ja"] {
+                let line = keys.get(lang);
+                assert!(width(line) < 80, "{} columns: {line}", width(line));
+                let last = line.rsplit(" · ").next().unwrap();
+                assert!(last.contains(' '), "the last key has no word: {line}");
+            }
+        }
     }
 }
