@@ -101,6 +101,9 @@ pub enum Command {
         /// Where the shell is, for its prompt.
         #[arg(long, default_value = "sandbox")]
         label: String,
+        /// A line for the learner before the banner (why the shell is not where they asked).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Build ahead of time what lessons would build on first use (the busybox rootfs cache).
     Prepare {
@@ -227,7 +230,9 @@ pub fn main() -> i32 {
         }) => crate::engine::proxy::run(std::net::SocketAddrV4::new(container_ip, container_port)),
         Some(Command::Forkbomb { max }) => crate::workloads::forkbomb(max),
         Some(Command::Tui { lesson }) => tui(&cli.lessons, &lang, lesson.as_deref()),
-        Some(Command::Enter { pid, label }) => crate::engine::enter::enter(pid, &label),
+        Some(Command::Enter { pid, label, note }) => {
+            crate::engine::enter::enter(pid, &label, &lang, note.as_deref())
+        }
         None => tui(&cli.lessons, &lang, None),
         Some(Command::Prepare { cache_dir }) => crate::prepare::run(cache_dir.as_deref()),
         Some(Command::Progress {

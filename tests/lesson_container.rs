@@ -465,7 +465,8 @@ fn another_host_port_is_one_var_away() {
 
 /// What the learner's shell (`s` in the TUI: `containerlab __enter`) shows when it enters the
 /// parent of the pause's `sleep`, the container's init, and runs `script`.
-fn shell_in_parent_of(sleeper: Option<i32>, script: &str) -> String {
+/// `extra` goes on the command line before `__enter`'s own arguments' end (`--lang`, `--note`).
+fn shell_in_parent_of(sleeper: Option<i32>, extra: &[&str], script: &str) -> String {
     let Some(sleeper) = sleeper else {
         return "(no pause sleep to find init by)".into();
     };
@@ -476,6 +477,7 @@ fn shell_in_parent_of(sleeper: Option<i32>, script: &str) -> String {
         .expect("the sleep has a parent");
     let mut shell = Command::new(bin())
         .args(["__enter", "--pid", &init.to_string(), "--label", "init"])
+        .args(extra)
         .env("SHELL", "/bin/sh")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -508,7 +510,7 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
     // the cgroup, the httpd daemon and the proxy exist; the pause's sleep runs inside the
     // container.
     let run = interrupt(LESSON, 7, "init", run_dir.path(), |sleeper| {
-        shell_in_parent_of(sleeper, SHELL_PROBE)
+        shell_in_parent_of(sleeper, &[], SHELL_PROBE)
     });
     assert_eq!(run.code, Some(130), "{}", run.output);
     // The learner's shell in the container is root with Docker's 14 capabilities, counted in
@@ -572,13 +574,24 @@ fn userns_container_interrupted_with_httpd_running_leaves_nothing() {
     let before = host_state();
     // After "web" (step index 5): overlay mounted by root of the user namespace, veth, cgroup,
     // httpd daemon and proxy all exist; the pause's sleep runs inside the container.
+    // In Japanese, with the note the TUI passes when the process asked for had exited.
     let run = interrupt(USERNS_LESSON, 5, "init", run_dir.path(), |sleeper| {
-        shell_in_parent_of(sleeper, SHELL_PROBE)
+        let note = ["--lang", "ja", "--note", "web は終了していたので"];
+        shell_in_parent_of(sleeper, &note, SHELL_PROBE)
     });
     assert_eq!(run.code, Some(130), "{}", run.output);
     // The learner's shell is root inside the user namespace (not the unmapped 65534), so what
     // it creates belongs to root inside: the container's root, not the host's.
-    assert_output_has(&run, &["uid=0", "IN-INITS-CGROUPS", " 0        0 "]);
+    assert_output_has(
+        &run,
+        &[
+            "uid=0",
+            "IN-INITS-CGROUPS",
+            " 0        0 ",
+            "containerlab: web は終了していたので\ncontainerlab: init (PID ",
+            "uid 0 gid 0、ケーパビリティはプロセスと同じ 14 個、同じ cgroup の中。",
+        ],
+    );
     assert!(!run.output.contains("not quite like"), "{}", run.output);
     assert_ran_until_interrupted(
         &run,

@@ -13,6 +13,7 @@
 //! container can do no more than the container's own processes.
 
 use super::assume;
+use crate::i18n::fill;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{setns, CloneFlags};
 use nix::sys::stat::Mode;
@@ -38,14 +39,28 @@ fn ino(path: &str) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.ino())
 }
 
+crate::i18n::messages! {
+    CANNOT_ENTER = "containerlab: cannot enter process {}: {}", "containerlab: プロセス {} に入れません: {}";
+    PRESS_ENTER = "(press Enter to go back)", "(Enter でレッスンに戻ります)";
+    BANNER = "containerlab: a shell inside {} (pid {}); namespaces joined: {}; {}. Type `exit` or Ctrl-D to go back to the lesson.",
+        "containerlab: {} (PID {}) の中のシェルです。入った名前空間: {}。{}。`exit` か Ctrl-D でレッスンに戻ります。";
+    HOST_NAMESPACES = "the host's namespaces", "ホストの名前空間";
+    NOT_QUITE = "containerlab: warning: this shell is not quite like {}: {}",
+        "containerlab: 警告: このシェルは {} と同じではありません: {}";
+}
+
 /// Enters `pid`'s namespaces and root and runs an interactive shell; returns its exit code.
-/// `label` names the place in the prompt.
-pub fn enter(pid: i32, label: &str) -> i32 {
-    match enter_inner(pid, label) {
+/// `label` names the place in the prompt, `lang` is the learner's language, and `note`, if any,
+/// is said before anything else.
+pub fn enter(pid: i32, label: &str, lang: &str, note: Option<&str>) -> i32 {
+    if let Some(note) = note {
+        eprintln!("containerlab: {note}");
+    }
+    match enter_inner(pid, label, lang) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("containerlab: cannot enter process {pid}: {e}");
-            eprintln!("(press Enter to go back)");
+            eprintln!("{}", fill(CANNOT_ENTER.get(lang), &[&pid, &e]));
+            eprintln!("{}", PRESS_ENTER.get(lang));
             let mut s = String::new();
             let _ = std::io::stdin().read_line(&mut s);
             crate::exit::ENVIRONMENT
@@ -53,7 +68,7 @@ pub fn enter(pid: i32, label: &str) -> i32 {
     }
 }
 
-fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
+fn enter_inner(pid: i32, label: &str, lang: &str) -> Result<i32, String> {
     let like = assume::read(pid)?;
     let mut fds: Vec<(&str, CloneFlags, OwnedFd)> = Vec::new();
     for (name, flag) in ORDER {
@@ -111,17 +126,17 @@ fn enter_inner(pid: i32, label: &str) -> Result<i32, String> {
         .filter(|s| !s.is_empty() && std::path::Path::new(s).exists())
         .unwrap_or_else(|| "/bin/sh".into());
     let joined = if joined.is_empty() {
-        "the host's namespaces".to_string()
+        HOST_NAMESPACES.get(lang).to_string()
     } else {
         joined.join(",")
     };
+    let like_text = assume::describe(&like, lang);
     eprintln!(
-        "containerlab: a shell inside {label} (pid {pid}); namespaces joined: {joined}; {}. \
-         Type `exit` or Ctrl-D to go back to the lesson.",
-        assume::describe(&like)
+        "{}",
+        fill(BANNER.get(lang), &[&label, &pid, &joined, &like_text])
     );
     for e in &unlike {
-        eprintln!("containerlab: warning: this shell is not quite like {label}: {e}");
+        eprintln!("{}", fill(NOT_QUITE.get(lang), &[&label, e]));
     }
     // SAFETY: this process is single-threaded (a fresh re-exec of the binary).
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {

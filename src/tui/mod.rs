@@ -235,6 +235,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                     }
                 }
                 Effect::Shell { mut pid, mut label } => {
+                    let mut note = None;
                     // A process that has exited has no namespaces to enter: use the sandbox.
                     let enterable =
                         |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok();
@@ -246,10 +247,11 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                         });
                         match holder {
                             Some((p, l)) if enterable(p) => {
-                                app.message = Some(fill(
-                                    text::EXITED_SHELL_IN_SANDBOX.get(&app.lang),
-                                    &[&label],
-                                ));
+                                let said =
+                                    fill(text::EXITED_SHELL_IN_SANDBOX.get(&app.lang), &[&label]);
+                                // Said in the shell first, where the learner is looking.
+                                note = Some(said.clone());
+                                app.message = Some(said);
                                 pid = p;
                                 label = l;
                             }
@@ -265,7 +267,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                     req.paused = true;
                     sampler.request(req);
                     tui.suspend();
-                    let result = shell(exe, pid, &label);
+                    let result = shell(exe, pid, &label, &app.lang, note.as_deref());
                     // A Ctrl-C typed in the shell is not meant for us.
                     tui.sigint.store(false, Ordering::SeqCst);
                     tui.resume()?;
@@ -323,15 +325,16 @@ fn sample_request(app: &App) -> SampleRequest {
 }
 
 /// Runs `containerlab __enter` with the terminal and waits for it.
-fn shell(exe: &Path, pid: i32, label: &str) -> std::io::Result<()> {
+fn shell(exe: &Path, pid: i32, label: &str, lang: &str, note: Option<&str>) -> std::io::Result<()> {
     let mut cmd = Command::new(exe);
-    cmd.arg("__enter")
-        .arg("--pid")
+    cmd.args(["--lang", lang, "__enter", "--pid"])
         .arg(pid.to_string())
         .arg("--label")
-        .arg(label)
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::inherit());
+        .arg(label);
+    if let Some(note) = note {
+        cmd.arg("--note").arg(note);
+    }
+    cmd.stdin(Stdio::inherit()).stdout(Stdio::inherit());
     if let Some(fd) = terminal::real_stderr() {
         // SAFETY: the fd stays open for the whole run.
         let owned: OwnedFd = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()?;
