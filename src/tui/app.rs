@@ -680,6 +680,11 @@ impl App {
                 l.view_tab = c as usize - '1' as usize;
                 self.generation += 1;
             }
+            // The tenth view; the last ones are a Tab away.
+            KeyCode::Char('0') => {
+                l.view_tab = 9;
+                self.generation += 1;
+            }
             KeyCode::Char('h') => {
                 if let Some(ex) = &l.lesson.steps[l.cursor].exercise {
                     let n = l.hints.entry(l.cursor).or_insert(0);

@@ -43,7 +43,7 @@ messages! {
     NOTHING_TO_SHOW = "(nothing to show)", "(表示するものはありません)";
     NO_SANDBOX_YET = "(no sandbox yet)", "(サンドボックスはまだありません)";
     SAMPLING = "sampling…", "取得中…";
-    LIVE_SWITCH = " live · Tab/1-9 switch ", " ライブ · Tab/1-9 切り替え ";
+    LIVE_SWITCH = " live · Tab/1-9/0 switch ", " ライブ · Tab/1-9/0 切り替え ";
     // Help (`?`).
     KEYS_TITLE = "Keys", "キー";
     HELP_CLOSE = "any key closes this help", "何かキーを押すとこのヘルプを閉じます";

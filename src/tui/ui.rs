@@ -276,12 +276,29 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     let chosen = l.chosen_view();
     let own = &l.lesson.steps[l.cursor].views;
     let mut spans = Vec::new();
+    // Tabs by name as far as the width allows: the step's own views and the chosen one first,
+    // then the others in order; the rest by number (the key that picks them: 1-9, 0 for the
+    // tenth).
+    let named =
+        |i: usize, v: &crate::lesson::schema::View| format!("{}:{}", i + 1, view_name(*v, lang));
+    let room = views_area.width.saturating_sub(2) as usize;
+    let mut labels: Vec<String> = (1..=tabs.len()).map(|n| n.to_string()).collect();
+    let mut used: usize = labels.iter().map(|l| width(l) + 1).sum();
+    let first: Vec<usize> = (0..tabs.len())
+        .filter(|&i| own.contains(&tabs[i]) || tabs[i] == chosen)
+        .collect();
+    let rest = (0..tabs.len()).filter(|i| !first.contains(i));
+    for i in first.iter().copied().chain(rest) {
+        let name = named(i, &tabs[i]);
+        let grows = width(&name) - width(&labels[i]);
+        let must = first.contains(&i);
+        if must || used + grows <= room {
+            used += grows;
+            labels[i] = name;
+        }
+    }
     for (i, v) in tabs.iter().enumerate() {
-        let label = if own.contains(v) || *v == chosen {
-            format!("{}:{}", i + 1, view_name(*v, lang))
-        } else {
-            format!("{}", i + 1)
-        };
+        let label = labels[i].clone();
         let style = if *v == chosen {
             t.selected().add_modifier(Modifier::BOLD)
         } else if own.contains(v) {
@@ -335,7 +352,7 @@ pub const HELP: &[(&str, Msg)] = &[
     ("g", T::H_GOTO),
     ("r", T::H_RESTART),
     ("j k ↑ ↓ PgUp PgDn", T::H_SCROLL),
-    ("Tab, Shift-Tab, 1-9", T::H_VIEW),
+    ("Tab, Shift-Tab, 1-9, 0", T::H_VIEW),
     ("s", T::H_SHELL),
     ("m", T::H_TARGET),
     ("c", T::H_CHECK),
