@@ -939,6 +939,26 @@ mod tests {
     }
 
     #[test]
+    fn digits_and_tab_pick_views() {
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        ready(&mut a, 0);
+        let l = a.lesson.as_ref().unwrap();
+        let tabs = l.view_tabs();
+        assert_eq!(tabs.len(), ALL_VIEWS.len());
+        assert_eq!(l.chosen_view(), tabs[0]);
+        key(&mut a, KeyCode::Char('3'));
+        assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[2]);
+        key(&mut a, KeyCode::Char('0'));
+        assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[9]);
+        key(&mut a, KeyCode::Tab);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[11]);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[0]);
+    }
+
+    #[test]
     fn picker_filters_and_resets_with_confirmation() {
         let mut a = app();
         let first = a.lessons[0].steps[0].id.clone();
