@@ -237,6 +237,12 @@ fn every_lesson_key_step_at_80x24() {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
         t.draw(|f| ui::draw(f, &app)).unwrap();
         insta::assert_snapshot!(format!("key_step_{id}_80x24"), t.backend().to_string());
+        if id == "layers" {
+            // `z`: the view fills the screen, scrolled down past the session directory line.
+            app.lesson.as_mut().unwrap().zoom = Some((1, 0));
+            t.draw(|f| ui::draw(f, &app)).unwrap();
+            insta::assert_snapshot!("key_step_layers_zoomed_80x24", t.backend().to_string());
+        }
     }
 }
 

@@ -118,6 +118,9 @@ pub struct LessonState {
     pub shown_scroll: std::cell::Cell<u16>,
     /// Chosen view tab (index into [`LessonState::view_tabs`]).
     pub view_tab: usize,
+    /// `z`: the view fills the screen and the arrows scroll it (lines, columns), for views
+    /// wider or longer than their pane.
+    pub zoom: Option<(u16, u16)>,
     pub views: Vec<RenderedView>,
     pub pids: BTreeMap<String, i32>,
     /// What the live views look at; refreshed with every run.
@@ -144,6 +147,7 @@ impl LessonState {
             scroll: 0,
             shown_scroll: std::cell::Cell::new(0),
             view_tab: 0,
+            zoom: None,
             views: vec![],
             pids: BTreeMap::new(),
             subjects: Default::default(),
@@ -619,10 +623,40 @@ impl App {
         };
         let steps = l.lesson.steps.len();
         let idle = l.busy.is_none() && l.refused.is_empty() && !l.finished;
+        if let Some((down, right)) = &mut l.zoom {
+            // Zoomed, the arrows move the view; the other keys act as always.
+            match k.code {
+                KeyCode::Char('z') | KeyCode::Esc => l.zoom = None,
+                KeyCode::Down | KeyCode::Char('j') => *down = down.saturating_add(1),
+                KeyCode::Up | KeyCode::Char('k') => *down = down.saturating_sub(1),
+                KeyCode::PageDown => *down = down.saturating_add(10),
+                KeyCode::PageUp => *down = down.saturating_sub(10),
+                KeyCode::Right => *right = right.saturating_add(8),
+                KeyCode::Left => *right = right.saturating_sub(8),
+                KeyCode::Home => (*down, *right) = (0, 0),
+                _ => return self.lesson_key_unzoomed(k, &lang, steps, idle),
+            }
+            return vec![];
+        }
+        self.lesson_key_unzoomed(k, &lang, steps, idle)
+    }
+
+    fn lesson_key_unzoomed(
+        &mut self,
+        k: KeyEvent,
+        lang: &str,
+        steps: usize,
+        idle: bool,
+    ) -> Vec<Effect> {
+        let lang = lang.to_string();
+        let Some(l) = &mut self.lesson else {
+            return vec![];
+        };
         match k.code {
             KeyCode::Char('q') | KeyCode::Esc => {
                 return vec![Effect::Close];
             }
+            KeyCode::Char('z') => l.zoom = Some((0, 0)),
             KeyCode::Char('?') => self.overlay = Overlay::Help,
             KeyCode::Enter | KeyCode::Right | KeyCode::Char(' ') => {
                 if !idle {
@@ -956,6 +990,28 @@ mod tests {
         assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[11]);
         key(&mut a, KeyCode::Tab);
         assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[0]);
+    }
+
+    #[test]
+    fn z_zooms_the_view_whose_arrows_then_scroll_it() {
+        let mut a = app();
+        key(&mut a, KeyCode::Enter);
+        ready(&mut a, 1);
+        key(&mut a, KeyCode::Char('z'));
+        assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((0, 0)));
+        key(&mut a, KeyCode::Down);
+        key(&mut a, KeyCode::Right);
+        key(&mut a, KeyCode::Right);
+        key(&mut a, KeyCode::Left);
+        assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((1, 8)));
+        // Left scrolls rather than going back a step; Tab still switches the view.
+        assert_eq!(a.lesson.as_ref().unwrap().cursor, 0);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.lesson.as_ref().unwrap().view_tab, 1);
+        // Esc leaves the zoom, not the lesson.
+        assert_eq!(key(&mut a, KeyCode::Esc), vec![]);
+        assert_eq!(a.lesson.as_ref().unwrap().zoom, None);
+        assert_eq!(key(&mut a, KeyCode::Esc), vec![Effect::Close]);
     }
 
     #[test]

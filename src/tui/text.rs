@@ -43,7 +43,9 @@ messages! {
     NOTHING_TO_SHOW = "(nothing to show)", "(表示するものはありません)";
     NO_SANDBOX_YET = "(no sandbox yet)", "(サンドボックスはまだありません)";
     SAMPLING = "sampling…", "取得中…";
-    LIVE_SWITCH = " live · Tab/1-9/0 switch ", " ライブ · Tab/1-9/0 切り替え ";
+    LIVE_SWITCH = " live · Tab/1-9/0 switch · z zoom ", " ライブ · Tab/1-9/0 切り替え · z 拡大 ";
+    ZOOMED_KEYS = " live · ↑↓←→ scroll · Tab switch · z/Esc back ",
+        " ライブ · ↑↓←→ スクロール · Tab 切り替え · z/Esc 戻る ";
     // Help (`?`).
     KEYS_TITLE = "Keys", "キー";
     HELP_CLOSE = "any key closes this help", "何かキーを押すとこのヘルプを閉じます";
@@ -61,7 +63,9 @@ messages! {
     H_GOTO = "the list of steps: a number or ↑↓, then Enter", "ステップ一覧: 番号か ↑↓ のあと Enter";
     H_RESTART = "restart the lesson from a clean sandbox", "新しいサンドボックスで最初から";
     H_SCROLL = "scroll the text (or the mouse wheel)", "本文をスクロール (マウスホイールも可)";
-    H_VIEW = "switch the live view", "ライブビューを切り替え";
+    H_VIEW = "switch the live view (0 is the tenth)", "ライブビューを切り替え (0 は 10 番目)";
+    H_ZOOM = "zoom the live view to the whole screen; the arrows scroll it (z or Esc: back)",
+        "ライブビューを画面いっぱいに拡大し、矢印キーでスクロール (z か Esc で戻る)";
     H_SHELL = "shell inside the sandbox's namespaces (exit to return)", "サンドボックスの名前空間でシェル (exit で戻る)";
     H_TARGET = "choose which process the shell enters", "シェルが入るプロセスを選ぶ";
     H_CHECK = "check again (after using the shell)", "もう一度チェック (シェルを使った後に)";

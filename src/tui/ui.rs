@@ -234,6 +234,10 @@ fn draw_lesson_header(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: 
 
 fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
     let lang = app.lang.as_str();
+    if l.zoom.is_some() {
+        draw_views(f, app, l, area, t);
+        return;
+    }
     let [text_area, views_area] = if area.width >= SIDE_BY_SIDE_MIN_WIDTH {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
     } else {
@@ -271,7 +275,13 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
             .scroll((scroll as u16, 0)),
         text_area,
     );
-    // Views.
+    draw_views(f, app, l, views_area, t);
+}
+
+/// The live views: a tab row and the chosen view. Zoomed (`z`), it fills the lesson's area and
+/// scrolls both ways.
+fn draw_views(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
+    let lang = app.lang.as_str();
     let tabs = l.view_tabs();
     let chosen = l.chosen_view();
     let own = &l.lesson.steps[l.cursor].views;
@@ -281,7 +291,7 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     // tenth).
     let named =
         |i: usize, v: &crate::lesson::schema::View| format!("{}:{}", i + 1, view_name(*v, lang));
-    let room = views_area.width.saturating_sub(2) as usize;
+    let room = area.width.saturating_sub(2) as usize;
     let mut labels: Vec<String> = (1..=tabs.len()).map(|n| n.to_string()).collect();
     let mut used: usize = labels.iter().map(|l| width(l) + 1).sum();
     let first: Vec<usize> = (0..tabs.len())
@@ -315,7 +325,7 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
         Some(r) => crate::session::views::title_in(r.view, lang),
         None => view_name(chosen, lang),
     };
-    let mut lines = vec![Line::from(spans)];
+    let mut lines = Vec::new();
     match rendered {
         Some(r) if r.lines.is_empty() => lines.push(Line::from(T::NOTHING_TO_SHOW.get(lang))),
         Some(r) => lines.extend(view_lines(&ordered(r), t)),
@@ -325,16 +335,20 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
         ))),
         None => lines.push(Line::from(Span::styled(T::SAMPLING.get(lang), t.dim()))),
     }
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::bordered()
-                .title(Span::styled(format!(" {title} "), t.title()))
-                .title_bottom(
-                    Line::from(Span::styled(T::LIVE_SWITCH.get(lang), t.dim())).right_aligned(),
-                ),
-        ),
-        views_area,
-    );
+    let hint = if l.zoom.is_some() {
+        T::ZOOMED_KEYS.get(lang)
+    } else {
+        T::LIVE_SWITCH.get(lang)
+    };
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), t.title()))
+        .title_bottom(Line::from(Span::styled(hint, t.dim())).right_aligned());
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [tab_row, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    f.render_widget(Paragraph::new(Line::from(spans)), tab_row);
+    f.render_widget(Paragraph::new(lines).scroll(l.zoom.unwrap_or((0, 0))), body);
 }
 
 /// The keys, by section: a row with an empty key is a section heading.
@@ -352,7 +366,8 @@ pub const HELP: &[(&str, Msg)] = &[
     ("g", T::H_GOTO),
     ("r", T::H_RESTART),
     ("j k ↑ ↓ PgUp PgDn", T::H_SCROLL),
-    ("Tab, Shift-Tab, 1-9, 0", T::H_VIEW),
+    ("Tab, Shift-Tab, 0-9", T::H_VIEW),
+    ("z", T::H_ZOOM),
     ("s", T::H_SHELL),
     ("m", T::H_TARGET),
     ("c", T::H_CHECK),
