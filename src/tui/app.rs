@@ -309,10 +309,17 @@ impl App {
     pub fn open(&mut self, index: usize) {
         let mut l = LessonState::new(index, self.lessons[index].clone());
         l.busy = Some(T::STARTING.get(&self.lang).into());
+        // A lesson left half-way starts at step 1 (a clean sandbox), and says where the learner
+        // stopped and how to get there.
+        self.message = match self.status(&self.lessons[index]) {
+            Status::InProgress(step) if step > 1 => {
+                Some(fill(T::RESUME_AT.get(&self.lang), &[&step, &step]))
+            }
+            _ => None,
+        };
         self.lesson = Some(l);
         self.screen = Screen::Lesson;
         self.overlay = Overlay::None;
-        self.message = None;
         self.generation += 1;
     }
 
@@ -1012,6 +1019,22 @@ mod tests {
         assert_eq!(key(&mut a, KeyCode::Esc), vec![]);
         assert_eq!(a.lesson.as_ref().unwrap().zoom, None);
         assert_eq!(key(&mut a, KeyCode::Esc), vec![Effect::Close]);
+    }
+
+    #[test]
+    fn a_lesson_left_half_way_says_where_the_learner_stopped() {
+        let mut a = app();
+        let first = a.lessons[0].steps[0].id.clone();
+        a.progress.step_done("uts", &first);
+        key(&mut a, KeyCode::Enter);
+        assert_eq!(
+            a.message.as_deref(),
+            Some("you stopped at step 2: g 2 Enter goes there")
+        );
+        // A lesson never started, or done, opens without a word.
+        let mut b = app();
+        key(&mut b, KeyCode::Enter);
+        assert_eq!(b.message, None);
     }
 
     #[test]

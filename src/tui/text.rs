@@ -133,6 +133,8 @@ messages! {
     EXITED_SHELL_IN_SANDBOX = "{} has exited; the shell was in the sandbox",
         "{} は終了していたので、シェルはサンドボックスで開きました";
     EXITED_NOTHING = "{} has exited: nothing to enter", "{} は終了しています: 入る先がありません";
+    RESUME_AT = "you stopped at step {}: g {} Enter goes there",
+        "前回はステップ {} まで進みました: g {} Enter でそこへ移動します";
     CANNOT_OPEN_SHELL = "cannot open a shell: {}", "シェルを開けません: {}";
     // View names in the view bar.
     V_NAMESPACES = "namespaces", "名前空間";
