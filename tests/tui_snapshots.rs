@@ -64,6 +64,8 @@ fn pids() -> BTreeMap<String, i32> {
 fn pid_step_one() -> App {
     let mut app = app();
     app.open(1);
+    // The key that ran the step cleared the "you stopped at step 3" hint.
+    app.message = None;
     let l = app.lesson.as_mut().unwrap();
     l.busy = None;
     l.done = 1;
