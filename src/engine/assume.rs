@@ -11,7 +11,7 @@
 //! target's bounding and permitted sets. A root shell's exec then leaves it with just those
 //! capabilities, the ones the container's own processes have.
 
-use crate::inspect::process::status_fields;
+use crate::inspect::process::ProcessView;
 
 /// What the target process is, read from /proc before joining anything.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,14 +29,9 @@ pub struct Likeness {
 /// Reads what `pid` is. Cgroups other than the lab's are left alone: the host's own are where
 /// the shell already is, or belong to someone else.
 pub fn read(pid: i32) -> Result<Likeness, String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(|e| format!("read /proc/{pid}/status: {e}"))?;
-    let fields = status_fields(&status);
+    let v = ProcessView::read(pid).ok_or_else(|| format!("process {pid} is gone"))?;
     let field = |k: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
+        v.field(k)
             .ok_or_else(|| format!("/proc/{pid}/status has no {k}"))
     };
     let mask = |k: &str| {
@@ -50,14 +45,10 @@ pub fn read(pid: i32) -> Result<Likeness, String> {
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| format!("/proc/{pid}/status: bad {k}"))
     };
-    let map =
-        |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
-    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
-        .map_err(|e| format!("read /proc/{pid}/cgroup: {e}"))?;
     Ok(Likeness {
-        cgroup_procs: lab_cgroup_procs(&cgroups),
-        uid: inside_id(&map("uid_map"), host_id("Uid")?),
-        gid: inside_id(&map("gid_map"), host_id("Gid")?),
+        cgroup_procs: lab_cgroup_procs(&v.cgroup),
+        uid: inside_id(&v.uid_map, host_id("Uid")?),
+        gid: inside_id(&v.gid_map, host_id("Gid")?),
         keep_caps: mask("CapBnd")? & mask("CapPrm")?,
         no_new_privs: field("NoNewPrivs").is_ok_and(|v| v == "1"),
     })
