@@ -8,9 +8,14 @@
 //! agent left; also when interrupted with SIGINT mid-lesson, and when the port is taken. The
 //! same holds for `container-userns`, the same container made with a user namespace first.
 
-use assert_cmd::cargo::cargo_bin;
+mod common;
+
+use common::bin;
+use common::lesson_run::{
+    assert_empty_dir, clab_links, lab_cgroups, lesson_with_pause, read, require_root,
+};
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,50 +25,6 @@ const USERNS_LESSON: &str = "container-userns";
 const MARKER: &str = "interrupt-me-now";
 /// A sleep whose command line no other program uses, to find leftovers by.
 const SLEEP: &str = "314.159";
-
-fn bin() -> PathBuf {
-    cargo_bin("containerlab")
-}
-
-fn read(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-fn clab_links() -> Vec<String> {
-    let out = Command::new("ip").args(["-o", "link"]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_string()))
-        .filter(|n| n.starts_with("clab"))
-        .collect()
-}
-
-/// Every lab cgroup directory (`containerlab`, `clab*`) under /sys/fs/cgroup.
-fn lab_cgroups() -> Vec<String> {
-    let out = Command::new("find")
-        .args([
-            "/sys/fs/cgroup",
-            "-maxdepth",
-            "4",
-            "-type",
-            "d",
-            "(",
-            "-name",
-            "containerlab",
-            "-o",
-            "-name",
-            "clab*",
-            ")",
-        ])
-        .output()
-        .unwrap();
-    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    v.sort();
-    v
-}
 
 fn pids() -> Vec<i32> {
     std::fs::read_dir("/proc")
@@ -132,13 +93,6 @@ fn host_state() -> HostState {
     }
 }
 
-fn assert_empty_dir(dir: &Path) {
-    let left: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "session directories left: {left:?}");
-}
-
 struct Run {
     code: Option<i32>,
     output: String,
@@ -170,44 +124,6 @@ fn command_after(prelude: &str, args: &[String], run_dir: &Path, scratch: &Path)
         .env("LANG", "C")
         .stdin(Stdio::null());
     c
-}
-
-/// The lesson with one more step after step `after`: a long `sleep` run by `who`.
-fn lesson_with_pause(lesson: &str, after: usize, who: &str) -> tempfile::TempDir {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("lessons")
-        .join(format!("{lesson}.yaml"));
-    let mut text = std::fs::read_to_string(path).unwrap();
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    if let Some(vars) = value.get("vars").and_then(|v| v.as_mapping()) {
-        for (k, v) in vars {
-            let v = match v {
-                serde_yaml::Value::String(s) => s.clone(),
-                other => serde_yaml::to_string(other).unwrap().trim().to_string(),
-            };
-            text = text.replace(&format!("{{var:{}}}", k.as_str().unwrap()), &v);
-        }
-    }
-    let mut value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    let map = value.as_mapping_mut().unwrap();
-    map.remove("vars");
-    let step: serde_yaml::Value = serde_yaml::from_str(&format!(
-        "id: pause\ntitle: {{en: {MARKER}}}\ntext: {{en: waits}}\n\
-         actions:\n  - run: {{in: {who}, argv: [sleep, \"{SLEEP}\"]}}\n"
-    ))
-    .unwrap();
-    map.get_mut("steps")
-        .unwrap()
-        .as_sequence_mut()
-        .unwrap()
-        .insert(after + 1, step);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{lesson}.yaml")),
-        serde_yaml::to_string(&value).unwrap(),
-    )
-    .unwrap();
-    dir
 }
 
 fn output_of(out: &std::process::Output) -> String {
@@ -268,7 +184,7 @@ fn interrupt(
     run_dir: &Path,
     while_paused: impl FnOnce(Option<i32>) -> String,
 ) -> Run {
-    let lessons = lesson_with_pause(lesson, after, who);
+    let lessons = lesson_with_pause(lesson, after, who, MARKER, SLEEP);
     let scratch = tempfile::tempdir().unwrap();
     let args: Vec<String> = vec![
         "--lessons".into(),
@@ -369,13 +285,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests make namespaces and must run as root"
-    );
 }
 
 #[test]

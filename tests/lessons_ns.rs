@@ -8,62 +8,20 @@
 //! systemd does), and that namespace's mountinfo must be byte-identical afterwards. The net
 //! lesson runs in a network namespace this test makes, so no packet reaches any other interface.
 
-use assert_cmd::cargo::cargo_bin;
+mod common;
+
+use common::bin;
+use common::lesson_run::{
+    assert_empty_dir, clab_links, lab_cgroups, lesson_with_pause, read, require_root,
+};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MARKER: &str = "interrupt-me-now";
 /// A sleep whose command line no other program uses, to find leftovers by.
 const SLEEP: &str = "271.828";
-
-fn bin() -> PathBuf {
-    cargo_bin("containerlab")
-}
-
-fn read(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-fn clab_links() -> Vec<String> {
-    let out = Command::new("ip").args(["-o", "link"]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_string()))
-        .filter(|n| n.starts_with("clab"))
-        .collect()
-}
-
-/// Every lab cgroup directory (`containerlab`, `clab*`, `cgns-*`) under /sys/fs/cgroup.
-fn lab_cgroups() -> Vec<String> {
-    let out = Command::new("find")
-        .args([
-            "/sys/fs/cgroup",
-            "-maxdepth",
-            "4",
-            "-type",
-            "d",
-            "(",
-            "-name",
-            "containerlab",
-            "-o",
-            "-name",
-            "clab*",
-            "-o",
-            "-name",
-            "cgns-*",
-            ")",
-        ])
-        .output()
-        .unwrap();
-    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    v.sort();
-    v
-}
 
 /// The host IPC namespace's POSIX queues, seen through an mqueue mount in a throwaway mount
 /// namespace (this machine may have no /dev/mqueue).
@@ -114,13 +72,6 @@ fn host_state() -> HostState {
         mq: mqueues(),
         hostname: read("/proc/sys/kernel/hostname"),
     }
-}
-
-fn assert_empty_dir(dir: &Path) {
-    let left: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "session directories left: {left:?}");
 }
 
 /// How the binary is started: directly, or inside namespaces the test makes.
@@ -198,45 +149,6 @@ fn play(wrap: Wrap, lesson: &str, run_dir: &Path) -> Run {
     }
 }
 
-/// The lesson with one more step after step `after`: a long `sleep` run by `who`.
-fn lesson_with_pause(lesson: &str, after: usize, who: &str) -> tempfile::TempDir {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("lessons")
-        .join(format!("{lesson}.yaml"));
-    let mut text = std::fs::read_to_string(path).unwrap();
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    // Put the variables in now: `uid: {var:x}` is not YAML we could write back as it was.
-    if let Some(vars) = value.get("vars").and_then(|v| v.as_mapping()) {
-        for (k, v) in vars {
-            let v = match v {
-                serde_yaml::Value::String(s) => s.clone(),
-                other => serde_yaml::to_string(other).unwrap().trim().to_string(),
-            };
-            text = text.replace(&format!("{{var:{}}}", k.as_str().unwrap()), &v);
-        }
-    }
-    let mut value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    let map = value.as_mapping_mut().unwrap();
-    map.remove("vars");
-    let step: serde_yaml::Value = serde_yaml::from_str(&format!(
-        "id: pause\ntitle: {{en: {MARKER}}}\ntext: {{en: waits}}\n\
-         actions:\n  - run: {{in: {who}, argv: [sleep, \"{SLEEP}\"]}}\n"
-    ))
-    .unwrap();
-    map.get_mut("steps")
-        .unwrap()
-        .as_sequence_mut()
-        .unwrap()
-        .insert(after + 1, step);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{lesson}.yaml")),
-        serde_yaml::to_string(&value).unwrap(),
-    )
-    .unwrap();
-    dir
-}
-
 /// The containerlab front end: the spawned process itself, or the child of the wrapping shell.
 fn front_end(spawned: u32, wrap: Wrap) -> i32 {
     match wrap {
@@ -255,7 +167,7 @@ fn front_end(spawned: u32, wrap: Wrap) -> i32 {
 /// Plays the lesson with a pause inserted, sends SIGINT to the front end while the pause's
 /// `sleep` runs, and returns the finished run.
 fn interrupt(wrap: Wrap, lesson: &str, after: usize, who: &str, run_dir: &Path) -> Run {
-    let lessons = lesson_with_pause(lesson, after, who);
+    let lessons = lesson_with_pause(lesson, after, who, MARKER, SLEEP);
     let scratch = tempfile::tempdir().unwrap();
     let args: Vec<String> = vec![
         "--lessons".into(),
@@ -334,13 +246,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests make namespaces and must run as root"
-    );
 }
 
 fn full(wrap: Wrap, lesson: &str) -> Run {

@@ -7,13 +7,11 @@
 //! Every test uses its own session base directory (CONTAINERLAB_RUN_DIR), so tests running in
 //! parallel, or other labs on the machine, do not disturb the "nothing left" assertions.
 
+mod common;
+
+use common::{bin, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_containerlab"))
-}
 
 fn lessons_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons")
@@ -145,17 +143,6 @@ fn with_pause(id: &str, before: &str, action: &str) -> tempfile::TempDir {
     )
     .unwrap();
     dir
-}
-
-fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 /// Pids of processes running `sleep ARG`.

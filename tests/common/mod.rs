@@ -2,6 +2,7 @@
 //! host that a lesson could leave behind, to compare before and after.
 #![allow(dead_code)]
 
+pub mod lesson_run;
 pub mod oci;
 
 use std::path::PathBuf;
@@ -55,30 +56,6 @@ fn listing(dir: &str) -> Vec<String> {
     v
 }
 
-fn lab_cgroups() -> Vec<String> {
-    let out = Command::new("find")
-        .args([
-            "/sys/fs/cgroup",
-            "-type",
-            "d",
-            "(",
-            "-name",
-            "containerlab*",
-            "-o",
-            "-name",
-            "clab*",
-            ")",
-        ])
-        .output()
-        .expect("find");
-    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    v.sort();
-    v
-}
-
 fn agents() -> Vec<String> {
     let mut v = Vec::new();
     for pid in listing("/proc") {
@@ -99,7 +76,7 @@ impl HostState {
         HostState {
             mountinfo: std::fs::read_to_string("/proc/self/mountinfo").unwrap(),
             links: listing("/sys/class/net"),
-            cgroups: lab_cgroups(),
+            cgroups: lesson_run::lab_cgroups(),
             sessions: listing("/run/containerlab"),
             hostname: nix::unistd::gethostname()
                 .unwrap()
