@@ -1,6 +1,8 @@
 #![allow(dead_code)]
 //! Helpers shared by the integration tests.
 
+pub mod hand_layout;
+
 use std::path::{Path, PathBuf};
 
 pub fn tmp() -> tempfile::TempDir {
