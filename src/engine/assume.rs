@@ -46,7 +46,9 @@ pub fn read(pid: i32) -> Result<Likeness, String> {
             .ok_or_else(|| format!("/proc/{pid}/status: bad {k}"))
     };
     Ok(Likeness {
-        cgroup_procs: lab_cgroup_procs(&v.cgroup),
+        cgroup_procs: containerlab_cgroup::detect()
+            .map(|layout| lab_cgroup_procs(&layout, &v.cgroup))
+            .unwrap_or_default(),
         uid: inside_id(&v.uid_map, host_id("Uid")?),
         gid: inside_id(&v.gid_map, host_id("Gid")?),
         keep_caps: mask("CapBnd")? & mask("CapPrm")?,
@@ -67,11 +69,12 @@ fn inside_id(map: &str, host: u32) -> u32 {
         .unwrap_or(0)
 }
 
-/// The `cgroup.procs` files for the lines of /proc/PID/cgroup that are in the lab's cgroups.
-fn lab_cgroup_procs(proc_cgroup: &str) -> Vec<std::path::PathBuf> {
-    let Ok(layout) = containerlab_cgroup::detect() else {
-        return Vec::new();
-    };
+/// The `cgroup.procs` files, in the hierarchies of `layout`, for the lines of /proc/PID/cgroup
+/// that are in the lab's cgroups.
+fn lab_cgroup_procs(
+    layout: &containerlab_cgroup::Layout,
+    proc_cgroup: &str,
+) -> Vec<std::path::PathBuf> {
     let marker = format!("/{}/", containerlab_cgroup::PARENT);
     let mut out = Vec::new();
     for (controller, h) in layout.controllers() {
@@ -167,6 +170,44 @@ mod tests {
         // Unmapped (the host's root in a remapped namespace): root inside, as nsenter -U does.
         assert_eq!(inside_id(map, 0), 0);
         assert_eq!(inside_id("0 0 4294967295\n", 1000), 1000);
+    }
+
+    #[test]
+    fn a_v2_container_joins_one_cgroup() {
+        let layout = containerlab_cgroup::Layout::v2_at("/sys/fs/cgroup");
+        let procs = lab_cgroup_procs(&layout, "0::/containerlab/clab-1-ab/ctr\n");
+        assert_eq!(
+            procs,
+            [std::path::PathBuf::from(
+                "/sys/fs/cgroup/containerlab/clab-1-ab/ctr/cgroup.procs"
+            )]
+        );
+        // A process in the host's own cgroup is left where it is.
+        assert!(lab_cgroup_procs(&layout, "0::/user.slice/session-1.scope\n").is_empty());
+    }
+
+    #[test]
+    fn a_hybrid_container_joins_one_cgroup_per_controller_tree() {
+        use containerlab_cgroup::{Hierarchy, Layout, Version};
+        let v1 = |c: &str| Hierarchy {
+            version: Version::V1,
+            mount: format!("/sys/fs/cgroup/{c}").into(),
+        };
+        let layout = Layout {
+            memory: v1("memory"),
+            pids: v1("pids"),
+            cpu: Some(v1("cpu,cpuacct")),
+            cpuacct: Some(v1("cpu,cpuacct")),
+            unified: Some("/sys/fs/cgroup/unified".into()),
+        };
+        let lines = "12:pids:/containerlab/s/ctr\n7:cpu,cpuacct:/containerlab/s/ctr\n\
+                     4:memory:/containerlab/s/ctr\n2:devices:/system.slice\n0::/system.slice\n";
+        let procs = lab_cgroup_procs(&layout, lines);
+        let want: Vec<std::path::PathBuf> = ["memory", "pids", "cpu,cpuacct"]
+            .iter()
+            .map(|c| format!("/sys/fs/cgroup/{c}/containerlab/s/ctr/cgroup.procs").into())
+            .collect();
+        assert_eq!(procs, want);
     }
 
     #[test]
