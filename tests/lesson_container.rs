@@ -121,6 +121,7 @@ fn command_after(prelude: &str, args: &[String], run_dir: &Path, scratch: &Path)
         scratch.display()
     ));
     c.env("CONTAINERLAB_RUN_DIR", run_dir)
+        .env("CONTAINERLAB_STATE_DIR", common::STATE_DIR)
         .env("LANG", "C")
         .stdin(Stdio::null());
     c

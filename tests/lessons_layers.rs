@@ -5,11 +5,11 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::oci::{hand_layout, tar_of};
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::Command;
 
 fn tmp() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -19,7 +19,7 @@ fn tmp() -> tempfile::TempDir {
 }
 
 fn lab(run_dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("containerlab").unwrap();
+    let mut cmd = common::lab();
     cmd.env("CONTAINERLAB_RUN_DIR", run_dir);
     cmd
 }
@@ -192,7 +192,7 @@ fn image_on_a_lesson_without_one_is_a_usage_error() {
 fn sigint_mid_lesson_exits_130_and_leaves_nothing() {
     let t = tmp();
     let run = t.path().join("run");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_containerlab"))
+    let mut child = common::lab()
         .env("CONTAINERLAB_RUN_DIR", &run)
         .args(["run", "lesson", "layers", "--headless", "--format", "json"])
         .stdout(std::process::Stdio::piped())

@@ -124,6 +124,7 @@ fn command(wrap: Wrap, args: &[String], run_dir: &Path, scratch: &Path) -> Comma
         }
     };
     cmd.env("CONTAINERLAB_RUN_DIR", run_dir)
+        .env("CONTAINERLAB_STATE_DIR", common::STATE_DIR)
         .env("LANG", "C")
         .stdin(Stdio::null());
     cmd

@@ -9,9 +9,9 @@
 
 mod common;
 
-use common::{bin, wait_until};
+use common::wait_until;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 fn lessons_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons")
@@ -107,7 +107,7 @@ fn base_dir() -> tempfile::TempDir {
 
 fn run_lesson(id: &str) {
     let base = base_dir();
-    let child = Command::new(bin())
+    let child = common::lab()
         .env("CONTAINERLAB_RUN_DIR", base.path())
         .args(["run", "lesson", id, "--headless"])
         .stdout(Stdio::piped())
@@ -170,7 +170,7 @@ fn interrupt_mid_lesson(
 ) {
     let lessons = with_pause(id, before, action);
     let base = base_dir();
-    let child = Command::new(bin())
+    let child = common::lab()
         .env("CONTAINERLAB_RUN_DIR", base.path())
         .arg("--lessons")
         .arg(lessons.path())
@@ -306,7 +306,7 @@ fn sigkill_during_cgroup_lesson_then_cleanup_removes_the_cgroup() {
         "run: {cgroup: lab, argv: [sleep, \"100044\"]}",
     );
     let base = base_dir();
-    let mut child = Command::new(bin())
+    let mut child = common::lab()
         .env("CONTAINERLAB_RUN_DIR", base.path())
         .arg("--lessons")
         .arg(lessons.path())
@@ -323,7 +323,7 @@ fn sigkill_during_cgroup_lesson_then_cleanup_removes_the_cgroup() {
     child.kill().unwrap(); // SIGKILL: the runner cannot tear anything down
     child.wait().unwrap();
     assert!(!ours().is_empty(), "the cgroup is left for cleanup");
-    let out = Command::new(bin())
+    let out = common::lab()
         .env("CONTAINERLAB_RUN_DIR", base.path())
         .arg("cleanup")
         .output()

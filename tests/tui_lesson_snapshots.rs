@@ -39,6 +39,8 @@ const KEY_STEPS: [(&str, &str); 13] = [
 fn events(lesson: &str) -> Vec<Value> {
     let bin = env!("CARGO_BIN_EXE_containerlab");
     let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
+    // Progress goes to the tests' own state directory, not the real ~/.local/state.
+    let state = concat!(env!("CARGO_TARGET_TMPDIR"), "/containerlab-state");
     let out = if lesson == "net" || lesson.starts_with("container") {
         // Packets only between namespaces this test made; for the container lesson's published
         // port on 127.0.0.1, with its `lo` up as on any host.
@@ -50,9 +52,13 @@ fn events(lesson: &str) -> Vec<Value> {
         Command::new("unshare")
             .args(["--net", "sh", "-c", &format!("{lo}exec \"$0\" \"$@\""), bin])
             .args(args)
+            .env("CONTAINERLAB_STATE_DIR", state)
             .output()
     } else {
-        Command::new(bin).args(args).output()
+        Command::new(bin)
+            .args(args)
+            .env("CONTAINERLAB_STATE_DIR", state)
+            .output()
     }
     .unwrap();
     assert_eq!(out.status.code(), Some(0), "{lesson} failed");

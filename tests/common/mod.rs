@@ -24,12 +24,13 @@ pub fn bin() -> PathBuf {
 /// can set CONTAINERLAB_STATE_DIR again to its own directory).
 pub fn lab() -> Command {
     let mut c = Command::new(bin());
-    c.env(
-        "CONTAINERLAB_STATE_DIR",
-        concat!(env!("CARGO_TARGET_TMPDIR"), "/containerlab-state"),
-    );
+    c.env("CONTAINERLAB_STATE_DIR", STATE_DIR);
     c
 }
+
+/// Where the tests' runs record progress: never the real ~/.local/state of the user running
+/// the tests.
+pub const STATE_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/containerlab-state");
 
 /// Everything a lesson might leave on the host.
 #[derive(Debug, PartialEq, Eq)]
