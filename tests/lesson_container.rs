@@ -407,7 +407,7 @@ fn shell_in_parent_of(sleeper: Option<i32>, extra: &[&str], script: &str) -> Str
 /// namespace, init's cgroups are `/`, so every line ends in `:/` when the shell shares them.
 const SHELL_PROBE: &str = "echo uid=$(id -u); grep -E '^Cap(Eff|Bnd):' /proc/self/status; \
     grep -v ':/$' /proc/self/cgroup || echo IN-INITS-CGROUPS; \
-    mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED || echo MOUNT-REFUSED; \
+    mount -t tmpfs none /tmp 2>&1 && echo MOUNTED || echo MOUNT-REFUSED; \
     touch /probe-file && ls -ln /probe-file";
 
 #[test]
@@ -432,6 +432,9 @@ fn container_lesson_interrupted_with_httpd_running_leaves_nothing() {
             "CapEff:\t00000000a80425fb",
             "CapBnd:\t00000000a80425fb",
             "IN-INITS-CGROUPS",
+            // /tmp exists in the image: the refusal is the missing CAP_SYS_ADMIN (EPERM, which
+            // busybox words as "permission denied"), not a missing mount point.
+            "mount: permission denied",
             "MOUNT-REFUSED",
             "; uid 0 gid 0, 14 capabilities like the process, in its cgroup.",
         ],
@@ -498,6 +501,8 @@ fn userns_container_interrupted_with_httpd_running_leaves_nothing() {
             "uid=0",
             "IN-INITS-CGROUPS",
             " 0        0 ",
+            "mount: permission denied",
+            "MOUNT-REFUSED",
             "containerlab: web は終了していたので\ncontainerlab: init (PID ",
             "uid 0 gid 0、ケーパビリティはプロセスと同じ 14 個、同じ cgroup の中。",
         ],
