@@ -249,8 +249,8 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     let (lines, anchor) = step_lines(app, l, inner_w);
     let max_scroll = lines.len().saturating_sub(inner_h);
     let wanted = if l.scroll == SCROLL_TO_RESULTS {
-        // Keep the command line above the results in view when there is room.
-        anchor.saturating_sub(2)
+        // After a run: the step's command and its results (see `step_lines`).
+        anchor
     } else {
         l.scroll as usize
     };

@@ -214,9 +214,8 @@ pub fn check_lines<'a>(c: &CheckOutcome, width: usize, t: Theme, lang: &str) -> 
     lines
 }
 
-/// The step pane's content, wrapped to `width`.
-/// The step pane's lines, and the index of the first line of the step's results (or of the
-/// exercise, when the step is one), where the pane scrolls after a step ran.
+/// The step pane's lines, wrapped to `width`, and the line the pane scrolls to after the step
+/// ran: its `$ command` when short, else the first line of its results (or of the exercise).
 pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>>, usize) {
     let t = Theme { color: app.color };
     let lang = &app.lang;
@@ -262,9 +261,16 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         "",
         Style::default(),
     ));
+    // Where the view starts once the step ran: at its `$ command` when that is short, so the
+    // results follow it; past a long one, at the results, never in the middle of the command.
+    let mut command_at = None;
     if let Some(cmd) = &step.command {
         out.push(blank());
-        out.extend(wrapped(&fill_files(cmd), width, "$ ", t.command()));
+        let lines = wrapped(&fill_files(cmd), width, "$ ", t.command());
+        if lines.len() <= 3 {
+            command_at = Some(out.len());
+        }
+        out.extend(lines);
     }
     let result = l.ran(l.cursor);
     let mut anchor = None;
@@ -314,7 +320,7 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         ));
     }
     out.push(blank());
-    let anchor = anchor.unwrap_or(out.len());
+    let anchor = command_at.or(anchor).unwrap_or(out.len());
     match result {
         None => {
             let msg = if l.busy.is_some() || !l.refused.is_empty() {
@@ -412,7 +418,45 @@ pub fn view_lines<'a>(lines: &[String], t: Theme) -> Vec<Line<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{step_lines, wrap};
+    use crate::lesson::load::catalog;
+    use crate::progress::Progress;
+    use crate::tui::app::App;
+    use crate::tui::session::StepResult;
+
+    /// After a step ran, the pane starts at its `$ command` when it is short, and past it (at the
+    /// results) when it is long: never in the middle of a wrapped command.
+    #[test]
+    fn a_run_step_scrolls_to_its_command_or_past_it() {
+        let lessons = catalog(&[])
+            .0
+            .into_iter()
+            .map(|l| l.lesson)
+            .filter(|l| l.id == "container")
+            .collect();
+        let mut app = App::new(lessons, "en", Progress::default(), false);
+        app.open(0);
+        let steps = app.lessons[0].steps.len();
+        let (mut short, mut long) = (0, 0);
+        for step in 0..steps {
+            let l = app.lesson.as_mut().unwrap();
+            l.cursor = step;
+            l.done = step + 1;
+            l.results.insert(step, StepResult::default());
+            let l = app.lesson.as_ref().unwrap();
+            let (lines, anchor) = step_lines(&app, l, 78);
+            let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            if text[anchor].starts_with("$ ") {
+                short += 1;
+            } else {
+                // Past the command: a blank line, then the results.
+                assert!(text[anchor - 1].is_empty(), "step {step}: {text:#?}");
+                assert!(!text[anchor].starts_with("  "), "step {step}: {text:#?}");
+                long += 1;
+            }
+        }
+        assert!(short > 0 && long > 0, "{short} short, {long} long");
+    }
 
     #[test]
     fn wraps_words_and_keeps_paragraphs() {

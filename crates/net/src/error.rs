@@ -71,7 +71,7 @@ fn ext_ack_suffix(ext_ack: &Option<String>) -> String {
 fn hint(e: Errno) -> &'static str {
     match e {
         Errno::EEXIST => "an object with that name or address already exists in this namespace; delete it first (ip link del NAME) or pick another name",
-        Errno::EPERM | Errno::EACCES => "changing the network needs CAP_NET_ADMIN over this namespace; run as root",
+        Errno::EPERM | Errno::EACCES => "changing the network needs CAP_NET_ADMIN in the user namespace that owns this network namespace (a process without it, such as a container with Docker's capabilities, may not)",
         Errno::ENODEV => "there is no interface with that name in this network namespace (it may have been deleted or moved to another namespace)",
         Errno::ENETUNREACH => "the gateway is not on a connected subnet; add an address on that subnet to an interface that is up, then add the route",
         Errno::EADDRNOTAVAIL => "that address is not configured here",
