@@ -95,7 +95,11 @@ fn layers_lesson_passes_on_the_lab_built_image() {
         .nth(1)
         .and_then(|s| s.split("── b's upper layer: b/upper ──").next())
         .unwrap_or_else(|| panic!("no upper layers in:\n{delete_step}"));
-    for written in ["/hello-from-a.txt  (13 bytes)", "(whiteout: deleted below)"] {
+    for written in [
+        "/hello-from-a.txt  (13 bytes), new",
+        "/myapp/hoge.txt  (13 bytes), copied up from layers/4",
+        "(whiteout: deleted below)",
+    ] {
         assert!(a_upper.contains(written), "{written}:\n{a_upper}");
     }
     assert!(

@@ -97,9 +97,12 @@ pub fn image_build(
         built?;
     }
     let recipe = recipe(which);
+    // The reference tells the builds apart: the edited recipe's lines read the same (as a
+    // Dockerfile's would), only what its COPY brings differs.
     let call = format!(
-        "build_layout({}, {:?})",
+        "build_layout({}, {}, {:?})",
         quoted(dir),
+        quoted(&recipe.reference),
         recipe
             .steps
             .iter()

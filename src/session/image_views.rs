@@ -109,7 +109,7 @@ pub fn layers_view(image: Option<&Path>, layers: &[PathBuf], lang: &str) -> Vec<
                 .unwrap_or_else(|| format!("layer {}", i + 1))
         ));
         if leaves.len() <= 10 {
-            lines.extend(leaves.iter().map(|p| format!("  {p}")));
+            lines.extend(leaves.iter().map(Leaf::line));
         } else {
             let mut top: Vec<String> = std::fs::read_dir(dir)
                 .map(|rd| {
@@ -149,7 +149,19 @@ pub fn uppers_view(
         if leaves.is_empty() {
             lines.push(W::UPPER_EMPTY.get(lang).into());
         }
-        lines.extend(leaves.iter().map(|p| format!("  {p}")));
+        for leaf in &leaves {
+            // A regular file that a layer has too was copied up (then changed); else it is new.
+            let below = layers
+                .iter()
+                .rev()
+                .find(|l| l.join(leaf.path.trim_start_matches('/')).exists());
+            let origin = match (leaf.regular, below) {
+                (true, Some(layer)) => fill(W::COPIED_UP.get(lang), &[&relative(layer, layers)]),
+                (true, None) => W::NEW_FILE.get(lang).to_string(),
+                (false, _) => String::new(),
+            };
+            lines.push(format!("{}{origin}", leaf.line()));
+        }
     }
     lines
 }
@@ -175,15 +187,39 @@ fn relative(path: &Path, layers: &[PathBuf]) -> String {
         .to_string()
 }
 
+/// One entry of a layer or upper directory: its image path and what it is.
+struct Leaf {
+    /// `/etc/motd`, `/tmp/` (an empty directory).
+    path: String,
+    /// `(19 bytes)`, `-> target`, the whiteout note; empty for an empty directory.
+    what: String,
+    /// A regular file (which a container may have copied up).
+    regular: bool,
+}
+
+impl Leaf {
+    fn line(&self) -> String {
+        match self.what.as_str() {
+            "" => format!("  {}", self.path),
+            w if w.starts_with("->") => format!("  {} {w}", self.path),
+            w => format!("  {}  {w}", self.path),
+        }
+    }
+}
+
 /// Files, links, whiteouts and empty directories under `root/rel`, as absolute image paths.
-fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<String>, lang: &str) {
+fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<Leaf>, lang: &str) {
     let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
         return;
     };
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
     if names.is_empty() && !rel.as_os_str().is_empty() {
-        out.push(format!("/{}/", rel.display()));
+        out.push(Leaf {
+            path: format!("/{}/", rel.display()),
+            what: String::new(),
+            regular: false,
+        });
     }
     for name in names {
         let r = rel.join(&name);
@@ -191,15 +227,22 @@ fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<String>, lang: &str) {
             continue;
         };
         let ft = meta.file_type();
-        if ft.is_dir() {
+        let path = format!("/{}", r.display());
+        let (what, regular) = if ft.is_dir() {
             leaves_of(root, &r, out, lang);
+            continue;
         } else if ft.is_char_device() && meta.rdev() == 0 {
-            out.push(format!("/{}  {}", r.display(), W::WHITEOUT.get(lang)));
+            (W::WHITEOUT.get(lang).to_string(), false)
         } else if ft.is_symlink() {
             let to = std::fs::read_link(root.join(&r)).unwrap_or_default();
-            out.push(format!("/{} -> {}", r.display(), to.display()));
+            (format!("-> {}", to.display()), false)
         } else {
-            out.push(format!("/{}  ({} bytes)", r.display(), meta.len()));
-        }
+            (fill(W::BYTES.get(lang), &[&meta.len()]), ft.is_file())
+        };
+        out.push(Leaf {
+            path,
+            what,
+            regular,
+        });
     }
 }

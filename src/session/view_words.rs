@@ -27,5 +27,8 @@ crate::i18n::messages! {
     UPPER = "── {}'s upper layer: {} ──", "── {} の upper レイヤ: {} ──";
     UPPER_EMPTY = "  (empty: nothing written yet)", "  (空: まだ何も書かれていない)";
     WHITEOUT = "(whiteout: deleted below)", "(ホワイトアウト: 下のレイヤで削除済み)";
+    BYTES = "({} bytes)", "({} バイト)";
+    COPIED_UP = ", copied up from {}", "、{} からコピーアップ";
+    NEW_FILE = ", new", "、新規";
     IN_WORK = "in {}:", "{} の中:";
 }

@@ -63,7 +63,8 @@ crate::i18n::messages! {
     T_CGROUPS = "/proc/PID/cgroup", "/proc/PID/cgroup";
     T_CGROUP = "The lesson's cgroup", "レッスンの cgroup";
     T_IMAGE = "OCI image: index.json → manifest → config", "OCI イメージ: index.json → manifest → config";
-    T_LAYERS = "Layers (bottom first)", "レイヤ (下から順に)";
+    T_LAYERS = "Layers: what containers wrote (upper), then the image's, bottom first",
+        "レイヤ: コンテナが書いたもの (upper)、次にイメージのレイヤ (下から順に)";
     T_NET = "Network (ip -br link, ip -br addr, ip route)", "ネットワーク (ip -br link, ip -br addr, ip route)";
 }
 
