@@ -98,9 +98,10 @@ pub fn diff(host: &[Mount], sandbox: &[Mount]) -> Vec<String> {
             Some(i) => {
                 unmatched.remove(i);
             }
+            // The device tells two mounts of one kind at one place apart.
             None => out.push(format!(
-                "+ {} {} {} ({})",
-                m.mount_point, m.fstype, m.source, m.propagation
+                "+ {} {} {} [{}] ({})",
+                m.mount_point, m.fstype, m.source, m.device, m.propagation
             )),
         }
     }
@@ -162,7 +163,10 @@ mod tests {
             mount("/proc", "proc", "0:22"),
             mount("/proc", "proc", "0:61"),
         ];
-        assert_eq!(diff(&host, &sandbox), ["+ /proc proc proc (private)"]);
+        assert_eq!(
+            diff(&host, &sandbox),
+            ["+ /proc proc proc [0:61] (private)"]
+        );
     }
 
     #[test]
@@ -172,7 +176,10 @@ mod tests {
             mount("/mnt", "tmpfs", "0:40"),
             mount("/mnt", "tmpfs", "0:40"),
         ];
-        assert_eq!(diff(&host, &sandbox), ["+ /mnt tmpfs tmpfs (private)"]);
+        assert_eq!(
+            diff(&host, &sandbox),
+            ["+ /mnt tmpfs tmpfs [0:40] (private)"]
+        );
         assert_eq!(diff(&sandbox, &host), ["- /mnt tmpfs tmpfs"]);
     }
 }

@@ -36,7 +36,8 @@ pub struct Subjects {
 }
 
 impl Subjects {
-    /// (name, pid) of every lab process still alive, holder first.
+    /// (name, pid) of every lab process still alive, the holder (`sandbox`) last: the others
+    /// are what the lesson made, the holder is the host-side reference.
     fn alive(&self) -> Vec<(String, i32)> {
         let mut v: Vec<(String, i32)> = self
             .pids
@@ -47,7 +48,7 @@ impl Subjects {
             })
             .map(|(n, p)| (n.clone(), *p))
             .collect();
-        v.sort_by_key(|(n, _)| (n != "sandbox", n.clone()));
+        v.sort_by_key(|(n, _)| (n == "sandbox", n.clone()));
         v
     }
 }
@@ -273,12 +274,21 @@ fn mounts_view(s: &Subjects) -> Vec<String> {
     let host_ns = namespaces::ns_inode(me, "mnt");
     let mut lines = Vec::new();
     let mut seen = Vec::new();
-    for (name, pid) in s.alive() {
+    let alive = s.alive();
+    for (_, pid) in &alive {
+        let pid = *pid;
         let ns = namespaces::ns_inode(pid, "mnt");
         if ns == host_ns || seen.contains(&ns) {
             continue;
         }
         seen.push(ns);
+        // Every lab process in this mount namespace, by name.
+        let name = alive
+            .iter()
+            .filter(|(_, p)| namespaces::ns_inode(*p, "mnt") == ns)
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let table = mounts::mounts_of(pid);
         let root = mounts::mount_at(&table, "/")
             .map(|m| m.propagation.clone())
