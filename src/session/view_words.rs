@@ -6,10 +6,10 @@ crate::i18n::messages! {
     DIFFERS_FROM_HOST = "  * = differs from the host", "  * = ホストと異なる";
     HOST_PID = "── {} (host pid {}) ──", "── {} (ホストの PID {}) ──";
     CHILD = "└ (child)", "└ (子)";
-    MOUNT_NS = "── {}: mount namespace {}, / is {} ──", "── {}: mount 名前空間 {}、/ は {} ──";
+    MOUNT_NS = "── {}: mount namespace {}, / is {} ──", "── {}: マウント名前空間 {}、/ は {} ──";
     SAME_MOUNTS = "  (same mounts as the host)", "  (ホストと同じマウント)";
     SHARES_HOST_MOUNTS = "every lab process shares the host's mount namespace; / is {}",
-        "ラボのどのプロセスもホストの mount 名前空間を共有している。/ は {}";
+        "ラボのどのプロセスもホストの マウント名前空間を共有している。/ は {}";
     NET_NS = "── {} (pid {}): network namespace {} ──", "── {} (PID {}): ネットワーク名前空間 {} ──";
     OTHER_LINKS = "  (+ {} other interfaces of the host)", "  (ほかにホストのインターフェースが {} 個)";
     NO_ROUTES = "  (no routes)", "  (経路なし)";

@@ -10,18 +10,19 @@ messages! {
     PICKER_HEADER = " containerlab · learn how Linux containers work by making the real syscalls",
         " containerlab · 本物のシステムコールで Linux コンテナの仕組みを学ぶ";
     PICKER_KEYS = "↑↓ Enter open · type to filter · ^R reset · ^A reset all · ? keys · Esc quit",
-        "↑↓ Enter 開く · 文字で絞込み · ^R リセット · ^A 全リセット · ? キー · Esc 終了";
+        "↑↓ Enter 開く · 文字で絞り込み · ^R 消去 · ^A 全消去 · ? キー · Esc 終了";
     FILTER = "Filter", "絞り込み";
     TYPE_TO_FILTER = "(type to filter)", "(文字を入力して絞り込み)";
     COL_LESSON = "LESSON", "レッスン";
     COL_TITLE = "TITLE", "タイトル";
-    COL_STEPS = "STEPS", "手順数";
+    COL_STEPS = "STEPS", "ステップ数";
     COL_PROGRESS = "PROGRESS", "進み具合";
     NO_MATCH = " no lesson matches the filter (Backspace to edit)",
         " 絞り込みに合うレッスンはありません (Backspace で編集)";
     LESSONS = "Lessons", "レッスン";
+    INTRO_GOES_ON = " … more when you open it ", " … 続きはレッスンの中で ";
     NOT_STARTED = "not started", "未着手";
-    IN_PROGRESS = "in progress: step {}/{}", "進行中: ステップ {}/{}";
+    IN_PROGRESS = "in progress, next: step {}/{}", "進行中、次はステップ {}/{}";
     DONE = "done ✓", "完了 ✓";
     // Confirmations.
     CONFIRM_RESET_LESSON = "Forget your progress in lesson {}?", "レッスン {} の進み具合を消しますか?";
@@ -130,8 +131,8 @@ messages! {
     CANNOT_SAVE = "cannot save progress: {}", "進み具合を保存できません: {}";
     PROGRESS_NOT_RECORDED = "progress not recorded: {} is unreadable (see containerlab.log); `containerlab reset --yes` moves it aside",
         "進み具合は記録されません: {} を読めません (containerlab.log を参照)。`containerlab reset --yes` で退避できます";
-    EXITED_SHELL_IN_SANDBOX = "{} has exited; the shell was in the sandbox",
-        "{} は終了していたので、シェルはサンドボックスで開きました";
+    EXITED_SHELL_IN_SANDBOX = "{} has exited; opening the shell in the sandbox instead",
+        "{} は終了しているので、代わりにサンドボックスでシェルを開きます";
     EXITED_NOTHING = "{} has exited: nothing to enter", "{} は終了しています: 入る先がありません";
     RESUME_AT = "you stopped at step {}: g {} Enter goes there",
         "前回はステップ {} まで進みました: g {} Enter でそこへ移動します";
@@ -139,7 +140,7 @@ messages! {
     // View names in the view bar.
     V_NAMESPACES = "namespaces", "名前空間";
     V_NS_INODES = "ns inodes", "ns inode";
-    V_STATUS = "status", "status";
+    V_STATUS = "status", "ステータス";
     V_PROCESSES = "processes", "プロセス";
     V_MOUNTS = "mounts", "マウント";
     V_ID_MAPS = "id maps", "ID マップ";
@@ -147,7 +148,7 @@ messages! {
     V_CGROUPS = "cgroups", "cgroup";
     V_CGROUP = "cgroup files", "cgroup ファイル";
     V_IMAGE = "image", "イメージ";
-    V_LAYERS = "layers", "レイヤー";
+    V_LAYERS = "layers", "レイヤ";
     V_NET = "net", "ネットワーク";
 }
 

@@ -124,7 +124,7 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
         .unwrap_or(0);
     let title_w = w
         .saturating_sub(id_w + steps_w + progress_w + 5)
-        .clamp(10, 60);
+        .clamp(10, 100);
     let cols = |id: &str, title: &str, steps: &str, progress: &str| {
         format!(
             " {} {} {}  {progress}",
@@ -182,9 +182,15 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
                 .into_iter()
                 .map(Line::from)
                 .collect();
+            // The introduction goes on in the lesson: say so when the preview cuts it.
+            let cut = lines.len() > detail.height.saturating_sub(2) as usize;
+            let more = if cut { T::INTRO_GOES_ON.get(lang) } else { "" };
             f.render_widget(
-                Paragraph::new(lines)
-                    .block(Block::bordered().title(Span::styled(format!(" {} ", l.id), t.title()))),
+                Paragraph::new(lines).block(
+                    Block::bordered()
+                        .title(Span::styled(format!(" {} ", l.id), t.title()))
+                        .title_bottom(Line::from(Span::styled(more, t.dim())).right_aligned()),
+                ),
                 detail,
             );
         }

@@ -41,7 +41,8 @@ pub fn ellipsize(s: &str, cols: usize) -> String {
     if cols == 0 {
         return String::new();
     }
-    format!("{}…", truncate(s, cols - 1))
+    // No space before the ellipsis: "of your…", not "of your …".
+    format!("{}…", truncate(s, cols - 1).trim_end())
 }
 
 /// `s` right-aligned in `cols` columns, like `{:>cols$}` but by columns (never cut).
@@ -71,6 +72,7 @@ mod tests {
         assert_eq!(pad_to("ab", 4), "ab  ");
         assert_eq!(ellipsize("名前空間", 5), "名前…");
         assert_eq!(ellipsize("ab", 4), "ab");
+        assert_eq!(ellipsize("of your own", 9), "of your…");
         assert_eq!(pad_left("手順", 5), " 手順");
         assert_eq!(pad_right("手順", 5), "手順 ");
         assert_eq!(pad_right("手順数です", 5), "手順数です");
