@@ -70,6 +70,8 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect, t: Theme, keys: &str) {
         Some(m) => m.clone(),
         None => keys.to_string(),
     };
+    // Narrower than the keys: cut with …, not in the middle of a word without a sign.
+    let text = ellipsize(&text, (area.width as usize).saturating_sub(1));
     f.render_widget(Paragraph::new(format!(" {text}")).style(t.bar()), area);
 }
 
@@ -475,17 +477,29 @@ fn draw_step_list(f: &mut Frame, app: &App, l: &LessonState, typed: &str, area: 
         Span::raw(fill(T::GOTO_PROMPT.get(lang), &[&n])),
         Span::styled(format!("{typed}_"), t.command()),
     ])];
+    // Steps done in an earlier session (the progress file) are marked too, dimmed: this
+    // session has not replayed them yet.
+    let done_before = app
+        .progress
+        .lessons
+        .get(&l.lesson.id)
+        .map(|p| p.steps_done.clone())
+        .unwrap_or_default();
     for (i, step) in l.lesson.steps.iter().enumerate() {
+        let earlier = done_before.contains(&step.id);
         let mark = match l.ran(i) {
             Some(r) if r.passed() => "✓",
             Some(_) => "✗",
             None if i == l.cursor => "▶",
+            None if earlier => "✓",
             None => " ",
         };
         let text = format!("{mark} {:>2}. {}", i + 1, step.title.get(lang));
-        let text = truncate(&text, inner).to_string();
+        let text = ellipsize(&text, inner);
         let style = if chosen == Some(i + 1) {
             t.selected()
+        } else if earlier && l.ran(i).is_none() {
+            t.dim()
         } else {
             Style::default()
         };
