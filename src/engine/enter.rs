@@ -53,6 +53,8 @@ crate::i18n::messages! {
 /// `label` names the place in the prompt, `lang` is the learner's language, and `note`, if any,
 /// is said before anything else.
 pub fn enter(pid: i32, label: &str, lang: &str, note: Option<&str>) -> i32 {
+    // A rule sets this shell apart from what an earlier one left on the terminal.
+    eprintln!("\n{}", "─".repeat(60));
     if let Some(note) = note {
         eprintln!("containerlab: {note}");
     }

@@ -47,6 +47,10 @@ messages! {
     LIVE_SWITCH = " live · Tab/1-9/0 switch · z zoom ", " ライブ · Tab/1-9/0 切り替え · z 拡大 ";
     ZOOMED_KEYS = " live · ↑↓←→ scroll · Tab switch · z/Esc back ",
         " ライブ · ↑↓←→ スクロール · Tab 切り替え · z/Esc 戻る ";
+    ZOOMED_FROM_COLUMN = " live · from column {} · Home: line starts ",
+        " ライブ · {} 桁目から表示 · Home で行頭へ ";
+    ZOOMED_FOOTER = "zoomed: ↑↓ PgUp PgDn ←→ scroll · Home top · Tab view · z/Esc back · q list",
+        "拡大中: ↑↓ PgUp PgDn ←→ スクロール · Home 先頭 · Tab 表示 · z/Esc 戻る · q 一覧";
     // Help (`?`).
     KEYS_TITLE = "Keys", "キー";
     HELP_CLOSE = "any key closes this help", "何かキーを押すとこのヘルプを閉じます";
@@ -179,7 +183,12 @@ mod tests {
     /// terminal with the leading space, in every language.
     #[test]
     fn key_lines_fit_80_columns() {
-        for keys in [PICKER_KEYS, LESSON_KEYS, LESSON_KEYS_EXERCISE] {
+        for keys in [
+            PICKER_KEYS,
+            LESSON_KEYS,
+            LESSON_KEYS_EXERCISE,
+            ZOOMED_FOOTER,
+        ] {
             for lang in ["en", "ja"] {
                 let line = keys.get(lang);
                 assert!(width(line) < 80, "{} columns: {line}", width(line));

@@ -200,7 +200,9 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
 }
 
 fn lesson_keys(app: &App, l: &LessonState) -> &'static str {
-    if l.lesson.steps[l.cursor].exercise.is_some() {
+    if l.zoom.is_some() {
+        T::ZOOMED_FOOTER.get(&app.lang)
+    } else if l.lesson.steps[l.cursor].exercise.is_some() {
         T::LESSON_KEYS_EXERCISE.get(&app.lang)
     } else {
         T::LESSON_KEYS.get(&app.lang)
@@ -343,10 +345,11 @@ fn draw_views(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
         ))),
         None => lines.push(Line::from(Span::styled(T::SAMPLING.get(lang), t.dim()))),
     }
-    let hint = if l.zoom.is_some() {
-        T::ZOOMED_KEYS.get(lang)
-    } else {
-        T::LIVE_SWITCH.get(lang)
+    let hint = match l.zoom {
+        // Scrolled sideways: say from which column, since the line starts are out of sight.
+        Some((_, right)) if right > 0 => fill(T::ZOOMED_FROM_COLUMN.get(lang), &[&(right + 1)]),
+        Some(_) => T::ZOOMED_KEYS.get(lang).to_string(),
+        None => T::LIVE_SWITCH.get(lang).to_string(),
     };
     let block = Block::bordered()
         .title(Span::styled(format!(" {title} "), t.title()))
