@@ -304,6 +304,8 @@ fn container_lesson_passes_in_a_test_netns_and_leaves_nothing() {
     for fetched in [
         "✓ The host got the page from the container",
         "✓ The host got the page from its own port 8080",
+        // `docker stop` takes the port down: the proxy is signalled and waited for.
+        "✓ docker-proxy has ended: the published port is taken down",
     ] {
         assert!(run.output.contains(fetched), "{fetched}:\n{}", run.output);
     }

@@ -136,6 +136,7 @@ impl Agent {
         let result = match &req.op {
             Op::Spawn { name, namespaces } => self.spawn(name, namespaces, &mut trace),
             Op::Publish { name, listen, to } => self.publish(name, listen, to, &mut trace),
+            Op::Unpublish { name } => self.unpublish(name, &mut trace),
             Op::Run {
                 argv,
                 env,
@@ -340,6 +341,26 @@ impl Agent {
         );
         journaled?;
         Ok(Value::Pid(pid.as_raw()))
+    }
+
+    /// Stops a published port's proxy: SIGTERM, then wait for it (it closes the host port as
+    /// it exits). Teardown finds it gone, as it checks the pid's start time before killing.
+    fn unpublish(&mut self, name: &str, trace: &mut Trace) -> Result<Value, OpError> {
+        let pid = match self.members.get(name) {
+            Some(m) if m.channel.is_none() && m.life == Life::Running => m.pid,
+            Some(_) => {
+                return Err(OpError::msg(format!(
+                    "{name:?} is not a running proxy of a published port"
+                )))
+            }
+            None => return Err(OpError::msg(format!("no process is named {name:?}"))),
+        };
+        trace.record(
+            format!("kill({pid}, SIGTERM)"),
+            nix::sys::signal::kill(pid, Signal::SIGTERM),
+        )?;
+        self.wait_for(name);
+        Ok(Value::Done)
     }
 
     fn member_list(&self) -> Vec<Member> {

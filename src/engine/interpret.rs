@@ -187,6 +187,7 @@ pub fn execute(
         | Op::Publish { .. }
         | Op::Run { .. }
         | Op::Exit { .. }
+        | Op::Unpublish { .. }
         | Op::Members
         | Op::CgroupCreate { .. }
         | Op::CgroupLimit { .. }

@@ -94,6 +94,8 @@ pub enum Op {
     },
     /// exit(2) this process (an agent that is not the holder).
     Exit { code: i32 },
+    /// SIGTERM to the proxy of a published port, waited for (the holder only).
+    Unpublish { name: String },
     /// uname(2): this process's hostname. Read-only.
     Hostname,
     /// List a directory as this process sees it (its root and mount namespace). Read-only.

@@ -194,6 +194,9 @@ pub enum Action {
     /// namespace and starts a proxy process (named `name`, observable like a spawned one) that
     /// copies each connection to `to`.
     Publish(PublishAction),
+    /// Take a published port down, as Docker does when the container stops: the proxy `name`
+    /// gets SIGTERM and is waited for, and the host port is free again.
+    Unpublish(UnpublishAction),
     /// Run a program to completion (fork, execve, wait).
     Run(RunAction),
     /// Make a lab cgroup (mkdir in every hierarchy).
@@ -348,6 +351,10 @@ action_struct!(PublishAction {
     listen: String,
     /// `a.b.c.d:port` to forward to: the container's address and port.
     to: String
+});
+action_struct!(UnpublishAction {
+    /// The proxy's name, as `publish` gave it.
+    name: Who
 });
 action_struct!(ExitAction {
     #[serde(default)]
@@ -508,6 +515,7 @@ impl Action {
             Action::Spawn(a) => c!(a),
             Action::Exit(a) => c!(a),
             Action::Publish(a) => c!(a),
+            Action::Unpublish(a) => c!(a),
             Action::Run(a) => c!(a),
             Action::CgroupCreate(a) => c!(a),
             Action::CgroupLimit(a) => c!(a),
@@ -558,6 +566,7 @@ impl Action {
             Action::Spawn(_) => "spawn",
             Action::Exit(_) => "exit",
             Action::Publish(_) => "publish",
+            Action::Unpublish(_) => "unpublish",
             Action::Run(_) => "run",
             Action::CgroupCreate(_) => "cgroup_create",
             Action::CgroupLimit(_) => "cgroup_limit",

@@ -231,6 +231,20 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         "publish: only the holder (`sandbox`) publishes ports".into(),
                     );
                 }
+                Action::Unpublish(u) if u.process != "sandbox" => {
+                    f.error(
+                        "in",
+                        &u.process,
+                        "unpublish: only the holder (`sandbox`) has published ports".into(),
+                    );
+                }
+                Action::Unpublish(u) if !processes.contains(&u.name) => {
+                    f.error(
+                        "name",
+                        &u.name,
+                        format!("unpublish: no port was published as {:?}", u.name),
+                    );
+                }
                 Action::Spawn(crate::lesson::schema::Spawn { name, .. })
                 | Action::Publish(crate::lesson::schema::PublishAction { name, .. }) => {
                     if processes.contains(name) || name == "host" {
@@ -548,6 +562,18 @@ mod tests {
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].message.contains("\"ghost\""));
         assert_eq!(e[0].line, 12);
+    }
+
+    #[test]
+    fn unpublishing_a_port_never_published_is_an_error() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    actions:\n      - unpublish: {{name: docker-proxy}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0]
+            .message
+            .contains("no port was published as \"docker-proxy\""));
     }
 
     #[test]

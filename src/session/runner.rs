@@ -336,6 +336,9 @@ impl Runner {
                 namespaces: a.namespaces.clone(),
             },
             Action::Exit(a) => Op::Exit { code: a.code },
+            Action::Unpublish(a) => Op::Unpublish {
+                name: a.name.clone(),
+            },
             Action::Publish(a) => Op::Publish {
                 name: a.name.clone(),
                 listen: x(&a.listen),
