@@ -475,6 +475,7 @@ fn userns_container_lesson_maps_root_and_leaves_nothing() {
             "✓ Inside, /bin/busybox belongs to 65534:65534 (nobody)",
             "✓ The host got the page through its port 8080",
             "✓ On the host, in upper, it belongs to 100000:100000",
+            "✓ docker-proxy has ended: the published port is taken down",
             &format!("✓ {USERNS_LESSON}:"),
         ],
     );
