@@ -168,6 +168,46 @@ fn pieces(word: &str) -> Vec<&str> {
     out
 }
 
+/// A lesson's prose, wrapped: `*word*` (the texts' plain-text emphasis, as headless output
+/// shows it) is drawn in italics without its asterisks. An emphasis may run across a line
+/// break. An asterisk inside a word or standing alone (`ls *`) is kept.
+fn prose<'a>(text: &str, width: usize, style: Style) -> Vec<Line<'a>> {
+    let mut emphasis = false;
+    wrap(text, width)
+        .into_iter()
+        .map(|line| {
+            let chars: Vec<char> = line.chars().collect();
+            let mut spans = Vec::new();
+            let mut run = String::new();
+            for (i, &c) in chars.iter().enumerate() {
+                let before = i.checked_sub(1).map(|j| chars[j]);
+                let after = chars.get(i + 1).copied();
+                let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+                let opens = !emphasis && word(after) && !word(before);
+                let closes = emphasis && word(before) && !word(after);
+                if c == '*' && (opens || closes) {
+                    let shown = if emphasis {
+                        style.add_modifier(Modifier::ITALIC)
+                    } else {
+                        style
+                    };
+                    spans.push(Span::styled(std::mem::take(&mut run), shown));
+                    emphasis = !emphasis;
+                } else {
+                    run.push(c);
+                }
+            }
+            let shown = if emphasis {
+                style.add_modifier(Modifier::ITALIC)
+            } else {
+                style
+            };
+            spans.push(Span::styled(run, shown));
+            Line::from(spans)
+        })
+        .collect()
+}
+
 fn wrapped<'a>(text: &str, width: usize, prefix: &str, style: Style) -> Vec<Line<'a>> {
     let inner = width.saturating_sub(text_width(prefix));
     wrap(text, inner)
@@ -234,7 +274,7 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         out.push(blank());
     }
     if l.cursor == 0 && l.ran(0).is_none() {
-        out.extend(wrapped(l.lesson.intro.get(lang), width, "", t.dim()));
+        out.extend(prose(l.lesson.intro.get(lang), width, t.dim()));
         out.push(blank());
     }
     out.extend(wrapped(
@@ -255,10 +295,9 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     // memory.oom_control on v1) and the image's files (`{image_file:1}`, known once the layers
     // are unpacked) are filled in as the headless output fills them.
     let fill_files = |t: &str| crate::engine::cgroups::expand_files(&l.subjects.samples.expand(t));
-    out.extend(wrapped(
+    out.extend(prose(
         &fill_files(step.text.get(lang)),
         width,
-        "",
         Style::default(),
     ));
     // Where the view starts once the step ran: at its `$ command` when that is short, so the
@@ -456,6 +495,30 @@ mod tests {
             }
         }
         assert!(short > 0 && long > 0, "{short} short, {long} long");
+    }
+
+    #[test]
+    fn emphasis_is_drawn_in_italics_without_its_asterisks() {
+        use ratatui::style::{Modifier, Style};
+        let lines = super::prose(
+            "a *copy* of it; `ls *` and 2*3 stay; *two\nlines* end",
+            80,
+            Style::default(),
+        );
+        assert_eq!(lines.len(), 1);
+        let text: String = lines[0].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "a copy of it; `ls *` and 2*3 stay; two lines end");
+        let italic: Vec<&str> = lines[0]
+            .spans
+            .iter()
+            .filter(|s| s.style.add_modifier.contains(Modifier::ITALIC))
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(italic, ["copy", "two lines"]);
+        // Across a line break (the emphasis stays on) and in Japanese.
+        let lines = super::prose("*コピー* として始まる", 80, Style::default());
+        let text: String = lines[0].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "コピー として始まる");
     }
 
     #[test]
