@@ -397,7 +397,9 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect, t: Theme) {
         Screen::Picker => T::H_PICKER.en,
         Screen::Lesson => T::H_LESSON.en,
     };
-    let w = 78.min(area.width);
+    // Two columns clear of the panes' borders on each side, so the popup's own border stands
+    // apart from theirs.
+    let w = 76.min(area.width.saturating_sub(4));
     // Descriptions wrap under themselves (a long Japanese one must not be cut off).
     let desc_w = (w as usize).saturating_sub(2 + 22);
     let mut lines: Vec<Line> = Vec::new();
@@ -424,7 +426,13 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect, t: Theme) {
     lines.push(Line::from(Span::styled(T::HELP_CLOSE.get(lang), t.dim())));
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
-    f.render_widget(Clear, r);
+    // A blank column on each side, so no stray character of the panes sits beside the border.
+    let margin = Rect {
+        x: r.x.saturating_sub(1).max(area.x),
+        width: (r.width + 2).min(area.width),
+        ..r
+    };
+    f.render_widget(Clear, margin);
     f.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(Span::styled(
             format!(" {} ", T::KEYS_TITLE.get(lang)),
