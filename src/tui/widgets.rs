@@ -173,6 +173,14 @@ fn pieces(word: &str) -> Vec<&str> {
 /// break. An asterisk inside a word or standing alone (`ls *`) is kept.
 fn prose<'a>(text: &str, width: usize, style: Style) -> Vec<Line<'a>> {
     let mut emphasis = false;
+    let styled = |run: String, emphasis: bool| {
+        let style = if emphasis {
+            style.add_modifier(Modifier::ITALIC)
+        } else {
+            style
+        };
+        Span::styled(run, style)
+    };
     wrap(text, width)
         .into_iter()
         .map(|line| {
@@ -186,23 +194,13 @@ fn prose<'a>(text: &str, width: usize, style: Style) -> Vec<Line<'a>> {
                 let opens = !emphasis && word(after) && !word(before);
                 let closes = emphasis && word(before) && !word(after);
                 if c == '*' && (opens || closes) {
-                    let shown = if emphasis {
-                        style.add_modifier(Modifier::ITALIC)
-                    } else {
-                        style
-                    };
-                    spans.push(Span::styled(std::mem::take(&mut run), shown));
+                    spans.push(styled(std::mem::take(&mut run), emphasis));
                     emphasis = !emphasis;
                 } else {
                     run.push(c);
                 }
             }
-            let shown = if emphasis {
-                style.add_modifier(Modifier::ITALIC)
-            } else {
-                style
-            };
-            spans.push(Span::styled(run, shown));
+            spans.push(styled(run, emphasis));
             Line::from(spans)
         })
         .collect()
