@@ -92,7 +92,7 @@ pub struct Step {
     pub text: Text,
     /// The shell command a person would type to do this step by hand (`unshare --uts sh`).
     #[serde(default)]
-    pub command: Option<String>,
+    pub command: Option<CommandLine>,
     /// What the engine does, in order. The first failure stops the step (unless expected).
     #[serde(
         default,
@@ -626,6 +626,25 @@ pub struct Check {
     /// the lesson on an image of their own (`--image`).
     #[serde(default)]
     pub example_only: bool,
+}
+
+/// A step's command line: one string for every language (`unshare --uts sh`), or a map by
+/// language when its `# comment` is worth translating (`{en: "kill $INIT   # or docker stop",
+/// ja: "kill $INIT   # docker stop でも同じ"}`); a missing language falls back to English.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum CommandLine {
+    Same(String),
+    PerLanguage(Text),
+}
+
+impl CommandLine {
+    pub fn get(&self, lang: &str) -> &str {
+        match self {
+            CommandLine::Same(s) => s,
+            CommandLine::PerLanguage(t) => t.get(lang),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -194,6 +194,15 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
             &step.text,
             &format!("step {:?} text", step.id),
         );
+        // A command given by language is held to the same rules as any text.
+        if let Some(crate::lesson::schema::CommandLine::PerLanguage(command)) = &step.command {
+            texts(
+                &mut f,
+                "command",
+                command,
+                &format!("step {:?} command", step.id),
+            );
+        }
         for action in &step.actions {
             let common = action.common();
             if !processes.contains(&common.process) {
@@ -574,6 +583,21 @@ mod tests {
         assert!(e[0]
             .message
             .contains("no port was published as \"docker-proxy\""));
+    }
+
+    #[test]
+    fn a_command_by_language_needs_english() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    command: {{ja: \"ls   # 一覧\"}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("step \"a\" command has no English"));
+        // One string serves every language.
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    command: \"ls   # list\"\n"
+        );
+        assert!(errors(&src).is_empty());
     }
 
     #[test]

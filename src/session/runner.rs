@@ -137,7 +137,7 @@ impl Runner {
             id: step.id.clone(),
             title: fill(step.title.get(&self.lang)),
             text: fill(&self.samples.expand(step.text.get(&self.lang))),
-            command: step.command.as_deref().map(fill),
+            command: step.command.as_ref().map(|c| fill(c.get(&self.lang))),
         });
         for action in &step.actions {
             if !self.run_action(index, action, sink)? {

@@ -303,7 +303,7 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     let mut command_at = None;
     if let Some(cmd) = &step.command {
         out.push(blank());
-        let lines = wrapped(&fill_files(cmd), width, "$ ", t.command());
+        let lines = wrapped(&fill_files(cmd.get(lang)), width, "$ ", t.command());
         if lines.len() <= 3 {
             command_at = Some(out.len());
         }
