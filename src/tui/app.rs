@@ -121,6 +121,8 @@ pub struct LessonState {
     /// `z`: the view fills the screen and the arrows scroll it (lines, columns), for views
     /// wider or longer than their pane.
     pub zoom: Option<(u16, u16)>,
+    /// How far the zoomed view can scroll (lines, columns), as last drawn; keys stop there.
+    pub zoom_limit: std::cell::Cell<(u16, u16)>,
     pub views: Vec<RenderedView>,
     pub pids: BTreeMap<String, i32>,
     /// What the live views look at; refreshed with every run.
@@ -148,6 +150,7 @@ impl LessonState {
             shown_scroll: std::cell::Cell::new(0),
             view_tab: 0,
             zoom: None,
+            zoom_limit: Default::default(),
             views: vec![],
             pids: BTreeMap::new(),
             subjects: Default::default(),
@@ -630,19 +633,25 @@ impl App {
         };
         let steps = l.lesson.steps.len();
         let idle = l.busy.is_none() && l.refused.is_empty() && !l.finished;
-        if let Some((down, right)) = &mut l.zoom {
+        if let Some((mut down, mut right)) = l.zoom {
             // Zoomed, the arrows move the view; the other keys act as always.
             match k.code {
-                KeyCode::Char('z') | KeyCode::Esc => l.zoom = None,
-                KeyCode::Down | KeyCode::Char('j') => *down = down.saturating_add(1),
-                KeyCode::Up | KeyCode::Char('k') => *down = down.saturating_sub(1),
-                KeyCode::PageDown => *down = down.saturating_add(10),
-                KeyCode::PageUp => *down = down.saturating_sub(10),
-                KeyCode::Right => *right = right.saturating_add(8),
-                KeyCode::Left => *right = right.saturating_sub(8),
-                KeyCode::Home => (*down, *right) = (0, 0),
+                KeyCode::Char('z') | KeyCode::Esc => {
+                    l.zoom = None;
+                    return vec![];
+                }
+                KeyCode::Down | KeyCode::Char('j') => down = down.saturating_add(1),
+                KeyCode::Up | KeyCode::Char('k') => down = down.saturating_sub(1),
+                KeyCode::PageDown => down = down.saturating_add(10),
+                KeyCode::PageUp => down = down.saturating_sub(10),
+                KeyCode::Right => right = right.saturating_add(8),
+                KeyCode::Left => right = right.saturating_sub(8),
+                KeyCode::Home => (down, right) = (0, 0),
                 _ => return self.lesson_key_unzoomed(k, &lang, steps, idle),
             }
+            // No further than the view goes (as last drawn).
+            let (max_down, max_right) = l.zoom_limit.get();
+            l.zoom = Some((down.min(max_down), right.min(max_right)));
             return vec![];
         }
         self.lesson_key_unzoomed(k, &lang, steps, idle)
@@ -1006,11 +1015,22 @@ mod tests {
         ready(&mut a, 1);
         key(&mut a, KeyCode::Char('z'));
         assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((0, 0)));
+        // As the drawing found it: 5 lines and 40 columns more than the pane shows.
+        a.lesson.as_ref().unwrap().zoom_limit.set((5, 40));
         key(&mut a, KeyCode::Down);
         key(&mut a, KeyCode::Right);
         key(&mut a, KeyCode::Right);
         key(&mut a, KeyCode::Left);
         assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((1, 8)));
+        // Scrolling stops where the view ends.
+        for _ in 0..20 {
+            key(&mut a, KeyCode::PageDown);
+            key(&mut a, KeyCode::Right);
+        }
+        assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((5, 40)));
+        key(&mut a, KeyCode::Home);
+        key(&mut a, KeyCode::Down);
+        key(&mut a, KeyCode::Right);
         // Left scrolls rather than going back a step; Tab still switches the view.
         assert_eq!(a.lesson.as_ref().unwrap().cursor, 0);
         key(&mut a, KeyCode::Tab);

@@ -359,7 +359,22 @@ fn draw_views(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
     let [tab_row, body] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
     f.render_widget(Paragraph::new(Line::from(spans)), tab_row);
-    f.render_widget(Paragraph::new(lines).scroll(l.zoom.unwrap_or((0, 0))), body);
+    // How far scrolling can go: the last line at the bottom, the longest at the right edge.
+    let longest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let limit = (
+        lines.len().saturating_sub(body.height as usize),
+        longest.saturating_sub(body.width as usize),
+    );
+    l.zoom_limit.set((
+        limit.0.min(u16::MAX as usize) as u16,
+        limit.1.min(u16::MAX as usize) as u16,
+    ));
+    let (down, right) = l.zoom.unwrap_or((0, 0));
+    let shown = (
+        down.min(l.zoom_limit.get().0),
+        right.min(l.zoom_limit.get().1),
+    );
+    f.render_widget(Paragraph::new(lines).scroll(shown), body);
 }
 
 /// The keys, by section: a row with an empty key is a section heading.
