@@ -244,8 +244,11 @@ fn every_lesson_key_step_at_80x24() {
         t.draw(|f| ui::draw(f, &app)).unwrap();
         insta::assert_snapshot!(format!("key_step_{id}_80x24"), t.backend().to_string());
         if id == "layers" {
-            // `z`: the view fills the screen, scrolled down past the session directory line.
-            app.lesson.as_mut().unwrap().zoom = Some((1, 0));
+            // `z`: the view fills the screen; scrolled sideways, it says from which column. The
+            // first drawing finds how far it can go, as the learner's first keypress would.
+            app.lesson.as_mut().unwrap().zoom = Some((0, 0));
+            t.draw(|f| ui::draw(f, &app)).unwrap();
+            app.lesson.as_mut().unwrap().zoom = Some((0, 16));
             t.draw(|f| ui::draw(f, &app)).unwrap();
             insta::assert_snapshot!("key_step_layers_zoomed_80x24", t.backend().to_string());
         }
