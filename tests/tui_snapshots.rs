@@ -133,6 +133,14 @@ fn picker() {
     }
 }
 
+/// Below the smallest size the screens are laid out for, the UI says so instead of drawing
+/// pieces; in either language.
+#[test]
+fn too_small_a_terminal_is_named() {
+    insta::assert_snapshot!("too_small_50x12", screen(&app(), 50, 12));
+    insta::assert_snapshot!("ja_too_small_50x12", screen(&app_ja(), 50, 12));
+}
+
 #[test]
 fn picker_filtered() {
     let mut app = app();

@@ -16,10 +16,26 @@ use ratatui::Frame;
 /// Below this width the step text and the views stack vertically.
 pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 120;
 
+/// The smallest terminal the screens are laid out for; below it the UI says so instead of
+/// drawing pieces cut at random.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
+
 pub fn draw(f: &mut Frame, app: &App) {
     let t = Theme { color: app.color };
     let lang = app.lang.as_str();
     let area = f.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let text = fill(
+            T::TOO_SMALL.get(lang),
+            &[&MIN_SIZE.0, &MIN_SIZE.1, &area.width, &area.height],
+        );
+        let lines: Vec<Line> = wrap(&text, area.width as usize)
+            .into_iter()
+            .map(Line::from)
+            .collect();
+        f.render_widget(Paragraph::new(lines).style(t.bar()), area);
+        return;
+    }
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
