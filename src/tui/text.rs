@@ -49,9 +49,9 @@ messages! {
     LIVE_SWITCH = " live · Tab/1-9/0 switch · z zoom ", " ライブ · Tab/1-9/0 切り替え · z 拡大 ";
     ZOOMED_KEYS = " live · ↑↓←→ scroll · Tab switch · z/Esc back ",
         " ライブ · ↑↓←→ スクロール · Tab 切り替え · z/Esc 戻る ";
-    ZOOMED_FROM_COLUMN = " live · from column {} · Home: line starts ",
-        " ライブ · {} 桁目から表示 · Home で行頭へ ";
-    ZOOMED_FOOTER = "zoomed: ↑↓ PgUp PgDn ←→ scroll · Home top · Tab view · z/Esc back · q list",
+    ZOOMED_FROM_COLUMN = " live · from column {} · Home: back to the start ",
+        " ライブ · {} 桁目から表示 · Home で先頭へ ";
+    ZOOMED_FOOTER = "zoomed: ↑↓ PgUp PgDn ←→ scroll · Home start · Tab view · z/Esc back · q list",
         "拡大中: ↑↓ PgUp PgDn ←→ スクロール · Home 先頭 · Tab 表示 · z/Esc 戻る · q 一覧";
     // Help (`?`).
     KEYS_TITLE = "Keys", "キー";

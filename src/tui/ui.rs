@@ -324,11 +324,15 @@ fn draw_views(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
         .filter(|&i| own.contains(&tabs[i]) || tabs[i] == chosen)
         .collect();
     let rest = (0..tabs.len()).filter(|i| !first.contains(i));
+    // The others are named from the left as long as they fit, and no further: a name after a
+    // bare number would read as if the numbers between had none.
+    let mut others_fit = true;
     for i in first.iter().copied().chain(rest) {
         let name = named(i, &tabs[i]);
         let grows = width(&name) - width(&labels[i]);
         let must = first.contains(&i);
-        if must || used + grows <= room {
+        others_fit &= must || used + grows <= room;
+        if must || others_fit {
             used += grows;
             labels[i] = name;
         }
