@@ -408,7 +408,7 @@ fn shell_in_parent_of(sleeper: Option<i32>, extra: &[&str], script: &str) -> Str
 /// Asks the shell who it is, what it may do and where it is counted: in the container's cgroup
 /// namespace, init's cgroups are `/`, so every line ends in `:/` when the shell shares them.
 const SHELL_PROBE: &str = "echo uid=$(id -u); grep -E '^Cap(Eff|Bnd):' /proc/self/status; \
-    grep -v ':/$' /proc/self/cgroup || echo IN-INITS-CGROUPS; \
+    grep -q . /proc/self/cgroup && ! grep -v ':/$' /proc/self/cgroup && echo IN-INITS-CGROUPS; \
     mount -t tmpfs none /tmp 2>&1 && echo MOUNTED || echo MOUNT-REFUSED; \
     touch /probe-file && ls -ln /probe-file";
 

@@ -112,8 +112,9 @@ pub fn join_cgroups(like: &Likeness) -> Result<(), String> {
     Ok(())
 }
 
-/// Becomes the target's uid and gid: after joining a user namespace, before dropping
-/// capabilities (changing ids needs CAP_SETUID and CAP_SETGID in the namespace).
+/// Becomes the target's uid and gid, after joining its user namespace (changing ids needs
+/// CAP_SETUID and CAP_SETGID there) and after [`drop_capabilities`] (a non-root uid would lose
+/// the CAP_SETPCAP that needs).
 pub fn become_ids(like: &Likeness) -> Result<(), String> {
     use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
     // A namespace whose setgroups is "deny" refuses setgroups(2); the supplementary groups

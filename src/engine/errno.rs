@@ -22,15 +22,15 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
              (user.max_user_namespaces), or unprivileged user namespaces are switched off: \
              kernel.unprivileged_userns_clone = 0 (Debian), or an LSM policy forbids it. Run \
              `containerlab doctor` to see which, and its fix.",
-            "カーネルが新しい ユーザー名前空間を拒否しました。上限が 0 \
-             (user.max_user_namespaces)、非特権の ユーザー名前空間が無効 \
+            "カーネルが新しいユーザー名前空間を拒否しました。上限が 0 \
+             (user.max_user_namespaces)、非特権のユーザー名前空間が無効 \
              (Debian の kernel.unprivileged_userns_clone = 0)、または LSM のポリシーが禁止しています。\
              どれに当たるかと直し方は `containerlab doctor` で確認できます。",
         ),
         ("write", "EPERM") if target.contains("uid_map") && !target.contains("/proc/self") => (
             "uid_map/gid_map can be written once, by a process with CAP_SETUID/CAP_SETGID in the \
              parent user namespace; for gid_map without that, write \"deny\" to setgroups first.",
-            "uid_map/gid_map に書けるのは一度だけで、親の ユーザー名前空間で CAP_SETUID/CAP_SETGID \
+            "uid_map/gid_map に書けるのは一度だけで、親のユーザー名前空間で CAP_SETUID/CAP_SETGID \
              を持つプロセスだけです。その権限なしで gid_map を書くには、先に setgroups に \
              \"deny\" を書きます。",
         ),
@@ -87,12 +87,12 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
             "This call needs CAP_SYS_ADMIN in the namespace that owns the resource. Run the lab as \
              root (sudo containerlab ...), or create a user namespace first and act inside it.",
             "この呼び出しには、その資源を所有する名前空間での CAP_SYS_ADMIN が要ります。root で\
-             実行するか (sudo containerlab ...)、先に ユーザー名前空間を作ってその中で行ってください。",
+             実行するか (sudo containerlab ...)、先にユーザー名前空間を作ってその中で行ってください。",
         ),
         ("unshare", "EINVAL") if target.contains("CLONE_NEWUSER") || target.contains("CLONE_NEWNS") => (
             "A multithreaded process may not unshare a user or mount namespace. The lab makes \
              these calls in its single-threaded helper; if you see this, report a bug.",
-            "マルチスレッドのプロセスは ユーザー名前空間や マウント名前空間を unshare できません。\
+            "マルチスレッドのプロセスはユーザー名前空間やマウント名前空間を unshare できません。\
              このラボはこの呼び出しをシングルスレッドのヘルパーで行います。これが出たらバグとして\
              報告してください。",
         ),
@@ -137,7 +137,7 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
         ),
         ("umount2", "EINVAL") => (
             "The path is not a mount point (in this mount namespace).",
-            "そのパスは (この マウント名前空間では) マウントポイントではありません。",
+            "そのパスは (このマウント名前空間では) マウントポイントではありません。",
         ),
         ("mount", "ENODEV") => (
             "The kernel does not have this filesystem type. Load its module (modprobe overlay) or \

@@ -56,19 +56,16 @@ fn propagation_text(fields: &[procfs::process::MountOptFields]) -> String {
     }
 }
 
-/// The upper directories of the overlay mounts `pid` sees, as (mount point, upperdir) in mount
-/// order; the paths are as the mounting process named them, so relative to its root.
-pub fn overlay_uppers(pid: i32) -> Vec<(String, String)> {
+/// The upper directories of the overlay mounts `pid` sees, in mount order; the paths are as the
+/// mounting process named them, so relative to its root.
+pub fn overlay_uppers(pid: i32) -> Vec<String> {
     let Ok(infos) = procfs::process::Process::new(pid).and_then(|p| p.mountinfo()) else {
         return Vec::new();
     };
     infos
         .into_iter()
         .filter(|m| m.fs_type == "overlay")
-        .filter_map(|m| {
-            let upper = m.super_options.get("upperdir").cloned().flatten()?;
-            Some((m.mount_point.to_string_lossy().into_owned(), upper))
-        })
+        .filter_map(|m| m.super_options.get("upperdir").cloned().flatten())
         .collect()
 }
 
@@ -91,30 +88,31 @@ pub fn diff(host: &[Mount], sandbox: &[Mount]) -> Vec<String> {
             m.device.clone(),
         )
     };
-    let mut out = Vec::new();
-    let mut unmatched: Vec<_> = host.iter().map(key).collect();
-    for m in sandbox {
-        match unmatched.iter().position(|k| *k == key(m)) {
-            Some(i) => {
-                unmatched.remove(i);
-            }
-            // The device tells two mounts of one kind at one place apart.
-            None => out.push(format!(
-                "+ {} {} {} [{}] ({})",
-                m.mount_point, m.fstype, m.source, m.device, m.propagation
-            )),
-        }
-    }
-    let mut unmatched_sandbox: Vec<_> = sandbox.iter().map(key).collect();
-    for m in host {
-        match unmatched_sandbox.iter().position(|k| *k == key(m)) {
-            Some(i) => {
-                unmatched_sandbox.remove(i);
-            }
-            None => out.push(format!("- {} {} {}", m.mount_point, m.fstype, m.source)),
-        }
-    }
-    out
+    // The mounts of `a` left over once each is matched with one of `b`'s.
+    let missing_from = |a: &'_ [Mount], b: &'_ [Mount]| -> Vec<Mount> {
+        let mut unmatched: Vec<_> = b.iter().map(key).collect();
+        a.iter()
+            .filter(|m| match unmatched.iter().position(|k| *k == key(m)) {
+                Some(i) => {
+                    unmatched.remove(i);
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect()
+    };
+    // The device tells two mounts of one kind at one place apart.
+    let added = missing_from(sandbox, host).into_iter().map(|m| {
+        format!(
+            "+ {} {} {} [{}] ({})",
+            m.mount_point, m.fstype, m.source, m.device, m.propagation
+        )
+    });
+    let removed = missing_from(host, sandbox)
+        .into_iter()
+        .map(|m| format!("- {} {} {}", m.mount_point, m.fstype, m.source));
+    added.chain(removed).collect()
 }
 
 /// Renders mounts like `findmnt -l -o TARGET,SOURCE,FSTYPE,PROPAGATION`.

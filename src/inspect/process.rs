@@ -8,6 +8,7 @@
 use super::caps;
 use super::namespaces::ns_inode;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The namespace links of a process, including the `*_for_children` ones.
 pub const NS_LINKS: [&str; 10] = [
@@ -112,19 +113,20 @@ impl ProcessView {
     }
 }
 
-/// The live children of `pid`, lowest PID first. A daemon that forked away from its parent
-/// (busybox httpd does) is reparented to its PID namespace's init and shows up here under it.
-pub fn children(pid: i32) -> Vec<i32> {
+/// The live children of each of `parents`, lowest PID first, from one scan of /proc. A daemon
+/// that forked away from its parent (busybox httpd does) is reparented to its PID namespace's
+/// init and shows up under it.
+pub fn children_of(parents: &[i32]) -> BTreeMap<i32, Vec<i32>> {
+    let mut kids: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
     let Ok(all) = procfs::process::all_processes() else {
-        return Vec::new();
+        return kids;
     };
-    let mut kids: Vec<i32> = all
-        .flatten()
-        .filter_map(|p| p.stat().ok())
-        .filter(|st| st.ppid == pid && st.state != 'Z')
-        .map(|st| st.pid)
-        .collect();
-    kids.sort_unstable();
+    for st in all.flatten().filter_map(|p| p.stat().ok()) {
+        if parents.contains(&st.ppid) && st.state != 'Z' {
+            kids.entry(st.ppid).or_default().push(st.pid);
+        }
+    }
+    kids.values_mut().for_each(|k| k.sort_unstable());
     kids
 }
 

@@ -191,7 +191,8 @@ fn relative(path: &Path, layers: &[PathBuf]) -> String {
 struct Leaf {
     /// `/etc/motd`, `/tmp/` (an empty directory).
     path: String,
-    /// `(19 bytes)`, `-> target`, the whiteout note; empty for an empty directory.
+    /// What follows the path on its line: `  (19 bytes)`, ` -> target`, the whiteout note;
+    /// nothing for an empty directory.
     what: String,
     /// A regular file (which a container may have copied up).
     regular: bool,
@@ -199,11 +200,7 @@ struct Leaf {
 
 impl Leaf {
     fn line(&self) -> String {
-        match self.what.as_str() {
-            "" => format!("  {}", self.path),
-            w if w.starts_with("->") => format!("  {} {w}", self.path),
-            w => format!("  {}  {w}", self.path),
-        }
+        format!("  {}{}", self.path, self.what)
     }
 }
 
@@ -232,12 +229,15 @@ fn leaves_of(root: &Path, rel: &Path, out: &mut Vec<Leaf>, lang: &str) {
             leaves_of(root, &r, out, lang);
             continue;
         } else if ft.is_char_device() && meta.rdev() == 0 {
-            (W::WHITEOUT.get(lang).to_string(), false)
+            (format!("  {}", W::WHITEOUT.get(lang)), false)
         } else if ft.is_symlink() {
             let to = std::fs::read_link(root.join(&r)).unwrap_or_default();
-            (format!("-> {}", to.display()), false)
+            (format!(" -> {}", to.display()), false)
         } else {
-            (fill(W::BYTES.get(lang), &[&meta.len()]), ft.is_file())
+            (
+                format!("  {}", fill(W::BYTES.get(lang), &[&meta.len()])),
+                ft.is_file(),
+            )
         };
         out.push(Leaf {
             path,

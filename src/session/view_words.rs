@@ -9,7 +9,7 @@ crate::i18n::messages! {
     MOUNT_NS = "── {}: mount namespace {}, / is {} ──", "── {}: マウント名前空間 {}、/ は {} ──";
     SAME_MOUNTS = "  (same mounts as the host)", "  (ホストと同じマウント)";
     SHARES_HOST_MOUNTS = "every lab process shares the host's mount namespace; / is {}",
-        "ラボのどのプロセスもホストの マウント名前空間を共有している。/ は {}";
+        "ラボのどのプロセスもホストのマウント名前空間を共有している。/ は {}";
     NET_NS = "── {} (pid {}): network namespace {} ──", "── {} (PID {}): ネットワーク名前空間 {} ──";
     OTHER_LINKS = "  (+ {} other interfaces of the host)", "  (ほかにホストのインターフェースが {} 個)";
     NO_ROUTES = "  (no routes)", "  (経路なし)";

@@ -35,6 +35,9 @@ pub struct Subjects {
     pub lang: String,
 }
 
+/// A mount namespace's inode and the (name, pid) of the lab processes in it.
+type MountNsGroup = (Option<u64>, Vec<(String, i32)>);
+
 impl Subjects {
     /// (name, pid) of every lab process still alive, the holder (`sandbox`) last: the others
     /// are what the lesson made, the holder is the host-side reference.
@@ -50,6 +53,19 @@ impl Subjects {
             .collect();
         v.sort_by_key(|(n, _)| (n == "sandbox", n.clone()));
         v
+    }
+
+    /// The alive lab processes grouped by mount namespace (inode), in `alive` order.
+    fn by_mount_ns(&self) -> Vec<MountNsGroup> {
+        let mut groups: Vec<MountNsGroup> = Vec::new();
+        for (name, pid) in self.alive() {
+            let ns = namespaces::ns_inode(pid, "mnt");
+            match groups.iter_mut().find(|(n, _)| *n == ns) {
+                Some((_, members)) => members.push((name, pid)),
+                None => groups.push((ns, vec![(name, pid)])),
+            }
+        }
+        groups
     }
 }
 
@@ -141,13 +157,13 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
 /// process that shares another's mount namespace shows the same mounts.
 fn overlay_uppers(s: &Subjects) -> Vec<(String, i32, String)> {
     let mut out: Vec<(String, i32, String)> = Vec::new();
-    for (name, pid) in s.alive() {
-        for (_, upper) in mounts::overlay_uppers(pid) {
-            match out.iter_mut().find(|(_, _, u)| *u == upper) {
-                // Named after the container, not the sandbox that shares its mounts.
-                Some(seen) if seen.0 == "sandbox" => *seen = (name.clone(), pid, upper),
-                Some(_) => {}
-                None => out.push((name.clone(), pid, upper)),
+    // One mountinfo read per mount namespace, named after its first process (the container
+    // rather than the sandbox, which `alive` puts last).
+    for (_, members) in s.by_mount_ns() {
+        let (name, pid) = &members[0];
+        for upper in mounts::overlay_uppers(*pid) {
+            if !out.iter().any(|(_, _, u)| *u == upper) {
+                out.push((name.clone(), *pid, upper));
             }
         }
     }
@@ -241,14 +257,15 @@ fn processes_view(s: &Subjects) -> Vec<String> {
     )];
     let alive = s.alive();
     let named: Vec<i32> = alive.iter().map(|(_, pid)| *pid).collect();
+    let children = process::children_of(&named);
+    let child = W::CHILD.get(&s.lang);
     for (name, pid) in &alive {
         process_row(&mut lines, name, *pid);
-        let child = W::CHILD.get(&s.lang);
         // What a lab process started on its own (a daemon, the learner's shell) is in the
         // container too; the lesson gave it no name.
-        for kid in process::children(*pid) {
-            if !named.contains(&kid) {
-                process_row(&mut lines, child, kid);
+        for kid in children.get(pid).into_iter().flatten() {
+            if !named.contains(kid) {
+                process_row(&mut lines, child, *kid);
             }
         }
     }
@@ -273,23 +290,17 @@ fn mounts_view(s: &Subjects) -> Vec<String> {
     let host = mounts::mounts_of(me);
     let host_ns = namespaces::ns_inode(me, "mnt");
     let mut lines = Vec::new();
-    let mut seen = Vec::new();
-    let alive = s.alive();
-    for (_, pid) in &alive {
-        let pid = *pid;
-        let ns = namespaces::ns_inode(pid, "mnt");
-        if ns == host_ns || seen.contains(&ns) {
+    for (ns, members) in s.by_mount_ns() {
+        if ns == host_ns {
             continue;
         }
-        seen.push(ns);
         // Every lab process in this mount namespace, by name.
-        let name = alive
+        let name = members
             .iter()
-            .filter(|(_, p)| namespaces::ns_inode(*p, "mnt") == ns)
             .map(|(n, _)| n.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let table = mounts::mounts_of(pid);
+        let table = mounts::mounts_of(members[0].1);
         let root = mounts::mount_at(&table, "/")
             .map(|m| m.propagation.clone())
             .unwrap_or_default();
