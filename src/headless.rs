@@ -127,7 +127,7 @@ impl<W: Write> Sink for TextSink<W> {
                 .collect::<Vec<_>>()
                 .join("\n"),
             Event::Check(c) => check_text(c, l),
-            Event::StepEnd { .. } => return,
+            Event::StepEnd { .. } | Event::Judged { .. } => return,
             Event::LessonEnd {
                 lesson,
                 passed,

@@ -1,11 +1,11 @@
 //! A learner's saved progress: which steps of which lessons are done and which checks passed.
 //!
 //! Every front end records into the same file, so a workshop's instructor can collect one export
-//! per laptop (`containerlab progress --export`) whatever the learners used. Headless runs record
-//! through [`Recorder`], a [`Sink`] that watches the session's events; the TUI records the step
-//! results its session thread reports with [`Progress::record_check`] / [`Progress::step_done`] /
-//! [`Progress::lesson_completed`], then [`Progress::save`]. One format, one writer type: a file
-//! the TUI wrote is one `progress --export` reads, and the other way round.
+//! per laptop (`containerlab progress --export`) whatever the learners used. Every front end
+//! records the same way: the session's events go through one [`Tracker`] (headless runs through
+//! [`Recorder`], a [`Sink`] that holds one; the TUI feeds it the events its session thread
+//! forwards), then [`Progress::save`]. One format, one set of rules: a file the TUI wrote is one
+//! `progress --export` reads, and the other way round.
 //!
 //! # Where
 //!
@@ -320,14 +320,76 @@ impl Progress {
     }
 }
 
+/// The rules that turn a session's events into progress, for one lesson.
+#[derive(Debug, Clone, Default)]
+pub struct Tracker {
+    lesson: String,
+    /// Step ids by index, as far as known (headless learns them from the events).
+    step_ids: Vec<String>,
+}
+
+impl Tracker {
+    /// A tracker for a lesson whose steps are known up front (the TUI).
+    pub fn new(lesson: &str, step_ids: Vec<String>) -> Tracker {
+        Tracker {
+            lesson: lesson.to_string(),
+            step_ids,
+        }
+    }
+
+    /// Records what `event` says into `progress`; true when it changed.
+    pub fn record(&mut self, progress: &mut Progress, event: &Event) -> bool {
+        match event {
+            Event::LessonStart { lesson, steps, .. } => {
+                self.lesson = lesson.clone();
+                self.step_ids = vec![String::new(); *steps];
+                progress.lesson_started(lesson);
+            }
+            Event::StepStart { step, id, .. } => {
+                if self.step_ids.len() <= *step {
+                    self.step_ids.resize(step + 1, String::new());
+                }
+                self.step_ids[*step] = id.clone();
+                return false;
+            }
+            Event::Check(c) => return progress.record_check(&self.lesson, c),
+            Event::StepEnd { step, passed } => {
+                self.judged(progress, *step, *passed);
+                // Playing the last step is reaching the lesson's end: one run.
+                if step + 1 == self.step_ids.len() {
+                    let passed = progress.all_passed(&self.lesson, &self.ids());
+                    progress.lesson_completed(&self.lesson, passed);
+                }
+            }
+            // A step fixed after the lesson's end was reached can complete the lesson.
+            Event::Judged { step, passed } => {
+                self.judged(progress, *step, *passed);
+                progress.complete_if_passed(&self.lesson, &self.ids());
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn judged(&self, progress: &mut Progress, step: usize, passed: bool) {
+        match self.step_ids.get(step).filter(|id| !id.is_empty()) {
+            Some(id) if passed => progress.step_done(&self.lesson, id),
+            _ => progress.lesson_started(&self.lesson),
+        }
+    }
+
+    fn ids(&self) -> Vec<&str> {
+        self.step_ids.iter().map(String::as_str).collect()
+    }
+}
+
 /// A [`Sink`] that passes every event on and records progress from them into a file. The file is
 /// saved at the end of each lesson (and when dropped), so an interrupted run keeps what it did.
 pub struct Recorder<'a> {
     inner: &'a mut dyn Sink,
     path: PathBuf,
     progress: Progress,
-    lesson: Option<String>,
-    step_ids: Vec<String>,
+    tracker: Tracker,
     dirty: bool,
     /// The first error saving met (reported once by the caller).
     pub error: Option<ProgressError>,
@@ -341,8 +403,7 @@ impl<'a> Recorder<'a> {
             inner,
             path,
             progress,
-            lesson: None,
-            step_ids: Vec::new(),
+            tracker: Tracker::default(),
             dirty: false,
             error: None,
         }
@@ -357,48 +418,19 @@ impl<'a> Recorder<'a> {
             }
         }
     }
-
-    fn record(&mut self, event: &Event) {
-        match event {
-            Event::LessonStart { lesson, .. } => {
-                self.lesson = Some(lesson.clone());
-                self.step_ids.clear();
-                self.progress.lesson_started(lesson);
-                self.dirty = true;
-            }
-            Event::StepStart { step, id, .. } => {
-                if self.step_ids.len() <= *step {
-                    self.step_ids.resize(step + 1, String::new());
-                }
-                self.step_ids[*step] = id.clone();
-            }
-            Event::Check(c) => {
-                if let Some(lesson) = &self.lesson {
-                    self.dirty |= self.progress.record_check(lesson, c);
-                }
-            }
-            Event::StepEnd { step, passed: true } => {
-                if let (Some(lesson), Some(id)) = (&self.lesson, self.step_ids.get(*step)) {
-                    if !id.is_empty() {
-                        self.progress.step_done(lesson, id);
-                        self.dirty = true;
-                    }
-                }
-            }
-            Event::LessonEnd { lesson, passed, .. } => {
-                self.progress.lesson_completed(lesson, *passed);
-                self.dirty = true;
-                self.flush();
-            }
-            _ => {}
-        }
-    }
 }
 
 impl Sink for Recorder<'_> {
     fn emit(&mut self, event: &Event) {
         self.inner.emit(event);
-        self.record(event);
+        self.dirty |= self.tracker.record(&mut self.progress, event);
+        if matches!(event, Event::LessonEnd { .. }) {
+            self.flush();
+        }
+    }
+
+    fn wants_views(&self) -> bool {
+        self.inner.wants_views()
     }
 }
 

@@ -10,9 +10,10 @@ use containerlab::lesson::load::catalog;
 use containerlab::lesson::schema::View;
 use containerlab::progress::Progress;
 use containerlab::session::events::{ActionError, CheckOutcome, Phase};
+use containerlab::session::player::{ActionRecord, StepResult};
+use containerlab::session::runner::StepText;
 use containerlab::session::views::RenderedView;
 use containerlab::tui::app::App;
-use containerlab::tui::session::{ActionRecord, StepResult};
 use containerlab::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -80,8 +81,10 @@ fn text(v: &Value) -> String {
     stable(v.as_str().unwrap_or_default())
 }
 
-/// The TUI's record of step `index`, rebuilt from the headless events.
-fn step_result(events: &[Value], index: usize) -> (StepResult, Vec<RenderedView>) {
+/// The TUI's record of step `index`, rebuilt from the headless events: its words as the session
+/// filled them, its result and its views.
+fn step_result(events: &[Value], index: usize) -> (StepText, StepResult, Vec<RenderedView>) {
+    let mut words = StepText::default();
     let mut result = StepResult::default();
     let mut views = Vec::new();
     for e in events
@@ -89,6 +92,15 @@ fn step_result(events: &[Value], index: usize) -> (StepResult, Vec<RenderedView>
         .filter(|e| e["step"].as_u64() == Some(index as u64))
     {
         match e["event"].as_str() {
+            // The lesson's own words, as they are: nothing in them changes between runs.
+            Some("step_start") => {
+                let words_of = |key: &str| e[key].as_str().map(str::to_string);
+                words = StepText {
+                    title: words_of("title").unwrap_or_default(),
+                    text: words_of("text").unwrap_or_default(),
+                    command: words_of("command"),
+                }
+            }
             Some("action") => result.actions.push(ActionRecord {
                 action: text(&e["action"]),
                 process: text(&e["process"]),
@@ -123,7 +135,7 @@ fn step_result(events: &[Value], index: usize) -> (StepResult, Vec<RenderedView>
             _ => {}
         }
     }
-    (result, views)
+    (words, result, views)
 }
 
 /// Replaces what changes between runs: MAC addresses, hex ids and numbers of two or more
@@ -234,7 +246,7 @@ fn every_lesson_key_step_at_80x24() {
             .unwrap_or_else(|| panic!("no step {step_id} in {id}"));
         let events = events(id);
         expected_failures += assert_expected_failures_stand_unexplained(id, &events);
-        let (result, views) = step_result(&events, step);
+        let (words, result, views) = step_result(&events, step);
         assert!(result.passed(), "{id}/{step_id} did not pass");
         let mut app = App::new(lessons.clone(), "en", Progress::default(), true);
         app.open(index);
@@ -243,6 +255,7 @@ fn every_lesson_key_step_at_80x24() {
         l.cursor = step;
         l.done = step + 1;
         l.results.insert(step, result);
+        l.texts.steps[step] = words;
         l.views = views;
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
         t.draw(|f| ui::draw(f, &app)).unwrap();

@@ -5,9 +5,12 @@ use containerlab::lesson::load::parse;
 use containerlab::lesson::schema::{Lesson, View};
 use containerlab::progress::Progress;
 use containerlab::session::events::{ActionError, CheckOutcome, Phase};
+use containerlab::session::image_facts::Samples;
+use containerlab::session::placeholders::Facts;
+use containerlab::session::player::{ActionRecord, StepResult};
+use containerlab::session::runner::lesson_texts;
 use containerlab::session::views::RenderedView;
 use containerlab::tui::app::{App, Overlay};
-use containerlab::tui::session::{ActionRecord, StepResult};
 use containerlab::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -432,7 +435,7 @@ fn japanese_any_size_draws() {
 }
 
 /// A step whose text names a file of the image (`{image_file:1}`): once the layers are unpacked,
-/// the TUI shows the file the lab picked, as the headless output does, not the placeholder.
+/// the session fills it and the TUI shows the file the lab picked, as the headless output does.
 #[test]
 fn image_placeholders_in_step_text_are_filled_once_layers_are_unpacked() {
     let layers = parse("layers.yaml", include_str!("../lessons/layers.yaml")).unwrap();
@@ -449,10 +452,17 @@ fn image_placeholders_in_step_text_are_filled_once_layers_are_unpacked() {
     let before = screen(&app, 160, 48);
     assert!(before.contains("{image_file:1}"), "{before}");
     let l = app.lesson.as_mut().unwrap();
-    l.subjects.samples.files = vec![(
-        "/etc/picked-by-the-lab".into(),
-        "/run/containerlab/x/work/layers/3".into(),
-    )];
+    let facts = Facts {
+        samples: Samples {
+            files: vec![(
+                "/etc/picked-by-the-lab".into(),
+                "/run/containerlab/x/work/layers/3".into(),
+            )],
+            layer_dirs: vec!["/run/containerlab/x/work/layers/3".into()],
+        },
+        ..Facts::of_machine()
+    };
+    l.texts = lesson_texts(&l.lesson, "en", &facts);
     let after = screen(&app, 160, 48);
     assert!(after.contains("(/etc/picked-by-the-lab"), "{after}");
     assert!(!after.contains("{image_file:1}"), "{after}");

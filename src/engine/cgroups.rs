@@ -3,12 +3,12 @@
 //! A lesson names a cgroup briefly (`lab`); on the machine it is `containerlab/<session>-<name>`
 //! in every hierarchy, so two sessions never share one. Every directory made is journaled the
 //! moment it exists (as [`Entry::Cgroup`]); teardown kills what still runs in it and removes it.
-//! Which files hold a value depends on the driver (cgroup v1 or v2), so the lesson texts name
-//! them through placeholders ([`file_placeholder`]) filled in from the detected layout.
+//! Which files hold a value depends on the driver (cgroup v1 or v2); the lesson texts name them
+//! through `{cgroup_file:KEY}` placeholders, which the session fills from the detected layout.
 
 use super::journal::{Entry, Journal};
 use super::ops::{OpError, Value};
-use containerlab_cgroup::{detect, LabCgroup, Layout, Version};
+use containerlab_cgroup::{detect, LabCgroup, Layout};
 use containerlab_trace::Trace;
 use std::path::{Path, PathBuf};
 
@@ -187,63 +187,6 @@ pub fn view_lines(session: &str, names: &[String]) -> Vec<String> {
     lines
 }
 
-/// Placeholder `{cgroup_file:KEY}` → the file this machine's driver uses for KEY, and
-/// `{cgroup_version}` → `cgroup v1` / `cgroup v2`. Unknown keys stay as they are.
-pub fn file_placeholder(key: &str) -> Option<&'static str> {
-    let version = detect().ok().map(|l| l.memory.version)?;
-    let v2 = version == Version::V2;
-    Some(match key {
-        "memory_limit" => pick(v2, "memory.max", "memory.limit_in_bytes"),
-        "memory_usage" => pick(v2, "memory.current", "memory.usage_in_bytes"),
-        "memory_events" => pick(v2, "memory.events", "memory.oom_control"),
-        "oom_kill" => pick(
-            v2,
-            "memory.events (oom_kill)",
-            "memory.oom_control (oom_kill)",
-        ),
-        "limit_hits" => pick(v2, "memory.events (max)", "memory.failcnt"),
-        "swap" => pick(v2, "memory.swap.max", "memory.swappiness"),
-        "cpu_usage" => pick(v2, "cpu.stat (usage_usec)", "cpuacct.usage"),
-        "version" => pick(v2, "cgroup v2", "cgroup v1"),
-        "root" => pick(v2, "/sys/fs/cgroup", "/sys/fs/cgroup/memory"),
-        _ => return None,
-    })
-}
-
-fn pick(v2: bool, a: &'static str, b: &'static str) -> &'static str {
-    if v2 {
-        a
-    } else {
-        b
-    }
-}
-
-/// Expands every `{cgroup_file:KEY}` in `text`.
-pub fn expand_files(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{cgroup_file:") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + "{cgroup_file:".len()..];
-        match after.find('}') {
-            Some(end) => {
-                let key = &after[..end];
-                match file_placeholder(key) {
-                    Some(v) => out.push_str(v),
-                    None => out.push_str(&rest[start..start + "{cgroup_file:".len() + end + 1]),
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,15 +196,5 @@ mod tests {
         let work = Path::new("/run/containerlab/clab-12-ab/work");
         assert_eq!(session_of(work), "clab-12-ab");
         assert_eq!(full_name("clab-12-ab", "lab"), "clab-12-ab-lab");
-    }
-
-    #[test]
-    fn unknown_placeholders_stay_and_text_around_is_kept() {
-        assert_eq!(
-            expand_files("a {cgroup_file:nope} b"),
-            "a {cgroup_file:nope} b"
-        );
-        assert_eq!(expand_files("no placeholder"), "no placeholder");
-        assert_eq!(expand_files("open {cgroup_file:x"), "open {cgroup_file:x");
     }
 }

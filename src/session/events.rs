@@ -55,6 +55,12 @@ pub enum Event {
         step: usize,
         passed: bool,
     },
+    /// A step was judged again after it ran (the learner acted, or asked for a re-check): its
+    /// verdicts came as [`Event::Check`]s just before; `passed` when every one passed.
+    Judged {
+        step: usize,
+        passed: bool,
+    },
     LessonEnd {
         lesson: String,
         passed: bool,
@@ -67,8 +73,28 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The step an event is about, for those about one step.
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            Event::StepStart { step, .. }
+            | Event::Action { step, .. }
+            | Event::Exercise { step, .. }
+            | Event::Solution { step, .. }
+            | Event::Views { step, .. }
+            | Event::StepEnd { step, .. }
+            | Event::Judged { step, .. } => Some(*step),
+            Event::Check(c) => Some(c.step),
+            Event::Refused { .. }
+            | Event::LessonStart { .. }
+            | Event::LessonEnd { .. }
+            | Event::Teardown { .. } => None,
+        }
+    }
+}
+
 /// Why an action failed, with the errno explained.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActionError {
     pub errno: Option<String>,
     pub message: String,
@@ -78,8 +104,20 @@ pub struct ActionError {
     pub expected: bool,
 }
 
+impl ActionError {
+    /// A failure the lab found before or around the kernel call (no errno).
+    pub fn plain(message: impl Into<String>) -> ActionError {
+        ActionError {
+            errno: None,
+            message: message.into(),
+            explanation: None,
+            expected: false,
+        }
+    }
+}
+
 /// One check's verdict, with what was seen next to what was expected.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckOutcome {
     pub step: usize,
     pub step_id: String,
@@ -124,6 +162,12 @@ pub enum Phase {
 /// Receives events as they happen.
 pub trait Sink {
     fn emit(&mut self, event: &Event);
+
+    /// Whether the player should render a step's views into an [`Event::Views`] (the TUI
+    /// samples them on its own thread instead).
+    fn wants_views(&self) -> bool {
+        true
+    }
 }
 
 /// Keeps every event; for tests and for front ends that render later.

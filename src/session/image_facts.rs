@@ -5,8 +5,7 @@
 //! image the learner brings (`--image`). So the files it modifies and deletes are not written in
 //! the lesson: after `layer_unpack`, the runner picks text files that the stacked view shows, and
 //! the lesson names them `{image_file:N}` (path inside the image) and `{image_file_layer:N}`
-//! (the unpacked layer directory holding it). `{image_lowerdirs}` is the overlay `lowerdir=`
-//! list of the unpacked layers, TOP FIRST.
+//! (the unpacked layer directory holding it), filled by [`super::placeholders`].
 
 use super::observe::Observed;
 use containerlab_oci::image::open_layout;
@@ -52,47 +51,16 @@ impl Samples {
         }
     }
 
-    /// Replaces `{image_file:N}`, `{image_file_layer:N}` and `{image_lowerdirs}`.
-    pub fn expand(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        if out.contains("{image_lowerdirs}") {
-            let lowers: Vec<String> = self
-                .layer_dirs
-                .iter()
-                .rev()
-                .map(|p| escape(&p.to_string_lossy()))
-                .collect();
-            out = out.replace("{image_lowerdirs}", &lowers.join(":"));
-        }
-        for (i, (path, layer)) in self.files.iter().enumerate() {
-            out = out
-                .replace(&format!("{{image_file:{}}}", i + 1), path)
-                .replace(
-                    &format!("{{image_file_layer:{}}}", i + 1),
-                    &layer.to_string_lossy(),
-                );
-        }
-        out
+    /// The overlay `lowerdir=` list of the unpacked layers, top first, each path escaped.
+    pub fn lowerdirs(&self) -> String {
+        let lowers: Vec<String> = self
+            .layer_dirs
+            .iter()
+            .rev()
+            .map(|p| escape(&p.to_string_lossy()))
+            .collect();
+        lowers.join(":")
     }
-}
-
-/// Why a text still holds an image placeholder after expansion, if it does: the layers gave
-/// fewer files than the lesson uses, or no layers were unpacked yet.
-pub fn unresolved(text: &str) -> Option<String> {
-    let at = text.find("{image_")?;
-    let end = text[at..]
-        .find('}')
-        .map(|e| at + e + 1)
-        .unwrap_or(text.len());
-    let name = &text[at..end];
-    Some(if name.starts_with("{image_file") {
-        format!(
-            "{name}: the image's layers do not show that many small text files for the lesson \
-             to change (it picks up to 8, non-empty, at most 64 KiB, UTF-8)"
-        )
-    } else {
-        format!("{name}: no `layer_unpack` of all layers has run before this action")
-    })
 }
 
 /// overlayfs' option parser treats `\`, `:` and `,` specially.
@@ -313,25 +281,7 @@ mod tests {
                 ("/etc/keep", l1.as_path()),
             ]
         );
-        assert_eq!(
-            s.expand("{image_file:3} in {image_file_layer:3}; lowerdir={image_lowerdirs}"),
-            format!(
-                "/etc/keep in {}; lowerdir={}:{}",
-                l1.display(),
-                l2.display(),
-                l1.display()
-            )
-        );
-    }
-
-    #[test]
-    fn unresolved_placeholders_are_named() {
-        assert!(unresolved("/m/x").is_none());
-        let why = unresolved("path: \"/m{image_file:2}\"").unwrap();
-        assert!(why.starts_with("{image_file:2}:"), "{why}");
-        assert!(unresolved("lowerdir={image_lowerdirs}")
-            .unwrap()
-            .contains("layer_unpack"));
+        assert_eq!(s.lowerdirs(), format!("{}:{}", l2.display(), l1.display()));
     }
 
     #[test]
@@ -340,6 +290,6 @@ mod tests {
             files: vec![],
             layer_dirs: vec!["/l/a:b".into(), "/l/c,d".into()],
         };
-        assert_eq!(s.expand("{image_lowerdirs}"), r"/l/c\,d:/l/a\:b");
+        assert_eq!(s.lowerdirs(), r"/l/c\,d:/l/a\:b");
     }
 }

@@ -5,9 +5,12 @@
 pub mod events;
 pub mod image_facts;
 pub mod image_views;
+pub mod live;
 pub mod observe;
+pub mod placeholders;
 pub mod play;
+pub mod player;
 pub mod runner;
-pub mod template;
+pub mod to_op;
 mod view_words;
 pub mod views;

@@ -5,13 +5,13 @@
 //! from the inspector; values that depend on *who* looks (the hostname, a directory listing as
 //! seen through a process's own root and mounts) are asked of that sandbox process itself.
 
-use super::template::expand;
+use super::placeholders::Facts;
 use crate::engine::ops::{Life, Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::i18n::fill;
 use crate::inspect::{mounts, namespaces, process::ProcessView};
 use crate::lesson::schema::{Expect, Literal, Observe, Pick};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 /// An observed value.
@@ -92,10 +92,9 @@ pub struct ActionResult {
 /// Everything an observation may consult.
 pub struct Scene<'a> {
     pub sandbox: &'a mut Sandbox,
-    pub pids: &'a BTreeMap<String, i32>,
+    /// Pids by name, and what the paths' placeholders are filled from.
+    pub facts: &'a Facts,
     pub results: &'a HashMap<String, ActionResult>,
-    /// Files and layer directories of the unpacked image (`{image_file:N}` and friends).
-    pub samples: &'a super::image_facts::Samples,
 }
 
 impl Scene<'_> {
@@ -103,7 +102,8 @@ impl Scene<'_> {
         if who == "host" {
             return Ok(std::process::id() as i32);
         }
-        self.pids
+        self.facts
+            .pids
             .get(who)
             .copied()
             .ok_or_else(|| format!("no process named {who:?} has been started"))
@@ -137,13 +137,8 @@ impl Scene<'_> {
     }
 
     fn try_observe(&mut self, obs: &Observe) -> Result<Observed, String> {
-        let work = self.sandbox.work();
-        if let Some(why) = super::image_facts::unresolved(&self.samples.expand(&format!("{obs:?}")))
-        {
-            return Err(why);
-        }
-        let samples = self.samples;
-        let path = |p: &str, pids: &BTreeMap<String, i32>| samples.expand(&expand(p, &work, pids));
+        let facts = self.facts;
+        let path = |p: &str| facts.resolve(p).map_err(|e| e.to_string());
         Ok(match obs {
             Observe::Hostname(who) if who == "host" => Observed::Text(
                 nix::unistd::gethostname()
@@ -207,7 +202,7 @@ impl Scene<'_> {
                 )
             }
             Observe::ReadDir(p) => {
-                let dir = path(&p.path, self.pids);
+                let dir = path(&p.path)?;
                 Observed::List(
                     self.entries(&p.of, &dir)?
                         .into_iter()
@@ -216,7 +211,7 @@ impl Scene<'_> {
                 )
             }
             Observe::File(p) => {
-                let file = path(&p.path, self.pids);
+                let file = path(&p.path)?;
                 let text = if p.of == "host" {
                     std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?
                 } else {
@@ -238,7 +233,7 @@ impl Scene<'_> {
             }
             Observe::Propagation(p) => {
                 let pid = self.pid(&p.of)?;
-                let target = path(&p.path, self.pids);
+                let target = path(&p.path)?;
                 let table = mounts::mounts_of(pid);
                 Observed::Text(
                     mounts::mount_at(&table, &target)
@@ -281,7 +276,7 @@ impl Scene<'_> {
             }
             Observe::LinkFlags(d) => {
                 let snap = self.net(&d.of)?;
-                let dev = path(&d.dev, self.pids);
+                let dev = path(&d.dev)?;
                 let link = snap
                     .links
                     .into_iter()
@@ -342,7 +337,7 @@ impl Scene<'_> {
                 )
             }
             Observe::ShmText(k) => {
-                let key = path(&k.key, self.pids);
+                let key = path(&k.key)?;
                 let key: i32 = key
                     .trim()
                     .parse()
@@ -411,15 +406,15 @@ impl Scene<'_> {
                 if p.of != "host" {
                     return Err("file_caps is read on the host: use `of: host`".into());
                 }
-                let file = path(&p.path, self.pids);
+                let file = path(&p.path)?;
                 Observed::Text(crate::inspect::filecaps::read(std::path::Path::new(&file))?)
             }
             Observe::Image(i) => {
-                let dir = path(&i.dir, self.pids);
+                let dir = path(&i.dir)?;
                 super::image_facts::field(std::path::Path::new(&dir), &i.field)?
             }
             Observe::Inode(p) | Observe::Device(p) | Observe::FileType(p) | Observe::Owner(p) => {
-                let target = path(&p.path, self.pids);
+                let target = path(&p.path)?;
                 let stat = if p.of == "host" {
                     match std::fs::symlink_metadata(&target) {
                         Ok(m) => Some(crate::engine::syscalls::describe_stat(&m)),
@@ -452,7 +447,7 @@ impl Scene<'_> {
                 }
             }
             Observe::WhiteoutCount(dir) => {
-                let dir = path(dir, self.pids);
+                let dir = path(dir)?;
                 Observed::Number(
                     super::image_facts::whiteout_count(std::path::Path::new(&dir)) as i64,
                 )

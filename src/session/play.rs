@@ -1,10 +1,8 @@
-//! Plays a whole lesson without a learner: every step in order, every exercise solved by its
-//! solution. This is headless mode, and what CI runs.
-//!
-//! An exercise is judged twice: its checks must *fail* before the solution runs (otherwise the
-//! exercise is already solved, a bug in the lesson) and pass after it.
+//! Plays a whole lesson without a learner: every step in order through the one step player, every
+//! exercise solved by its solution. This is headless mode, and what CI runs.
 
-use super::events::{CheckOutcome, Event, Phase, Sink};
+use super::events::{Event, Sink};
+use super::player::StepMode;
 use super::runner::Runner;
 use crate::engine::sandbox::EngineError;
 use crate::lesson::schema::{Lesson, Requirement};
@@ -97,58 +95,15 @@ pub fn play(
 }
 
 fn play_steps(runner: &mut Runner, sink: &mut dyn Sink) -> Result<bool, EngineError> {
-    let mut passed = 0;
-    let mut failed = 0;
+    let (mut passed, mut failed) = (0, 0);
     let mut all_ok = true;
-    let steps = runner.lesson().steps.len();
-    for index in 0..steps {
-        let step = runner.lesson().steps[index].clone();
-        let intact = match runner.run_actions(index, sink) {
-            Ok(ok) => ok,
-            Err(EngineError::Interrupted) => return Err(EngineError::Interrupted),
-            Err(e) => {
-                sink.emit(&Event::Action {
-                    step: index,
-                    action: "engine".into(),
-                    process: "sandbox".into(),
-                    trace: vec![],
-                    error: Some(super::events::ActionError {
-                        errno: None,
-                        message: e.to_string(),
-                        explanation: None,
-                        expected: false,
-                    }),
-                });
-                false
-            }
-        };
-        let mut step_ok = intact;
-        if intact {
-            sink.emit(&Event::Views {
-                step: index,
-                views: runner.views(&step.views),
-            });
-            let outcomes = if step.exercise.is_some() {
-                exercise(runner, index, sink)?
-            } else {
-                runner.check(index, Phase::Normal)
-            };
-            for o in &outcomes {
-                sink.emit(&Event::Check(o.clone()));
-                if o.passed {
-                    passed += 1;
-                } else {
-                    failed += 1;
-                    step_ok = false;
-                }
-            }
-        }
-        sink.emit(&Event::StepEnd {
-            step: index,
-            passed: step_ok,
-        });
-        all_ok &= step_ok;
-        if !intact {
+    for index in 0..runner.lesson().steps.len() {
+        let result = runner.play_step(index, StepMode::Solved, sink)?;
+        let ok = result.checks.iter().filter(|c| c.passed).count();
+        passed += ok;
+        failed += result.checks.len() - ok;
+        all_ok &= result.passed();
+        if result.broken {
             break;
         }
     }
@@ -159,42 +114,4 @@ fn play_steps(runner: &mut Runner, sink: &mut dyn Sink) -> Result<bool, EngineEr
         checks_failed: failed,
     });
     Ok(all_ok)
-}
-
-/// Judges an exercise before and after its solution. Returns the outcomes that count: the
-/// after-solution checks, plus one failed outcome if the exercise was already solved.
-fn exercise(
-    runner: &mut Runner,
-    index: usize,
-    sink: &mut dyn Sink,
-) -> Result<Vec<CheckOutcome>, EngineError> {
-    let before = runner.check(index, Phase::BeforeSolution);
-    for o in &before {
-        sink.emit(&Event::Check(o.clone()));
-    }
-    let mut counted = Vec::new();
-    if before.iter().all(|o| o.passed) {
-        let step_id = runner.lesson().steps[index].id.clone();
-        counted.push(CheckOutcome {
-            step: index,
-            step_id: step_id.clone(),
-            id: format!("{step_id}-unsolved-at-start"),
-            claim: "the exercise is not solved before the learner acts".into(),
-            passed: false,
-            observed: "every check already passes".into(),
-            expected: "at least one check fails before the solution".into(),
-            why: Some("an exercise whose checks pass before anything is done teaches nothing: fix the lesson".into()),
-            phase: Phase::Normal,
-        });
-    }
-    let solved = runner.solve(index, sink)?;
-    let mut after = runner.check(index, Phase::AfterSolution);
-    if !solved {
-        for o in &mut after {
-            o.why
-                .get_or_insert_with(|| "the solution command failed".into());
-        }
-    }
-    counted.extend(after);
-    Ok(counted)
 }

@@ -29,8 +29,6 @@ pub struct Subjects {
     pub image: Option<std::path::PathBuf>,
     /// Unpacked layer directories, bottom first (for the `layers` view).
     pub layers: Vec<std::path::PathBuf>,
-    /// The image's files that texts name as `{image_file:N}` (for the TUI's step text).
-    pub samples: super::image_facts::Samples,
     /// The language of the views' own words (`en` when empty).
     pub lang: String,
 }

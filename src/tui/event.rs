@@ -3,8 +3,8 @@
 //!
 //! The sampler renders the live views off the drawing thread: the draw loop never reads /proc.
 
-use super::session::SessionMsg;
 use crate::lesson::schema::View;
+use crate::session::live::SessionMsg;
 use crate::session::views::{render, RenderedView};
 use crossterm::event::{self, Event as TermEvent, KeyEvent, KeyEventKind, MouseEvent};
 use std::sync::atomic::{AtomicBool, Ordering};

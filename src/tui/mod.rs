@@ -7,7 +7,7 @@
 
 pub mod app;
 pub mod event;
-pub mod session;
+
 pub mod terminal;
 pub mod text;
 pub mod ui;
@@ -18,9 +18,9 @@ use crate::exit;
 use crate::i18n::fill;
 use crate::lesson::schema::Lesson;
 use crate::progress::{self, state_dir, Progress};
+use crate::session::live::{Cmd, SessionMsg, SessionThread};
 use app::{App, Effect};
 use event::{AppEvent, Events, SampleRequest, Sampler};
-use session::{Cmd, SessionMsg, SessionThread};
 use std::io::Write;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -221,7 +221,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                 }
                 Effect::Session(c) => {
                     if let Some(o) = &open {
-                        o.send(Cmd::from(c));
+                        o.send(c);
                     }
                 }
                 Effect::SaveProgress => {
@@ -278,7 +278,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                                 if l.ran(l.cursor).is_some() && l.busy.is_none() {
                                     l.busy = Some(text::CHECKING.get(&app.lang).into());
                                     if let Some(o) = &open {
-                                        o.send(Cmd::Check(l.cursor));
+                                        o.send(Cmd::Judge(l.cursor));
                                     }
                                 }
                             }

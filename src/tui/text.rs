@@ -2,7 +2,7 @@
 //! Same [`Msg`](crate::i18n::Msg) table as the headless output: a missing translation does not
 //! compile. Key names (Enter, Tab, q, …) stay as they are in every language.
 
-use crate::i18n::{messages, Msg};
+use crate::i18n::{fill, messages, Msg};
 use crate::lesson::schema::View;
 
 messages! {
@@ -173,6 +173,17 @@ pub fn view_name(v: View) -> Msg {
         View::Image => V_IMAGE,
         View::Layers => V_LAYERS,
         View::Net => V_NET,
+    }
+}
+
+/// What the session is busy with, in words for the status line.
+pub fn busy(what: crate::session::live::Busy, lang: &str) -> String {
+    use crate::session::live::Busy;
+    match what {
+        Busy::Restarting => RESTARTING.get(lang).into(),
+        Busy::RunningStep(step) => fill(RUNNING_STEP.get(lang), &[&(step + 1)]),
+        Busy::Replaying { step, target } => fill(REPLAYING.get(lang), &[&(step + 1), &target]),
+        Busy::RunningSolution => RUNNING_SOLUTION.get(lang).into(),
     }
 }
 

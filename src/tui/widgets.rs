@@ -271,39 +271,30 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         out.extend(wrapped(&fill(T::ERROR.get(lang), &[e]), width, "", t.bad()));
         out.push(blank());
     }
+    let words = l.texts.steps.get(l.cursor).cloned().unwrap_or_default();
     if l.cursor == 0 && l.ran(0).is_none() {
-        out.extend(prose(l.lesson.intro.get(lang), width, t.dim()));
+        out.extend(prose(&l.texts.intro, width, t.dim()));
         out.push(blank());
     }
     out.extend(wrapped(
         &fill(
             T::STEP_HEADING.get(lang),
-            &[
-                &(l.cursor + 1),
-                &l.lesson.steps.len(),
-                &step.title.get(lang),
-            ],
+            &[&(l.cursor + 1), &l.lesson.steps.len(), &words.title],
         ),
         width,
         "",
         t.title(),
     ));
     out.push(blank());
-    // Machine-dependent names (`{cgroup_file:oom_kill}` is memory.events on v2 and
-    // memory.oom_control on v1) and the image's files (`{image_file:1}`, known once the layers
-    // are unpacked) are filled in as the headless output fills them.
-    let fill_files = |t: &str| crate::engine::cgroups::expand_files(&l.subjects.samples.expand(t));
-    out.extend(prose(
-        &fill_files(step.text.get(lang)),
-        width,
-        Style::default(),
-    ));
+    // The session filled the placeholders (`{cgroup_file:oom_kill}` is memory.events on v2,
+    // `{image_file:1}` is known once the layers are unpacked), as the headless output has them.
+    out.extend(prose(&words.text, width, Style::default()));
     // Where the view starts once the step ran: at its `$ command` when that is short, so the
     // results follow it; past a long one, at the results, never in the middle of the command.
     let mut command_at = None;
-    if let Some(cmd) = &step.command {
+    if let Some(cmd) = &words.command {
         out.push(blank());
-        let lines = wrapped(&fill_files(cmd.get(lang)), width, "$ ", t.command());
+        let lines = wrapped(cmd, width, "$ ", t.command());
         if lines.len() <= 3 {
             command_at = Some(out.len());
         }
@@ -396,13 +387,13 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
                 }
                 out.push(blank());
             }
-            if let Some((shell, trace)) = &r.solution {
+            if let Some(run) = &r.solution {
                 out.push(Line::from(Span::styled(
                     T::SOLUTION_RAN.get(lang),
                     t.title(),
                 )));
-                out.extend(wrapped(shell, width, "$ ", t.command()));
-                for tr in trace {
+                out.extend(wrapped(&run.shell, width, "$ ", t.command()));
+                for tr in &run.trace {
                     out.extend(wrapped(tr, width, "  ", t.trace()));
                 }
                 out.push(blank());
@@ -458,8 +449,8 @@ mod tests {
     use super::{step_lines, wrap};
     use crate::lesson::load::catalog;
     use crate::progress::Progress;
+    use crate::session::player::StepResult;
     use crate::tui::app::App;
-    use crate::tui::session::StepResult;
 
     /// After a step ran, the pane starts at its `$ command` when it is short, and past it (at the
     /// results) when it is long: never in the middle of a wrapped command.

@@ -1,0 +1,288 @@
+//! What each key does: one handler per overlay and screen, each acting on the [`Intent`] the key
+//! map gives (see [`super::keys`]). They change the app's state and return the [`Effect`]s the
+//! main loop must carry out; nothing here talks to the session or the terminal.
+
+use super::keys::{self, Intent};
+use super::{App, Confirm, Effect, Overlay, Screen, SCROLL_TO_RESULTS};
+use crate::i18n::fill;
+use crate::session::live::Cmd;
+use crate::tui::text as T;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+impl App {
+    pub(super) fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if keys::lookup(keys::GLOBAL, &k) == Some(Intent::Quit) {
+            return vec![Effect::Quit];
+        }
+        self.message = None;
+        match self.overlay.clone() {
+            Overlay::Help => {
+                // Any key closes the help.
+                self.overlay = Overlay::None;
+                vec![]
+            }
+            Overlay::Confirm(what) => self.confirm_key(k, what),
+            Overlay::Goto(typed) => self.goto_key(k, typed),
+            Overlay::None => match self.screen {
+                Screen::Picker => self.picker_key(k),
+                Screen::Lesson => self.lesson_key(k),
+            },
+        }
+    }
+
+    fn confirm_key(&mut self, k: KeyEvent, what: Confirm) -> Vec<Effect> {
+        self.overlay = Overlay::None;
+        if !matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+            self.message = Some(T::NOTHING_RESET.get(&self.lang).into());
+            return vec![];
+        }
+        match what {
+            Confirm::ResetLesson(id) => {
+                self.progress.reset(Some(&id));
+                self.message = Some(fill(T::PROGRESS_RESET.get(&self.lang), &[&id]));
+            }
+            Confirm::ResetAll => {
+                self.progress.reset(None);
+                self.message = Some(T::ALL_RESET.get(&self.lang).into());
+            }
+        }
+        vec![Effect::SaveProgress]
+    }
+
+    /// `g`: digits type a step number, ↑ ↓ move through the step list, Enter goes there.
+    fn goto_key(&mut self, k: KeyEvent, mut typed: String) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Char(c) if c.is_ascii_digit() => {
+                typed.push(c);
+                self.overlay = Overlay::Goto(typed);
+            }
+            KeyCode::Backspace => {
+                typed.pop();
+                self.overlay = Overlay::Goto(typed);
+            }
+            KeyCode::Up | KeyCode::Down => {
+                let steps = self.lesson.as_ref().map_or(1, |l| l.lesson.steps.len());
+                let cur = typed
+                    .parse::<usize>()
+                    .ok()
+                    .or_else(|| self.lesson.as_ref().map(|l| l.cursor + 1));
+                let cur = cur.unwrap_or(1).clamp(1, steps);
+                let next = if k.code == KeyCode::Up {
+                    cur.saturating_sub(1).max(1)
+                } else {
+                    (cur + 1).min(steps)
+                };
+                self.overlay = Overlay::Goto(next.to_string());
+            }
+            KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                if let Ok(n) = typed.parse::<usize>() {
+                    return self.goto(n.saturating_sub(1));
+                }
+            }
+            _ => self.overlay = Overlay::None,
+        }
+        vec![]
+    }
+
+    fn picker_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let list = self.filtered();
+        let Some(intent) = keys::lookup(keys::PICKER, &k) else {
+            // Any other printable key types into the filter.
+            if let KeyCode::Char(c) = k.code {
+                if !k.modifiers.contains(KeyModifiers::CONTROL) {
+                    self.filter.push(c);
+                    self.selected = 0;
+                }
+            }
+            return vec![];
+        };
+        match intent {
+            Intent::ResetLesson => {
+                if let Some(&i) = list.get(self.selected) {
+                    self.overlay =
+                        Overlay::Confirm(Confirm::ResetLesson(self.lessons[i].id.clone()));
+                }
+            }
+            Intent::ResetAll => self.overlay = Overlay::Confirm(Confirm::ResetAll),
+            Intent::Help => self.overlay = Overlay::Help,
+            Intent::FilterBack => {
+                self.filter.pop();
+                self.selected = 0;
+            }
+            Intent::SelectUp => self.move_selection(-1),
+            Intent::SelectDown => self.move_selection(1),
+            Intent::SelectFirst => self.selected = 0,
+            Intent::SelectLast => self.move_selection(i64::MAX / 2),
+            Intent::Open => {
+                if let Some(&i) = list.get(self.selected) {
+                    self.open(i);
+                    return vec![Effect::Open(i)];
+                }
+            }
+            Intent::Escape if self.filter.is_empty() => return vec![Effect::Quit],
+            Intent::Escape => {
+                self.filter.clear();
+                self.selected = 0;
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Shows step `target` not yet run, with the sandbox in the state after the steps before it.
+    pub(super) fn goto(&mut self, target: usize) -> Vec<Effect> {
+        let lang = self.lang.clone();
+        let Some(l) = &mut self.lesson else {
+            return vec![];
+        };
+        if l.busy.is_some() || !l.refused.is_empty() || l.finished {
+            return vec![];
+        }
+        let target = target.min(l.lesson.steps.len() - 1);
+        l.show_step(target);
+        self.generation += 1;
+        if l.done == target {
+            return vec![];
+        }
+        l.busy = Some(fill(T::GOING_TO_STEP.get(&lang), &[&(target + 1)]));
+        vec![Effect::Session(Cmd::GoTo(target))]
+    }
+
+    fn lesson_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(l) = &mut self.lesson else {
+            return vec![];
+        };
+        if let Some((mut down, mut right)) = l.zoom {
+            // Zoomed, the arrows move the view; the other keys act as always.
+            match keys::lookup(keys::ZOOM, &k) {
+                Some(Intent::Zoom) => {
+                    l.zoom = None;
+                    return vec![];
+                }
+                Some(Intent::ScrollDown(n)) => down = down.saturating_add(n),
+                Some(Intent::ScrollUp(n)) => down = down.saturating_sub(n),
+                Some(Intent::ScrollRight) => right = right.saturating_add(8),
+                Some(Intent::ScrollLeft) => right = right.saturating_sub(8),
+                Some(Intent::ScrollHome) => (down, right) = (0, 0),
+                _ => return self.lesson_intent(keys::lookup(keys::LESSON, &k)),
+            }
+            // No further than the view goes (as last drawn).
+            let (max_down, max_right) = l.zoom_limit.get();
+            l.zoom = Some((down.min(max_down), right.min(max_right)));
+            return vec![];
+        }
+        self.lesson_intent(keys::lookup(keys::LESSON, &k))
+    }
+
+    fn lesson_intent(&mut self, intent: Option<Intent>) -> Vec<Effect> {
+        let lang = self.lang.clone();
+        let Some(l) = &mut self.lesson else {
+            return vec![];
+        };
+        let Some(intent) = intent else {
+            return vec![];
+        };
+        let steps = l.lesson.steps.len();
+        let idle = l.busy.is_none() && l.refused.is_empty() && !l.finished;
+        let views = super::ALL_VIEWS.len();
+        if matches!(
+            intent,
+            Intent::NextView | Intent::PrevView | Intent::View(_)
+        ) {
+            // The sampler renders the newly chosen view.
+            self.generation += 1;
+        }
+        match intent {
+            Intent::Close => return vec![Effect::Close],
+            Intent::Zoom => l.zoom = Some((0, 0)),
+            Intent::Help => self.overlay = Overlay::Help,
+            Intent::Advance if idle => {
+                if l.ran(l.cursor).is_none() {
+                    // The session replays (from a clean sandbox if it is past this step).
+                    l.busy = Some(fill(T::RUNNING_STEP.get(&lang), &[&(l.cursor + 1)]));
+                    return vec![Effect::Session(Cmd::Run(l.cursor))];
+                }
+                if l.cursor + 1 == steps {
+                    self.message = Some(T::LAST_STEP.get(&lang).into());
+                    return vec![];
+                }
+                l.show_step(l.cursor + 1);
+                self.generation += 1;
+                if l.done == l.cursor {
+                    l.busy = Some(fill(T::RUNNING_STEP.get(&lang), &[&(l.cursor + 1)]));
+                    return vec![Effect::Session(Cmd::Run(l.cursor))];
+                }
+            }
+            Intent::Back if idle && l.cursor > 0 => {
+                let t = l.cursor - 1;
+                return self.goto(t);
+            }
+            Intent::Goto if idle => self.overlay = Overlay::Goto(String::new()),
+            Intent::Restart if idle => {
+                l.show_step(0);
+                l.hints.clear();
+                l.busy = Some(T::RESTARTING.get(&lang).into());
+                self.generation += 1;
+                return vec![Effect::Session(Cmd::Restart)];
+            }
+            Intent::ScrollDown(n) => l.scroll = l.shown_scroll.get().saturating_add(n),
+            Intent::ScrollUp(n) => l.scroll = l.shown_scroll.get().saturating_sub(n),
+            Intent::ScrollEnd => l.scroll = SCROLL_TO_RESULTS,
+            Intent::ScrollHome => l.scroll = 0,
+            Intent::NextView => l.view_tab = (l.view_tab + 1) % views,
+            Intent::PrevView => l.view_tab = (l.view_tab + views - 1) % views,
+            Intent::View(i) => l.view_tab = i,
+            Intent::Hint => match &l.lesson.steps[l.cursor].exercise {
+                Some(ex) => {
+                    let n = l.hints.entry(l.cursor).or_insert(0);
+                    if *n < ex.hints.len() {
+                        *n += 1;
+                    } else {
+                        self.message = Some(T::NO_MORE_HINTS.get(&lang).into());
+                    }
+                }
+                None => self.message = Some(T::NOT_EXERCISE.get(&lang).into()),
+            },
+            Intent::Solution => {
+                if l.lesson.steps[l.cursor].exercise.is_none() {
+                    self.message = Some(T::NOT_EXERCISE.get(&lang).into());
+                } else if !l.solution_shown {
+                    l.solution_shown = true;
+                } else if l.ran(l.cursor).is_none() {
+                    self.message = Some(T::RUN_FIRST.get(&lang).into());
+                } else if idle {
+                    l.busy = Some(T::RUNNING_SOLUTION.get(&lang).into());
+                    return vec![Effect::Session(Cmd::Solve(l.cursor))];
+                }
+            }
+            Intent::Recheck if idle && l.ran(l.cursor).is_some() => {
+                l.busy = Some(T::CHECKING.get(&lang).into());
+                return vec![Effect::Session(Cmd::Judge(l.cursor))];
+            }
+            Intent::NextShellTarget => {
+                let names: Vec<&String> = l.pids.keys().collect();
+                if !names.is_empty() {
+                    let cur = l.shell_target();
+                    let i = names.iter().position(|n| **n == cur).unwrap_or(0);
+                    l.shell_target = Some(names[(i + 1) % names.len()].clone());
+                    self.message = Some(fill(T::SHELL_IN.get(&lang), &[&l.shell_target()]));
+                }
+            }
+            Intent::Shell if idle => {
+                let name = l.shell_target();
+                match l.pids.get(&name) {
+                    Some(&pid) => {
+                        return vec![Effect::Shell {
+                            pid,
+                            label: format!("{}:{name}", l.lesson.id),
+                        }]
+                    }
+                    None => self.message = Some(T::NOTHING_TO_ENTER_YET.get(&lang).into()),
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}

@@ -1,0 +1,151 @@
+//! An open lesson as the UI holds it: the step shown, the results the session reported, the view
+//! chosen, the hints shown. Changed only by the app's handlers; drawing reads it.
+
+use super::ALL_VIEWS;
+use crate::lesson::schema::{Action as LessonAction, Lesson, View};
+use crate::progress::Tracker;
+use crate::session::player::StepResult;
+use crate::session::runner::LessonTexts;
+use crate::session::views::RenderedView;
+use std::collections::BTreeMap;
+
+/// `scroll` value meaning "scroll so the results of the step are in view".
+pub const SCROLL_TO_RESULTS: u16 = u16::MAX;
+
+/// An open lesson.
+#[derive(Debug, Clone)]
+pub struct LessonState {
+    pub index: usize,
+    pub lesson: Lesson,
+    /// The step shown.
+    pub cursor: usize,
+    /// Steps whose actions ran in the current sandbox (state is "after step done-1").
+    pub done: usize,
+    /// Results of the steps that ran in the current sandbox.
+    pub results: BTreeMap<usize, StepResult>,
+    /// What the session thread is doing, if anything.
+    pub busy: Option<String>,
+    pub refused: Vec<String>,
+    pub error: Option<String>,
+    /// Scroll offset of the step text, in lines; [`SCROLL_TO_RESULTS`] asks the drawing to show
+    /// the step's results (set after a step ran).
+    pub scroll: u16,
+    /// The offset last drawn (the drawing clamps `scroll`); keys scroll from here.
+    pub shown_scroll: std::cell::Cell<u16>,
+    /// Chosen view tab (index into [`LessonState::view_tabs`]).
+    pub view_tab: usize,
+    /// `z`: the view fills the screen and the arrows scroll it (lines, columns), for views
+    /// wider or longer than their pane.
+    pub zoom: Option<(u16, u16)>,
+    /// How far the zoomed view can scroll (lines, columns), as last drawn; keys stop there.
+    pub zoom_limit: std::cell::Cell<(u16, u16)>,
+    pub views: Vec<RenderedView>,
+    pub pids: BTreeMap<String, i32>,
+    /// What the live views look at; refreshed with every run.
+    pub subjects: crate::session::views::Subjects,
+    /// Hints shown, per step.
+    pub hints: BTreeMap<usize, usize>,
+    pub solution_shown: bool,
+    /// The lesson's words as the session filled them.
+    pub texts: LessonTexts,
+    /// Turns the session's events into the learner's progress.
+    pub tracker: Tracker,
+    /// The shell's target chosen with `m` (a process name), when not the default.
+    pub shell_target: Option<String>,
+    pub finished: bool,
+}
+
+impl LessonState {
+    pub fn new(index: usize, lesson: Lesson) -> LessonState {
+        let step_ids = lesson.steps.iter().map(|s| s.id.clone()).collect();
+        let tracker = Tracker::new(&lesson.id, step_ids);
+        LessonState {
+            index,
+            lesson,
+            cursor: 0,
+            done: 0,
+            results: BTreeMap::new(),
+            busy: Some("starting the sandbox".into()),
+            refused: vec![],
+            error: None,
+            scroll: 0,
+            shown_scroll: std::cell::Cell::new(0),
+            view_tab: 0,
+            zoom: None,
+            zoom_limit: Default::default(),
+            views: vec![],
+            pids: BTreeMap::new(),
+            subjects: Default::default(),
+            hints: BTreeMap::new(),
+            solution_shown: false,
+            texts: LessonTexts::default(),
+            tracker,
+            shell_target: None,
+            finished: false,
+        }
+    }
+
+    /// Shows step `index` from its top, the step's own first view, the solution hidden.
+    pub fn show_step(&mut self, index: usize) {
+        self.cursor = index;
+        self.scroll = 0;
+        self.view_tab = 0;
+        self.solution_shown = false;
+    }
+
+    /// The view tabs for the step shown: its own views first, then the others.
+    pub fn view_tabs(&self) -> Vec<View> {
+        let own = &self.lesson.steps[self.cursor].views;
+        let mut tabs: Vec<View> = own.clone();
+        tabs.extend(ALL_VIEWS.iter().filter(|v| !own.contains(v)));
+        tabs
+    }
+
+    pub fn chosen_view(&self) -> View {
+        let tabs = self.view_tabs();
+        tabs[self.view_tab.min(tabs.len() - 1)]
+    }
+
+    /// The views the sampler should render: the step's own plus the chosen one.
+    pub fn sampled_views(&self) -> Vec<View> {
+        let mut v = self.lesson.steps[self.cursor].views.clone();
+        let c = self.chosen_view();
+        if !v.contains(&c) {
+            v.push(c);
+        }
+        v
+    }
+
+    pub fn ran(&self, step: usize) -> Option<&StepResult> {
+        if step < self.done {
+            self.results.get(&step)
+        } else {
+            None
+        }
+    }
+
+    /// The process the shell enters: the one chosen with `m`, else the exercise's, else the most
+    /// recently spawned one, else the sandbox.
+    pub fn shell_target(&self) -> String {
+        if let Some(t) = &self.shell_target {
+            if self.pids.contains_key(t) {
+                return t.clone();
+            }
+        }
+        let step = &self.lesson.steps[self.cursor];
+        if let Some(ex) = &step.exercise {
+            return ex.solution.process.clone();
+        }
+        let upto = self.done.min(self.lesson.steps.len());
+        for s in self.lesson.steps[..upto].iter().rev() {
+            for a in s.actions.iter().rev() {
+                if let LessonAction::Spawn(sp) = a {
+                    if self.pids.contains_key(&sp.name) {
+                        return sp.name.clone();
+                    }
+                }
+            }
+        }
+        "sandbox".into()
+    }
+}

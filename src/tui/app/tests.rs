@@ -1,0 +1,307 @@
+//! The app's state machine, driven by keys and session messages as the main loop would.
+
+use super::*;
+use crate::lesson::load::{parse, BUILTIN};
+use crate::session::events::{CheckOutcome, Event};
+use crate::session::player::StepResult;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+
+fn app() -> App {
+    let lessons = BUILTIN
+        .iter()
+        .filter(|(n, _)| *n == "uts.yaml")
+        .map(|(n, t)| parse(n, t).unwrap())
+        .collect();
+    App::new(lessons, "en", Progress::default(), false)
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+        .0
+}
+
+fn ready(app: &mut App, done: usize) {
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.done = done;
+    for s in 0..done {
+        l.results.insert(s, StepResult::default());
+    }
+    l.pids = BTreeMap::from([("sandbox".into(), 1)]);
+}
+
+/// The events the player reports for a step whose checks came out as `checks`, ending with
+/// `end` (a [`Event::StepEnd`] when it ran, a [`Event::Judged`] when judged again).
+fn events(checks: &[CheckOutcome], end: Event) -> Vec<Event> {
+    let mut events: Vec<Event> = checks.iter().cloned().map(Event::Check).collect();
+    events.push(end);
+    events
+}
+
+fn ran(app: &mut App, step: usize, checks: Vec<CheckOutcome>) -> Vec<Effect> {
+    let passed = checks.iter().all(|c| c.passed);
+    let events = events(&checks, Event::StepEnd { step, passed });
+    let result = StepResult {
+        checks,
+        ..StepResult::default()
+    };
+    app.update(AppEvent::Session(SessionMsg::Ran {
+        results: vec![(step, result)],
+        done: step + 1,
+        pids: BTreeMap::new(),
+        subjects: Default::default(),
+        texts: Default::default(),
+        restarted: false,
+        events,
+    }))
+    .0
+}
+
+#[test]
+fn step_results_are_recorded_in_the_format_headless_runs_write() {
+    use crate::session::events::Phase;
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    let ids: Vec<String> = a.lessons[0].steps.iter().map(|s| s.id.clone()).collect();
+    let last = ids.len() - 1;
+    assert_eq!(
+        ran(
+            &mut a,
+            0,
+            vec![CheckOutcome::bare("first", true, Phase::Normal)]
+        ),
+        vec![Effect::SaveProgress]
+    );
+    // A failing check: the step is not done, the failure is recorded.
+    ran(
+        &mut a,
+        1,
+        vec![CheckOutcome::bare("second", false, Phase::Normal)],
+    );
+    let l = &a.progress.lessons["uts"];
+    assert_eq!(l.steps_done, vec![ids[0].clone()]);
+    assert_eq!(l.checks_failed(), vec!["second"]);
+    assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(2));
+    // The learner fixes it and re-checks; then the rest runs to the end.
+    let checks = vec![CheckOutcome::bare("second", true, Phase::Normal)];
+    let judged = Event::Judged {
+        step: 1,
+        passed: true,
+    };
+    a.update(AppEvent::Session(SessionMsg::Judged {
+        step: 1,
+        events: events(&checks, judged),
+        checks,
+    }));
+    for step in 2..=last {
+        // Before an exercise's solution a failing claim is the starting point, not progress.
+        ran(
+            &mut a,
+            step,
+            vec![CheckOutcome::bare("x", false, Phase::BeforeSolution)],
+        );
+    }
+    assert_eq!(a.progress.lessons["uts"].runs, 1);
+    assert!(!a.progress.lessons["uts"].checks.contains_key("x"));
+    assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(3));
+    // A file the TUI writes is one the headless recorder and `progress --export` read.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("progress.json");
+    a.progress.save(&file).unwrap();
+    assert_eq!(Progress::load(&file).unwrap(), a.progress);
+}
+
+#[test]
+fn a_lesson_that_passes_to_its_end_is_done() {
+    use crate::session::events::Phase;
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    let steps = a.lessons[0].steps.len();
+    for step in 0..steps {
+        ran(
+            &mut a,
+            step,
+            vec![CheckOutcome::bare(&format!("c{step}"), true, Phase::Normal)],
+        );
+    }
+    let l = &a.progress.lessons["uts"];
+    assert!(l.completed.is_some());
+    assert_eq!(l.runs, 1);
+    assert_eq!(a.status(&a.lessons[0].clone()), Status::Done);
+}
+
+#[test]
+fn enter_runs_then_advances_and_runs_the_next() {
+    let mut a = app();
+    assert_eq!(key(&mut a, KeyCode::Enter), vec![Effect::Open(0)]);
+    ready(&mut a, 0);
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::Session(Cmd::Run(0))]
+    );
+    ready(&mut a, 1);
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::Session(Cmd::Run(1))]
+    );
+    assert_eq!(a.lesson.as_ref().unwrap().cursor, 1);
+}
+
+#[test]
+fn back_replays_to_the_step_before() {
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    ready(&mut a, 3);
+    a.lesson.as_mut().unwrap().cursor = 2;
+    assert_eq!(
+        key(&mut a, KeyCode::Left),
+        vec![Effect::Session(Cmd::GoTo(1))]
+    );
+    // Busy: keys that need the session are ignored.
+    assert_eq!(key(&mut a, KeyCode::Left), vec![]);
+}
+
+#[test]
+fn goto_hints_solution_and_shell() {
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    ready(&mut a, 4);
+    key(&mut a, KeyCode::Char('g'));
+    key(&mut a, KeyCode::Char('4'));
+    // Step 4 shown not yet run: the sandbox goes back to the state after step 3.
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::Session(Cmd::GoTo(3))]
+    );
+    assert_eq!(a.lesson.as_ref().unwrap().cursor, 3);
+    ready(&mut a, 4);
+    key(&mut a, KeyCode::Char('h'));
+    key(&mut a, KeyCode::Char('h'));
+    key(&mut a, KeyCode::Char('h'));
+    assert_eq!(a.lesson.as_ref().unwrap().hints[&3], 2);
+    assert_eq!(key(&mut a, KeyCode::Char('S')), vec![]);
+    assert!(a.lesson.as_ref().unwrap().solution_shown);
+    assert_eq!(
+        key(&mut a, KeyCode::Char('S')),
+        vec![Effect::Session(Cmd::Solve(3))]
+    );
+    a.lesson.as_mut().unwrap().busy = None;
+    assert_eq!(
+        key(&mut a, KeyCode::Char('s')),
+        vec![Effect::Shell {
+            pid: 1,
+            label: "uts:sandbox".into()
+        }]
+    );
+    assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+}
+
+#[test]
+fn leaving_a_lesson_keeps_it_selected_in_the_picker() {
+    let lessons = BUILTIN
+        .iter()
+        .filter(|(n, _)| ["uts.yaml", "pid.yaml"].contains(n))
+        .map(|(n, t)| parse(n, t).unwrap())
+        .collect();
+    let mut a = App::new(lessons, "en", Progress::default(), false);
+    let pid = a.lessons.iter().position(|l| l.id == "pid").unwrap();
+    // As `containerlab tui pid` does: straight into the lesson.
+    a.open(pid);
+    assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+    a.close();
+    assert_eq!(a.screen, Screen::Picker);
+    assert_eq!(a.filtered()[a.selected], pid);
+}
+
+#[test]
+fn digits_and_tab_pick_views() {
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    ready(&mut a, 0);
+    let l = a.lesson.as_ref().unwrap();
+    let tabs = l.view_tabs();
+    assert_eq!(tabs.len(), ALL_VIEWS.len());
+    assert_eq!(l.chosen_view(), tabs[0]);
+    key(&mut a, KeyCode::Char('3'));
+    assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[2]);
+    key(&mut a, KeyCode::Char('0'));
+    assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[9]);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[11]);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[0]);
+}
+
+#[test]
+fn z_zooms_the_view_whose_arrows_then_scroll_it() {
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    ready(&mut a, 1);
+    key(&mut a, KeyCode::Char('z'));
+    assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((0, 0)));
+    // As the drawing found it: 5 lines and 40 columns more than the pane shows.
+    a.lesson.as_ref().unwrap().zoom_limit.set((5, 40));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Left);
+    assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((1, 8)));
+    // Scrolling stops where the view ends.
+    for _ in 0..20 {
+        key(&mut a, KeyCode::PageDown);
+        key(&mut a, KeyCode::Right);
+    }
+    assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((5, 40)));
+    key(&mut a, KeyCode::Home);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Right);
+    // Left scrolls rather than going back a step; Tab still switches the view.
+    assert_eq!(a.lesson.as_ref().unwrap().cursor, 0);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.lesson.as_ref().unwrap().view_tab, 1);
+    // Esc leaves the zoom, not the lesson.
+    assert_eq!(key(&mut a, KeyCode::Esc), vec![]);
+    assert_eq!(a.lesson.as_ref().unwrap().zoom, None);
+    assert_eq!(key(&mut a, KeyCode::Esc), vec![Effect::Close]);
+}
+
+#[test]
+fn a_lesson_left_half_way_says_where_the_learner_stopped() {
+    let mut a = app();
+    let first = a.lessons[0].steps[0].id.clone();
+    a.progress.step_done("uts", &first);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.message.as_deref(),
+        Some("you stopped at step 2: g 2 Enter goes there")
+    );
+    // A lesson never started, or done, opens without a word.
+    let mut b = app();
+    key(&mut b, KeyCode::Enter);
+    assert_eq!(b.message, None);
+}
+
+#[test]
+fn picker_filters_and_resets_with_confirmation() {
+    let mut a = app();
+    let first = a.lessons[0].steps[0].id.clone();
+    a.progress.step_done("uts", &first);
+    key(&mut a, KeyCode::Char('x'));
+    assert!(a.filtered().is_empty());
+    key(&mut a, KeyCode::Backspace);
+    assert_eq!(a.filtered(), vec![0]);
+    let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+    a.update(AppEvent::Key(ctrl_r));
+    assert_eq!(
+        a.overlay,
+        Overlay::Confirm(Confirm::ResetLesson("uts".into()))
+    );
+    key(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(2));
+    a.update(AppEvent::Key(ctrl_r));
+    assert_eq!(key(&mut a, KeyCode::Char('y')), vec![Effect::SaveProgress]);
+    assert_eq!(a.status(&a.lessons[0].clone()), Status::NotStarted);
+    assert_eq!(key(&mut a, KeyCode::Esc), vec![Effect::Quit]);
+}
