@@ -299,8 +299,104 @@ macro_rules! action_struct {
     };
 }
 
-/// The namespace kinds as lessons name them (the /proc/PID/ns file names).
-pub type NsName = crate::engine::namespaces::Namespace;
+/// An enum over a closed set of names, written once as `Variant = "name"` pairs: serde reads the
+/// names (any other word is a parse error with its line, column and the allowed names), `ALL`
+/// lists them in table order, and `as_str`/Display give the name back. Lesson files name these
+/// sets themselves, so the format depends on no engine type.
+macro_rules! closed_set {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// Every name, in the order the table lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The name as lesson files write it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+closed_set! {
+    /// The namespace kinds as lessons name them (the /proc/PID/ns file names) for `unshare`,
+    /// `join` and `spawn`.
+    pub enum NsName {
+        Cgroup = "cgroup",
+        Ipc = "ipc",
+        Mnt = "mnt",
+        Net = "net",
+        Pid = "pid",
+        Time = "time",
+        User = "user",
+        Uts = "uts",
+    }
+}
+
+closed_set! {
+    /// A file under /proc/PID/ns/ that an observation reads: a namespace kind, or the
+    /// `*_for_children` link that names the namespace the process's next children get.
+    pub enum NsLink {
+        Cgroup = "cgroup",
+        Ipc = "ipc",
+        Mnt = "mnt",
+        Net = "net",
+        Pid = "pid",
+        PidForChildren = "pid_for_children",
+        Time = "time",
+        TimeForChildren = "time_for_children",
+        User = "user",
+        Uts = "uts",
+    }
+}
+
+closed_set! {
+    /// Mount propagation, as `mount --make-*` sets it.
+    pub enum Propagation {
+        Private = "private",
+        Shared = "shared",
+        Slave = "slave",
+        Unbindable = "unbindable",
+    }
+}
+
+closed_set! {
+    /// The flags a lesson may pass to mount(2).
+    pub enum MountFlag {
+        Bind = "bind",
+        Rec = "rec",
+        Rdonly = "rdonly",
+        Nosuid = "nosuid",
+        Nodev = "nodev",
+        Noexec = "noexec",
+        Remount = "remount",
+    }
+}
+
+closed_set! {
+    /// Which image `image_build` writes.
+    pub enum ImageRecipe {
+        /// The article's four Dockerfile lines on the busybox rootfs (or the `--image` layout).
+        Example = "example",
+        /// The example's three lines after FROM, without the base layer.
+        ExampleApp = "example_app",
+        /// Like `ExampleApp`, with different content for the COPYed file.
+        ExampleAppEdited = "example_app_edited",
+    }
+}
 
 action_struct!(Unshare { namespaces: Vec<NsName> });
 action_struct!(Join {
@@ -312,7 +408,7 @@ action_struct!(Sethostname { name: String });
 action_struct!(PropagationAction {
     #[serde(default = "root_path")]
     path: String,
-    propagation: crate::engine::ops::Propagation,
+    propagation: Propagation,
     #[serde(default = "yes")]
     recursive: bool
 });
@@ -322,7 +418,7 @@ action_struct!(MountAction {
     #[serde(default)]
     fstype: Option<String>,
     #[serde(default)]
-    flags: Vec<crate::engine::ops::MountFlag>,
+    flags: Vec<MountFlag>,
     #[serde(default)]
     data: Option<String>
 });
@@ -421,7 +517,7 @@ pub struct EnvVar {
 action_struct!(ImageBuildAction {
     dir: String,
     #[serde(default = "example_recipe")]
-    recipe: crate::engine::ops::ImageRecipe
+    recipe: ImageRecipe
 });
 action_struct!(LayerUnpackAction {
     image: String,
@@ -434,8 +530,8 @@ action_struct!(LayerUnpackAction {
 });
 action_struct!(VerifyBlobsAction { dir: String });
 
-fn example_recipe() -> crate::engine::ops::ImageRecipe {
-    crate::engine::ops::ImageRecipe::Example
+fn example_recipe() -> ImageRecipe {
+    ImageRecipe::Example
 }
 
 action_struct!(CreateVethAction {

@@ -2,6 +2,7 @@
 //! judged against live state, and everything is reported as events. The TUI and headless mode
 //! both drive this same runner.
 
+use super::engine_types;
 use super::events::{ActionError, CheckOutcome, Event, Phase, Sink};
 use super::observe::{judge, pick, shown, ActionResult, Scene};
 use super::template::expand;
@@ -303,23 +304,23 @@ impl Runner {
         };
         match action {
             Action::Unshare(a) => Op::Unshare {
-                namespaces: a.namespaces.clone(),
+                namespaces: engine_types::namespaces(&a.namespaces),
             },
             Action::Join(a) => Op::Join {
                 pid: self.pids.get(&a.target).copied().unwrap_or(-1),
-                namespaces: a.namespaces.clone(),
+                namespaces: engine_types::namespaces(&a.namespaces),
             },
             Action::Sethostname(a) => Op::SetHostname { name: x(&a.name) },
             Action::Propagation(a) => Op::SetPropagation {
                 path: x(&a.path),
-                propagation: a.propagation,
+                propagation: engine_types::propagation(a.propagation),
                 recursive: a.recursive,
             },
             Action::Mount(a) => Op::Mount {
                 source: x(&a.source),
                 target: x(&a.target),
                 fstype: a.fstype.clone(),
-                flags: a.flags.clone(),
+                flags: engine_types::mount_flags(&a.flags),
                 data: a.data.as_deref().map(x),
             },
             Action::Umount(a) => Op::Umount {
@@ -333,7 +334,7 @@ impl Runner {
             },
             Action::Spawn(a) => Op::Spawn {
                 name: a.name.clone(),
-                namespaces: a.namespaces.clone(),
+                namespaces: engine_types::namespaces(&a.namespaces),
             },
             Action::Exit(a) => Op::Exit { code: a.code },
             Action::Unpublish(a) => Op::Unpublish {
@@ -400,9 +401,9 @@ impl Runner {
             Action::NoNewPrivs(_) => Op::NoNewPrivs,
             Action::ImageBuild(a) => Op::ImageBuild {
                 dir: x(&a.dir),
-                recipe: a.recipe,
+                recipe: engine_types::image_recipe(a.recipe),
                 from: match a.recipe {
-                    crate::engine::ops::ImageRecipe::Example => self
+                    crate::lesson::schema::ImageRecipe::Example => self
                         .image
                         .as_ref()
                         .map(|p| p.to_string_lossy().into_owned()),
