@@ -216,6 +216,16 @@ mod tests {
     }
 
     #[test]
+    fn a_name_outside_a_closed_set_is_named_with_its_location_and_the_allowed_ones() {
+        let src = "format_version: 1\nid: x\ntitle: {en: T}\nintro: {en: I}\nsteps:\n  - id: a\n    title: {en: A}\n    text: {en: x}\n    checks:\n      - id: c\n        claim: {en: c}\n        observe: {caps: {of: sandbox, set: bounded}}\n        expect: {contains: cap_chown}\n";
+        let d = parse("f.yaml", src).unwrap_err();
+        assert!(d.message.contains("unknown variant `bounded`"), "{d}");
+        assert!(d.message.contains("`bounding`"), "{d}");
+        // Line and column of the value itself, `bounded`.
+        assert_eq!((d.line, d.column), (12, 44), "{d}");
+    }
+
+    #[test]
     fn vars_are_replaced_before_the_lesson_is_read() {
         let src = "format_version: 1\nid: v\ntitle: {en: T}\nintro: {en: I}\nvars: {uid: 1000, ip: 10.0.0.1}\nsteps:\n  - id: a\n    title: {en: \"{var:ip}\"}\n    text: {en: x}\n    actions:\n      - spawn: {name: m}\n      - switch_user: {in: m, uid: {var:uid}, gid: {var:uid}}\n";
         let (loaded, diags) = load_file("v.yaml", src);

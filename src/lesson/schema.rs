@@ -855,7 +855,18 @@ pub struct DevOf {
 #[serde(deny_unknown_fields)]
 pub struct CapsOf {
     pub of: Who,
-    pub set: String,
+    pub set: CapSet,
+}
+
+closed_set! {
+    /// A process's capability sets, as `caps: {of, set}` names them.
+    pub enum CapSet {
+        Effective = "effective",
+        Permitted = "permitted",
+        Inheritable = "inheritable",
+        Bounding = "bounding",
+        Ambient = "ambient",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -878,25 +889,57 @@ pub struct CgroupOf {
 #[serde(deny_unknown_fields)]
 pub struct CgroupValue {
     pub name: String,
-    pub value: String,
+    pub value: CgroupValueName,
 }
 
-/// An image field: `layer_count`, `index_media_type`, `manifest_digest`, `manifest_media_type`,
-/// `config_digest`, `config_media_type`, `layer_digests`, `layer_media_types`, `diff_ids`,
-/// `created_by`, `whiteout_entries` (how many `.wh.` entries the layer tars hold, opaque
-/// markers excluded), `blob_count` (manifest + config + layers).
+closed_set! {
+    /// The values a check may read from a lab cgroup (see [`Observe::Cgroup`]).
+    pub enum CgroupValueName {
+        MemoryCurrent = "memory_current",
+        MemoryMax = "memory_max",
+        MemoryPeak = "memory_peak",
+        OomKill = "oom_kill",
+        LimitHits = "limit_hits",
+        PidsCurrent = "pids_current",
+        PidsMax = "pids_max",
+        CpuUsageUsec = "cpu_usage_usec",
+        Procs = "procs",
+    }
+}
+
+/// A field of the OCI image layout in `dir`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageOf {
     pub dir: String,
-    pub field: String,
+    pub field: ImageField,
+}
+
+closed_set! {
+    /// The image fields a check may read.
+    pub enum ImageField {
+        LayerCount = "layer_count",
+        IndexMediaType = "index_media_type",
+        ManifestDigest = "manifest_digest",
+        ManifestMediaType = "manifest_media_type",
+        ConfigDigest = "config_digest",
+        ConfigMediaType = "config_media_type",
+        LayerDigests = "layer_digests",
+        LayerMediaTypes = "layer_media_types",
+        DiffIds = "diff_ids",
+        CreatedBy = "created_by",
+        /// How many `.wh.` entries the layer tars hold, opaque markers excluded.
+        WhiteoutEntries = "whiteout_entries",
+        /// Manifest + config + layers.
+        BlobCount = "blob_count",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NsOf {
     pub of: Who,
-    pub ns: String,
+    pub ns: NsLink,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -63,7 +63,11 @@ mod tests {
 
     /// The engine's serde name of a value (its ops travel as JSON with these names).
     fn engine_name<T: serde::Serialize>(v: T) -> String {
-        serde_json::to_value(v).unwrap().as_str().unwrap().to_string()
+        serde_json::to_value(v)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// A mapping that swapped two variants would compile; the names the two sides give each
@@ -84,5 +88,33 @@ mod tests {
             assert_eq!(engine_name(image_recipe(r)), r.as_str());
         }
         assert_eq!(lesson::NsName::ALL.len(), Namespace::ALL.len());
+    }
+
+    /// The names a lesson may observe are closed sets in the lesson format; the session's readers
+    /// take them as text. Both sides must list the same names.
+    #[test]
+    fn observable_names_are_the_ones_the_readers_know() {
+        let names = |all: &[&'static str]| all.to_vec();
+        assert_eq!(
+            lesson::NsLink::ALL
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>(),
+            names(&crate::inspect::process::NS_LINKS)
+        );
+        assert_eq!(
+            lesson::CgroupValueName::ALL
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>(),
+            names(crate::engine::cgroups::VALUES)
+        );
+        assert_eq!(
+            lesson::ImageField::ALL
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>(),
+            names(crate::session::image_facts::FIELDS)
+        );
     }
 }
