@@ -23,7 +23,8 @@ fn holder() -> Who {
 pub struct Lesson {
     /// Must be 1.
     pub format_version: u32,
-    /// Short name used on the command line (`containerlab run lesson uts`): lower case, digits, `-`.
+    /// Short name used on the command line (`containerlab run lesson uts`): lower case, digits, `-`,
+    /// starting with a letter (see [`super::validate::is_lesson_id`]).
     pub id: String,
     /// Orders lessons in lists; lower first.
     #[serde(default)]

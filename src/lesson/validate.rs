@@ -129,6 +129,16 @@ pub fn locate_from(source: &str, from: usize, key: &str, value: &str) -> Option<
     None
 }
 
+/// Whether `id` may name a lesson: a lower-case letter, then lower-case letters, digits and `-`.
+/// It is typed on command lines and used as a file name (`new lesson ID` writes `ID.yaml`), so
+/// `check` and `new lesson` must agree on it.
+pub fn is_lesson_id(id: &str) -> bool {
+    id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// Validates a parsed lesson. Errors make the lesson unusable; warnings do not.
 pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
     let mut f = Findings {
@@ -148,17 +158,12 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
             ),
         );
     }
-    if lesson.id.is_empty()
-        || !lesson
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    if !is_lesson_id(&lesson.id) {
         f.error(
             "id",
             &lesson.id,
             format!(
-                "lesson id {:?} must be lower-case letters, digits and '-'",
+                "lesson id {:?} must be lower-case letters, digits and '-', starting with a letter",
                 lesson.id
             ),
         );
@@ -489,6 +494,18 @@ mod tests {
             .into_iter()
             .filter(|d| d.severity == Severity::Error)
             .collect()
+    }
+
+    #[test]
+    fn a_lesson_id_starts_with_a_letter() {
+        assert!(is_lesson_id("uts-2"));
+        assert!(!is_lesson_id("2uts"));
+        let src = BASE.replace("id: t", "id: 2t")
+            + "  - id: a\n    title: {en: A, ja: A}\n    text: {en: x, ja: x}\n";
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("starting with a letter"), "{e:?}");
+        assert_eq!((e[0].line, e[0].column), (2, 5));
     }
 
     #[test]
