@@ -164,112 +164,145 @@ pub struct Shell {
     pub shell: String,
 }
 
-/// One engine action. Written as a one-key map: `- sethostname: {name: lab}`.
-/// Every action takes `in` (which process runs it; default `sandbox`), an optional `id` (so a
-/// check can look at its result), and `expect_error` (an errno such as `ENOENT` when the failure
-/// is the point of the step).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// unshare(2).
-    Unshare(Unshare),
-    /// setns(2) into another sandbox process's namespaces.
-    Join(Join),
-    /// sethostname(2).
-    Sethostname(Sethostname),
-    /// Change mount propagation (`mount --make-rprivate /`).
-    Propagation(PropagationAction),
-    /// mount(2): a filesystem, or a bind mount with `flags: [bind]`.
-    Mount(MountAction),
-    /// umount2(2).
-    Umount(UmountAction),
-    /// mkdir -p.
-    Mkdir(PathAction),
-    /// Write text into a file (`echo TEXT > PATH`).
-    WriteFile(WriteFileAction),
-    /// fork(2) a new sandbox process that takes requests under `name`.
-    Spawn(Spawn),
-    /// A spawned process exits.
-    Exit(ExitAction),
-    /// Publish a port, like `docker run -p 8080:80`: the holder listens on `listen` in its network
-    /// namespace and starts a proxy process (named `name`, observable like a spawned one) that
-    /// copies each connection to `to`.
-    Publish(PublishAction),
-    /// Take a published port down, as Docker does when the container stops: the proxy `name`
-    /// gets SIGTERM and is waited for, and the host port is free again.
-    Unpublish(UnpublishAction),
-    /// Run a program to completion (fork, execve, wait).
-    Run(RunAction),
-    /// Make a lab cgroup (mkdir in every hierarchy).
-    CgroupCreate(CgroupCreateAction),
-    /// Set a lab cgroup's limits.
-    CgroupLimit(CgroupLimitAction),
-    /// chroot(2).
-    Chroot(PathAction),
-    /// chdir(2).
-    Chdir(PathAction),
-    /// pivot_root(2).
-    PivotRoot(PivotRootAction),
-    /// Copy the lab's root filesystem (busybox, or `--rootfs`) to a directory under `{work}`.
-    Rootfs(PathAction),
-    /// Become an ordinary user: setgroups([]), setresgid, setresuid.
-    Setuid(SetuidAction),
-    /// Bring a network interface up (only in a network namespace the lesson made).
-    LinkUp(LinkUpAction),
-    /// Copy a file (content and mode, not its extended attributes) to a path under `{work}`.
-    CopyFile(CopyFileAction),
-    /// Give a path under `{work}` another owner (`chown -h UID:GID PATH`): a container's upper
-    /// directory must belong to the uid its root is mapped to.
-    Chown(ChownAction),
-    /// Write a file capability (`security.capability`, v2), like `setcap cap_net_raw+ep FILE`;
-    /// an empty list removes it. Only under `{work}`.
-    SetFileCaps(SetFileCapsAction),
-    /// Drop capabilities from the bounding set (prctl PR_CAPBSET_DROP).
-    BsetDrop(CapsAction),
-    /// A capability profile (Docker's default, say): bounding, permitted, effective and
-    /// inheritable sets become exactly this list.
-    CapProfile(CapsAction),
-    /// prctl(PR_SET_NO_NEW_PRIVS, 1).
-    NoNewPrivs(NoArgs),
-    /// Write an OCI image layout into `dir` (host file work): the article's example image, or
-    /// with `recipe`, a part of it. `containerlab run lesson ID --image PATH` makes the
-    /// `example` recipe copy the learner's own layout instead.
-    ImageBuild(ImageBuildAction),
-    /// Unpack layer `layer` (1-based, bottom first; all layers when omitted) of the layout
-    /// `image` into `target/N`, one directory per layer (host file work).
-    LayerUnpack(LayerUnpackAction),
-    /// Recompute the sha256 of every blob a layout refers to; fails on a mismatch.
-    VerifyBlobs(VerifyBlobsAction),
-    /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
-    CreateFile(WriteFileAction),
-    /// unlink(2) (`rm PATH`).
-    Unlink(PathAction),
-    /// `ip link add HOST type veth peer name PEER`.
-    CreateVeth(CreateVethAction),
-    /// `ip link set DEV netns PID`: move a link into a sandbox process's network namespace.
-    MoveLink(MoveLinkAction),
-    /// `ip addr add ADDRESS/PREFIX dev DEV`.
-    AddAddress(AddAddressAction),
-    /// `ip link set DEV up`.
-    SetLinkUp(SetLinkUpAction),
-    /// `ip route add default via VIA`.
-    DefaultRoute(DefaultRouteAction),
-    /// setgroups([]), setresgid, setresuid: the process becomes another user (all its ids).
-    SwitchUser(SwitchUserAction),
-    /// open(2) a file for reading: whether the kernel lets this process read it.
-    ReadFile(PathAction),
-    /// shmget(2) with IPC_CREAT|IPC_EXCL: a new System V shared memory segment.
-    ShmCreate(ShmCreateAction),
-    /// Attach the segment with this key and write text into it.
-    ShmWrite(ShmWriteAction),
-    /// mq_open(3) a POSIX message queue, creating it with `create: true`.
-    MqOpen(MqOpenAction),
-    /// Make the lab cgroup `containerlab/NAME` (in every hierarchy on cgroup v1).
-    LabCgroupCreate(LabCgroupCreateAction),
-    /// Move a sandbox process into a lab cgroup (write its pid to cgroup.procs).
-    CgroupAdd(CgroupAddAction),
-    /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 `memory`) at `target`.
-    MountCgroup(MountCgroupAction),
+/// Defines [`Action`] and its `common` and `name` methods from one table of
+/// `Variant = "yaml_name" (FieldsStruct)`, so adding an action is one line and the three can
+/// never disagree (the yaml name is both serde's name and what `name()` returns).
+macro_rules! actions {
+    ($(#[$m:meta])* pub enum Action { $($(#[$vm:meta])* $variant:ident = $yaml:literal ($ty:ty)),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Deserialize)]
+        pub enum Action {
+            $($(#[$vm])* #[serde(rename = $yaml)] $variant($ty),)*
+        }
+
+        impl Action {
+            /// The fields every action shares.
+            pub fn common(&self) -> Common {
+                match self {
+                    $(Action::$variant(a) => Common {
+                        process: a.process.clone(),
+                        id: a.id.clone(),
+                        expect_error: a.expect_error.clone(),
+                    },)*
+                }
+            }
+
+            /// The action's name as written in lesson files.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Action::$variant(_) => $yaml,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    /// One engine action. Written as a one-key map: `- sethostname: {name: lab}`.
+    /// Every action takes `in` (which process runs it; default `sandbox`), an optional `id` (so a
+    /// check can look at its result), and `expect_error` (an errno such as `ENOENT` when the
+    /// failure is the point of the step).
+    pub enum Action {
+        /// unshare(2).
+        Unshare = "unshare" (Unshare),
+        /// setns(2) into another sandbox process's namespaces.
+        Join = "join" (Join),
+        /// sethostname(2).
+        Sethostname = "sethostname" (Sethostname),
+        /// Change mount propagation (`mount --make-rprivate /`).
+        Propagation = "propagation" (PropagationAction),
+        /// mount(2): a filesystem, or a bind mount with `flags: [bind]`.
+        Mount = "mount" (MountAction),
+        /// umount2(2).
+        Umount = "umount" (UmountAction),
+        /// mkdir -p.
+        Mkdir = "mkdir" (PathAction),
+        /// Write text into a file (`echo TEXT > PATH`).
+        WriteFile = "write_file" (WriteFileAction),
+        /// fork(2) a new sandbox process that takes requests under `name`.
+        Spawn = "spawn" (Spawn),
+        /// A spawned process exits.
+        Exit = "exit" (ExitAction),
+        /// Publish a port, like `docker run -p 8080:80`: the holder listens on `listen` in its network
+        /// namespace and starts a proxy process (named `name`, observable like a spawned one) that
+        /// copies each connection to `to`.
+        Publish = "publish" (PublishAction),
+        /// Take a published port down, as Docker does when the container stops: the proxy `name`
+        /// gets SIGTERM and is waited for, and the host port is free again.
+        Unpublish = "unpublish" (UnpublishAction),
+        /// Run a program to completion (fork, execve, wait).
+        Run = "run" (RunAction),
+        /// Make a lab cgroup (mkdir in every hierarchy).
+        CgroupCreate = "cgroup_create" (CgroupCreateAction),
+        /// Set a lab cgroup's limits.
+        CgroupLimit = "cgroup_limit" (CgroupLimitAction),
+        /// chroot(2).
+        Chroot = "chroot" (PathAction),
+        /// chdir(2).
+        Chdir = "chdir" (PathAction),
+        /// pivot_root(2).
+        PivotRoot = "pivot_root" (PivotRootAction),
+        /// Copy the lab's root filesystem (busybox, or `--rootfs`) to a directory under `{work}`.
+        Rootfs = "rootfs" (PathAction),
+        /// Become an ordinary user: setgroups([]), setresgid, setresuid.
+        Setuid = "setuid" (SetuidAction),
+        /// Bring a network interface up (only in a network namespace the lesson made).
+        LinkUp = "link_up" (LinkUpAction),
+        /// Copy a file (content and mode, not its extended attributes) to a path under `{work}`.
+        CopyFile = "copy_file" (CopyFileAction),
+        /// Give a path under `{work}` another owner (`chown -h UID:GID PATH`): a container's upper
+        /// directory must belong to the uid its root is mapped to.
+        Chown = "chown" (ChownAction),
+        /// Write a file capability (`security.capability`, v2), like `setcap cap_net_raw+ep FILE`;
+        /// an empty list removes it. Only under `{work}`.
+        SetFileCaps = "set_file_caps" (SetFileCapsAction),
+        /// Drop capabilities from the bounding set (prctl PR_CAPBSET_DROP).
+        BsetDrop = "bset_drop" (CapsAction),
+        /// A capability profile (Docker's default, say): bounding, permitted, effective and
+        /// inheritable sets become exactly this list.
+        CapProfile = "cap_profile" (CapsAction),
+        /// prctl(PR_SET_NO_NEW_PRIVS, 1).
+        NoNewPrivs = "no_new_privs" (NoArgs),
+        /// Write an OCI image layout into `dir` (host file work): the article's example image, or
+        /// with `recipe`, a part of it. `containerlab run lesson ID --image PATH` makes the
+        /// `example` recipe copy the learner's own layout instead.
+        ImageBuild = "image_build" (ImageBuildAction),
+        /// Unpack layer `layer` (1-based, bottom first; all layers when omitted) of the layout
+        /// `image` into `target/N`, one directory per layer (host file work).
+        LayerUnpack = "layer_unpack" (LayerUnpackAction),
+        /// Recompute the sha256 of every blob a layout refers to; fails on a mismatch.
+        VerifyBlobs = "verify_blobs" (VerifyBlobsAction),
+        /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
+        CreateFile = "create_file" (WriteFileAction),
+        /// unlink(2) (`rm PATH`).
+        Unlink = "unlink" (PathAction),
+        /// `ip link add HOST type veth peer name PEER`.
+        CreateVeth = "create_veth" (CreateVethAction),
+        /// `ip link set DEV netns PID`: move a link into a sandbox process's network namespace.
+        MoveLink = "move_link" (MoveLinkAction),
+        /// `ip addr add ADDRESS/PREFIX dev DEV`.
+        AddAddress = "add_address" (AddAddressAction),
+        /// `ip link set DEV up`.
+        SetLinkUp = "set_link_up" (SetLinkUpAction),
+        /// `ip route add default via VIA`.
+        DefaultRoute = "default_route" (DefaultRouteAction),
+        /// setgroups([]), setresgid, setresuid: the process becomes another user (all its ids).
+        SwitchUser = "switch_user" (SwitchUserAction),
+        /// open(2) a file for reading: whether the kernel lets this process read it.
+        ReadFile = "read_file" (PathAction),
+        /// shmget(2) with IPC_CREAT|IPC_EXCL: a new System V shared memory segment.
+        ShmCreate = "shm_create" (ShmCreateAction),
+        /// Attach the segment with this key and write text into it.
+        ShmWrite = "shm_write" (ShmWriteAction),
+        /// mq_open(3) a POSIX message queue, creating it with `create: true`.
+        MqOpen = "mq_open" (MqOpenAction),
+        /// Make the lab cgroup `containerlab/NAME` (in every hierarchy on cgroup v1).
+        LabCgroupCreate = "lab_cgroup_create" (LabCgroupCreateAction),
+        /// Move a sandbox process into a lab cgroup (write its pid to cgroup.procs).
+        CgroupAdd = "cgroup_add" (CgroupAddAction),
+        /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 `memory`) at `target`.
+        MountCgroup = "mount_cgroup" (MountCgroupAction),
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -586,119 +619,6 @@ fn root_path() -> String {
 
 fn yes() -> bool {
     true
-}
-
-impl Action {
-    /// The fields every action shares.
-    pub fn common(&self) -> Common {
-        macro_rules! c {
-            ($a:expr) => {
-                Common {
-                    process: $a.process.clone(),
-                    id: $a.id.clone(),
-                    expect_error: $a.expect_error.clone(),
-                }
-            };
-        }
-        match self {
-            Action::Unshare(a) => c!(a),
-            Action::Join(a) => c!(a),
-            Action::Sethostname(a) => c!(a),
-            Action::Propagation(a) => c!(a),
-            Action::Mount(a) => c!(a),
-            Action::Umount(a) => c!(a),
-            Action::Mkdir(a) => c!(a),
-            Action::WriteFile(a) => c!(a),
-            Action::Spawn(a) => c!(a),
-            Action::Exit(a) => c!(a),
-            Action::Publish(a) => c!(a),
-            Action::Unpublish(a) => c!(a),
-            Action::Run(a) => c!(a),
-            Action::CgroupCreate(a) => c!(a),
-            Action::CgroupLimit(a) => c!(a),
-            Action::Chroot(a) => c!(a),
-            Action::Chdir(a) => c!(a),
-            Action::PivotRoot(a) => c!(a),
-            Action::Rootfs(a) => c!(a),
-            Action::Setuid(a) => c!(a),
-            Action::LinkUp(a) => c!(a),
-            Action::CopyFile(a) => c!(a),
-            Action::Chown(a) => c!(a),
-            Action::SetFileCaps(a) => c!(a),
-            Action::BsetDrop(a) => c!(a),
-            Action::CapProfile(a) => c!(a),
-            Action::NoNewPrivs(a) => c!(a),
-            Action::ImageBuild(a) => c!(a),
-            Action::LayerUnpack(a) => c!(a),
-            Action::VerifyBlobs(a) => c!(a),
-            Action::CreateFile(a) => c!(a),
-            Action::Unlink(a) => c!(a),
-            Action::CreateVeth(a) => c!(a),
-            Action::MoveLink(a) => c!(a),
-            Action::AddAddress(a) => c!(a),
-            Action::SetLinkUp(a) => c!(a),
-            Action::DefaultRoute(a) => c!(a),
-            Action::SwitchUser(a) => c!(a),
-            Action::ReadFile(a) => c!(a),
-            Action::ShmCreate(a) => c!(a),
-            Action::ShmWrite(a) => c!(a),
-            Action::MqOpen(a) => c!(a),
-            Action::LabCgroupCreate(a) => c!(a),
-            Action::CgroupAdd(a) => c!(a),
-            Action::MountCgroup(a) => c!(a),
-        }
-    }
-
-    /// The action's name as written in lesson files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::Unshare(_) => "unshare",
-            Action::Join(_) => "join",
-            Action::Sethostname(_) => "sethostname",
-            Action::Propagation(_) => "propagation",
-            Action::Mount(_) => "mount",
-            Action::Umount(_) => "umount",
-            Action::Mkdir(_) => "mkdir",
-            Action::WriteFile(_) => "write_file",
-            Action::Spawn(_) => "spawn",
-            Action::Exit(_) => "exit",
-            Action::Publish(_) => "publish",
-            Action::Unpublish(_) => "unpublish",
-            Action::Run(_) => "run",
-            Action::CgroupCreate(_) => "cgroup_create",
-            Action::CgroupLimit(_) => "cgroup_limit",
-            Action::Chroot(_) => "chroot",
-            Action::Chdir(_) => "chdir",
-            Action::PivotRoot(_) => "pivot_root",
-            Action::Rootfs(_) => "rootfs",
-            Action::Setuid(_) => "setuid",
-            Action::LinkUp(_) => "link_up",
-            Action::CopyFile(_) => "copy_file",
-            Action::Chown(_) => "chown",
-            Action::SetFileCaps(_) => "set_file_caps",
-            Action::BsetDrop(_) => "bset_drop",
-            Action::CapProfile(_) => "cap_profile",
-            Action::NoNewPrivs(_) => "no_new_privs",
-            Action::ImageBuild(_) => "image_build",
-            Action::LayerUnpack(_) => "layer_unpack",
-            Action::VerifyBlobs(_) => "verify_blobs",
-            Action::CreateFile(_) => "create_file",
-            Action::Unlink(_) => "unlink",
-            Action::CreateVeth(_) => "create_veth",
-            Action::MoveLink(_) => "move_link",
-            Action::AddAddress(_) => "add_address",
-            Action::SetLinkUp(_) => "set_link_up",
-            Action::DefaultRoute(_) => "default_route",
-            Action::SwitchUser(_) => "switch_user",
-            Action::ReadFile(_) => "read_file",
-            Action::ShmCreate(_) => "shm_create",
-            Action::ShmWrite(_) => "shm_write",
-            Action::MqOpen(_) => "mq_open",
-            Action::LabCgroupCreate(_) => "lab_cgroup_create",
-            Action::CgroupAdd(_) => "cgroup_add",
-            Action::MountCgroup(_) => "mount_cgroup",
-        }
-    }
 }
 
 /// A claim about live state: observe a value, compare it with an expectation.
