@@ -199,7 +199,7 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
             &format!("step {:?} text", step.id),
         );
         // A command given by language is held to the same rules as any text.
-        if let Some(crate::lesson::schema::CommandLine::PerLanguage(command)) = &step.command {
+        if let Some(crate::schema::CommandLine::PerLanguage(command)) = &step.command {
             texts(
                 &mut f,
                 "command",
@@ -258,8 +258,8 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         format!("unpublish: no port was published as {:?}", u.name),
                     );
                 }
-                Action::Spawn(crate::lesson::schema::Spawn { name, .. })
-                | Action::Publish(crate::lesson::schema::PublishAction { name, .. }) => {
+                Action::Spawn(crate::schema::Spawn { name, .. })
+                | Action::Publish(crate::schema::PublishAction { name, .. }) => {
                     if processes.contains(name) || name == "host" {
                         f.error("name", name, format!("process name {name:?} is taken"));
                     }
@@ -483,7 +483,7 @@ fn is_errno_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lesson::load::parse;
+    use crate::load::parse;
 
     const BASE: &str =
         "format_version: 1\nid: t\ntitle: {en: T, ja: T}\nintro: {en: I, ja: I}\nsteps:\n";
