@@ -2,8 +2,9 @@
 //! command line, whose lessons add to or replace the built-in ones by id. Every error names the
 //! file, line and column.
 
+use super::diagnostic::{Diagnostic, Severity};
 use super::schema::Lesson;
-use super::validate::{validate, Diagnostic, Severity};
+use super::validate::validate;
 use std::path::{Path, PathBuf};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_lessons.rs"));
