@@ -94,27 +94,14 @@ mod tests {
     /// take them as text. Both sides must list the same names.
     #[test]
     fn observable_names_are_the_ones_the_readers_know() {
-        let names = |all: &[&'static str]| all.to_vec();
-        assert_eq!(
-            lesson::NsLink::ALL
-                .iter()
-                .map(|n| n.as_str())
-                .collect::<Vec<_>>(),
-            names(&crate::inspect::process::NS_LINKS)
-        );
-        assert_eq!(
-            lesson::CgroupValueName::ALL
-                .iter()
-                .map(|n| n.as_str())
-                .collect::<Vec<_>>(),
-            names(crate::engine::cgroups::VALUES)
-        );
-        assert_eq!(
-            lesson::ImageField::ALL
-                .iter()
-                .map(|n| n.as_str())
-                .collect::<Vec<_>>(),
-            names(crate::session::image_facts::FIELDS)
-        );
+        fn names<T: ToString>(all: &[T]) -> Vec<String> {
+            all.iter().map(T::to_string).collect()
+        }
+        let ns_links = crate::inspect::process::NS_LINKS;
+        assert_eq!(names(lesson::NsLink::ALL), names(&ns_links));
+        let cgroup_values = crate::engine::cgroups::VALUES;
+        assert_eq!(names(lesson::CgroupValueName::ALL), names(cgroup_values));
+        let image_fields = crate::session::image_facts::FIELDS;
+        assert_eq!(names(lesson::ImageField::ALL), names(image_fields));
     }
 }

@@ -145,17 +145,8 @@ actions! {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Common {
-    #[serde(rename = "in", default = "holder")]
-    pub process: Who,
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub expect_error: Option<String>,
-}
-
+/// The fields of every action struct; `action_struct!` writes them into each one because serde's
+/// `flatten` cannot be combined with `deny_unknown_fields`.
 macro_rules! action_struct {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
@@ -223,6 +214,11 @@ closed_set! {
     }
 }
 
+action_struct!(
+    /// The fields every action shares (see [`Action::common`]).
+    #[derive(Default)]
+    Common {}
+);
 action_struct!(Unshare { namespaces: Vec<NsName> });
 action_struct!(Join {
     /// The process whose namespaces to join.
