@@ -9,7 +9,7 @@ use std::path::Path;
 /// Whether a lesson builds the example image, which `--image` replaces.
 pub fn uses_image(lesson: &Lesson) -> bool {
     lesson.steps.iter().flat_map(|s| &s.actions).any(|a| {
-        matches!(a, Action::ImageBuild(b) if b.recipe == crate::engine::ops::ImageRecipe::Example)
+        matches!(a, Action::ImageBuild(b) if b.recipe == crate::lesson::schema::ImageRecipe::Example)
     })
 }
 

@@ -11,7 +11,9 @@ pub mod headless;
 pub mod i18n;
 pub mod image_arg;
 pub mod inspect;
-pub mod lesson;
+// The lesson format is its own crate (it depends on no other part of the lab); re-exported
+// under its old name so `crate::lesson::...` paths keep working.
+pub use containerlab_lesson as lesson;
 pub mod prepare;
 pub mod probe;
 pub mod progress;

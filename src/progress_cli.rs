@@ -295,14 +295,6 @@ pub fn reset(lesson: Option<&str>, yes: bool) -> i32 {
     code
 }
 
-/// A lesson id as `check` accepts it: lower-case letters, digits and `-`, starting with a letter.
-fn valid_id(id: &str) -> bool {
-    id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 /// The skeleton `new lesson` writes: a complete, valid two-step lesson (a UTS namespace and an
 /// exercise) with comments saying what to change.
 pub fn skeleton(id: &str) -> String {
@@ -372,7 +364,7 @@ outro:
 
 /// `containerlab new lesson ID [--dir DIR]`: writes DIR/ID.yaml, refusing to overwrite.
 pub fn new_lesson(id: &str, dir: &Path) -> i32 {
-    if !valid_id(id) {
+    if !crate::lesson::validate::is_lesson_id(id) {
         eprintln!("containerlab new lesson: {id:?} is not a lesson id: use lower-case letters, digits and -, starting with a letter");
         return exit::USAGE;
     }
@@ -432,6 +424,7 @@ mod tests {
 
     #[test]
     fn ids_are_checked() {
+        use crate::lesson::validate::is_lesson_id as valid_id;
         assert!(valid_id("uts-2"));
         assert!(!valid_id("Uts"));
         assert!(!valid_id("2uts"));

@@ -10,7 +10,7 @@ use crate::engine::ops::{Life, Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::i18n::fill;
 use crate::inspect::{mounts, namespaces, process::ProcessView};
-use crate::lesson::schema::{Expect, Literal, Observe, Pick};
+use crate::lesson::schema::{CapSet, Expect, Literal, Observe, Pick};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -151,13 +151,13 @@ impl Scene<'_> {
             },
             Observe::NsInode(n) => {
                 let pid = self.pid(&n.of)?;
-                let ino = namespaces::ns_inode(pid, &n.ns)
+                let ino = namespaces::ns_inode(pid, n.ns.as_str())
                     .ok_or_else(|| format!("/proc/{pid}/ns/{} cannot be read", n.ns))?;
                 Observed::Number(ino as i64)
             }
             Observe::NsOwner(n) => {
                 let pid = self.pid(&n.of)?;
-                let ino = namespaces::owner_userns_inode(pid, &n.ns).ok_or_else(|| {
+                let ino = namespaces::owner_userns_inode(pid, n.ns.as_str()).ok_or_else(|| {
                     format!("the owner of /proc/{pid}/ns/{} cannot be read", n.ns)
                 })?;
                 Observed::Number(ino as i64)
@@ -355,7 +355,7 @@ impl Scene<'_> {
             }
             Observe::Cgroup(c) => {
                 let session = self.sandbox.rundir().id.clone();
-                let text = crate::engine::cgroups::read_value(&session, &c.name, &c.value)?;
+                let text = crate::engine::cgroups::read_value(&session, &c.name, c.value.as_str())?;
                 match text.parse::<i64>() {
                     Ok(n) => Observed::Number(n),
                     Err(_) => Observed::Text(text),
@@ -385,13 +385,12 @@ impl Scene<'_> {
                 )
             }
             Observe::Caps(c) => {
-                let field = match c.set.as_str() {
-                    "effective" => "CapEff",
-                    "permitted" => "CapPrm",
-                    "inheritable" => "CapInh",
-                    "bounding" => "CapBnd",
-                    "ambient" => "CapAmb",
-                    other => return Err(format!("unknown capability set {other:?}")),
+                let field = match c.set {
+                    CapSet::Effective => "CapEff",
+                    CapSet::Permitted => "CapPrm",
+                    CapSet::Inheritable => "CapInh",
+                    CapSet::Bounding => "CapBnd",
+                    CapSet::Ambient => "CapAmb",
                 };
                 let view = self.process(&c.of)?;
                 let names = view
@@ -411,7 +410,7 @@ impl Scene<'_> {
             }
             Observe::Image(i) => {
                 let dir = path(&i.dir)?;
-                super::image_facts::field(std::path::Path::new(&dir), &i.field)?
+                super::image_facts::field(std::path::Path::new(&dir), i.field.as_str())?
             }
             Observe::Inode(p) | Observe::Device(p) | Observe::FileType(p) | Observe::Owner(p) => {
                 let target = path(&p.path)?;

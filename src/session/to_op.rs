@@ -1,6 +1,7 @@
 //! Lesson actions as engine operations: the one place that maps the lesson format's words to the
 //! engine's, with every placeholder filled by the session's one resolver.
 
+use super::engine_types;
 use super::placeholders::{Facts, Unresolved};
 use crate::engine::ops::Op;
 use crate::lesson::schema::Action;
@@ -25,23 +26,23 @@ pub fn to_op(
     };
     Ok(match action {
         Action::Unshare(a) => Op::Unshare {
-            namespaces: a.namespaces.clone(),
+            namespaces: engine_types::namespaces(&a.namespaces),
         },
         Action::Join(a) => Op::Join {
             pid: pid(&a.target)?,
-            namespaces: a.namespaces.clone(),
+            namespaces: engine_types::namespaces(&a.namespaces),
         },
         Action::Sethostname(a) => Op::SetHostname { name: x(&a.name)? },
         Action::Propagation(a) => Op::SetPropagation {
             path: x(&a.path)?,
-            propagation: a.propagation,
+            propagation: engine_types::propagation(a.propagation),
             recursive: a.recursive,
         },
         Action::Mount(a) => Op::Mount {
             source: x(&a.source)?,
             target: x(&a.target)?,
             fstype: a.fstype.clone(),
-            flags: a.flags.clone(),
+            flags: engine_types::mount_flags(&a.flags),
             data: a.data.as_deref().map(x).transpose()?,
         },
         Action::Umount(a) => Op::Umount {
@@ -55,7 +56,7 @@ pub fn to_op(
         },
         Action::Spawn(a) => Op::Spawn {
             name: a.name.clone(),
-            namespaces: a.namespaces.clone(),
+            namespaces: engine_types::namespaces(&a.namespaces),
         },
         Action::Exit(a) => Op::Exit { code: a.code },
         Action::Unpublish(a) => Op::Unpublish {
@@ -122,9 +123,9 @@ pub fn to_op(
         Action::NoNewPrivs(_) => Op::NoNewPrivs,
         Action::ImageBuild(a) => Op::ImageBuild {
             dir: x(&a.dir)?,
-            recipe: a.recipe,
+            recipe: engine_types::image_recipe(a.recipe),
             from: match a.recipe {
-                crate::engine::ops::ImageRecipe::Example => {
+                crate::lesson::schema::ImageRecipe::Example => {
                     image.map(|p| p.to_string_lossy().into_owned())
                 }
                 _ => None,

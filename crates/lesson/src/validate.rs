@@ -2,132 +2,21 @@
 //! texts in every language, exercises that can be judged. Each finding carries a file location,
 //! found by looking up the offending value in the source.
 
+use super::diagnostic::Findings;
+// Re-exported: callers name the result of validation through this module.
+pub use super::diagnostic::{locate, locate_from, Diagnostic, Severity};
 use super::schema::{Action, Lesson, Observe};
 use super::text::{Text, LANGUAGES};
-use crate::inspect::process::NS_LINKS;
 use std::collections::HashSet;
-use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One finding, printed as `file:line:column: error: message`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Diagnostic {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub severity: Severity,
-    pub message: String,
-}
-
-impl Diagnostic {
-    pub fn whole_file(file: &str, message: String) -> Diagnostic {
-        Diagnostic {
-            file: file.to_string(),
-            line: 1,
-            column: 1,
-            severity: Severity::Error,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(
-            f,
-            "{}:{}:{}: {sev}: {}",
-            self.file, self.line, self.column, self.message
-        )
-    }
-}
-
-struct Findings<'a> {
-    file: &'a str,
-    source: &'a str,
-    /// The line of the step or check being validated: findings are searched from here on, so
-    /// they point into the right step rather than at the first match in the file.
-    from_line: usize,
-    out: Vec<Diagnostic>,
-}
-
-impl Findings<'_> {
-    /// Moves the search start to where `id: value` is, at or after the current start.
-    fn enter(&mut self, id: &str) {
-        if let Some((line, _)) = locate_from(self.source, self.from_line, "id", id) {
-            self.from_line = line;
-        }
-    }
-
-    fn at(&mut self, severity: Severity, key: &str, value: &str, message: String) {
-        let (line, column) = locate_from(self.source, self.from_line, key, value)
-            .or_else(|| {
-                (!value.is_empty())
-                    .then(|| locate_from(self.source, self.from_line, "", value))
-                    .flatten()
-            })
-            .or_else(|| locate(self.source, key, value))
-            .unwrap_or((1, 1));
-        self.out.push(Diagnostic {
-            file: self.file.to_string(),
-            line,
-            column,
-            severity,
-            message,
-        });
-    }
-
-    fn error(&mut self, key: &str, value: &str, message: String) {
-        self.at(Severity::Error, key, value, message);
-    }
-}
-
-/// Where `key: value` first appears in the source (1-based line and column of the value), in
-/// block (`key: value`) or flow (`{key: value}`) style, quoted or not.
-pub fn locate(source: &str, key: &str, value: &str) -> Option<(usize, usize)> {
-    locate_from(source, 1, key, value)
-}
-
-/// Like [`locate`], from line `from` (1-based) on. An empty key matches any key.
-pub fn locate_from(source: &str, from: usize, key: &str, value: &str) -> Option<(usize, usize)> {
-    for (i, line) in source.lines().enumerate().skip(from.saturating_sub(1)) {
-        if key.is_empty() {
-            if let Some(pos) = find_value(line, value) {
-                return Some((i + 1, pos + 1));
-            }
-            continue;
-        }
-        let mut from = 0;
-        while let Some(pos) = line[from..].find(key) {
-            let start = from + pos;
-            from = start + key.len();
-            let before_ok = start == 0
-                || !line[..start]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
-            let rest = &line[start + key.len()..];
-            let Some(after_colon) = rest.strip_prefix(':') else {
-                continue;
-            };
-            let trimmed = after_colon.trim_start();
-            let unquoted = trimmed.trim_start_matches(['"', '\'']);
-            if before_ok && (value.is_empty() || unquoted.starts_with(value)) {
-                let col = line.len() - unquoted.len() + 1;
-                return Some((i + 1, col));
-            }
-        }
-    }
-    None
+/// Whether `id` may name a lesson: a lower-case letter, then lower-case letters, digits and `-`.
+/// It is typed on command lines and used as a file name (`new lesson ID` writes `ID.yaml`), so
+/// `check` and `new lesson` must agree on it.
+pub fn is_lesson_id(id: &str) -> bool {
+    id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Validates a parsed lesson. Errors make the lesson unusable; warnings do not.
@@ -149,17 +38,12 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
             ),
         );
     }
-    if lesson.id.is_empty()
-        || !lesson
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    if !is_lesson_id(&lesson.id) {
         f.error(
             "id",
             &lesson.id,
             format!(
-                "lesson id {:?} must be lower-case letters, digits and '-'",
+                "lesson id {:?} must be lower-case letters, digits and '-', starting with a letter",
                 lesson.id
             ),
         );
@@ -195,7 +79,7 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
             &format!("step {:?} text", step.id),
         );
         // A command given by language is held to the same rules as any text.
-        if let Some(crate::lesson::schema::CommandLine::PerLanguage(command)) = &step.command {
+        if let Some(crate::schema::CommandLine::PerLanguage(command)) = &step.command {
             texts(
                 &mut f,
                 "command",
@@ -254,8 +138,8 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         format!("unpublish: no port was published as {:?}", u.name),
                     );
                 }
-                Action::Spawn(crate::lesson::schema::Spawn { name, .. })
-                | Action::Publish(crate::lesson::schema::PublishAction { name, .. }) => {
+                Action::Spawn(crate::schema::Spawn { name, .. })
+                | Action::Publish(crate::schema::PublishAction { name, .. }) => {
                     if processes.contains(name) || name == "host" {
                         f.error("name", name, format!("process name {name:?} is taken"));
                     }
@@ -409,71 +293,12 @@ fn observation(
             }
         }
     }
-    if let Observe::Cgroup(c) = obs {
-        let values = crate::engine::cgroups::VALUES;
-        if !values.contains(&c.value.as_str()) {
-            f.error(
-                "value",
-                &c.value,
-                format!(
-                    "unknown cgroup value {:?}; one of {}",
-                    c.value,
-                    values.join(", ")
-                ),
-            );
-        }
-    }
-    if let Observe::Caps(c) = obs {
-        const SETS: [&str; 5] = [
-            "effective",
-            "permitted",
-            "inheritable",
-            "bounding",
-            "ambient",
-        ];
-        if !SETS.contains(&c.set.as_str()) {
-            f.error(
-                "set",
-                &c.set,
-                format!(
-                    "unknown capability set {:?}; one of {}",
-                    c.set,
-                    SETS.join(", ")
-                ),
-            );
-        }
-    }
-    if let Observe::Image(i) = obs {
-        let known = crate::session::image_facts::FIELDS;
-        if !known.contains(&i.field.as_str()) {
-            f.error(
-                "field",
-                &i.field,
-                format!(
-                    "check {check:?}: unknown image field {:?}; one of {}",
-                    i.field,
-                    known.join(", ")
-                ),
-            );
-        }
-    }
-    if let Observe::NsInode(n) | Observe::NsOwner(n) = obs {
-        if !NS_LINKS.contains(&n.ns.as_str()) {
-            f.error(
-                "ns",
-                &n.ns,
-                format!(
-                    "unknown namespace {:?}; one of {}",
-                    n.ns,
-                    NS_LINKS.join(", ")
-                ),
-            );
-        }
-    }
 }
 
+/// Capability names are checked against the caps crate's list (the kernel headers' names), which
+/// spells them in upper case; lessons write either case (`cap_net_raw`, `CAP_NET_RAW`).
 fn unknown_capability(f: &mut Findings, cap: &str) {
-    if crate::inspect::caps::bit_of(cap).is_none() {
+    if cap.to_uppercase().parse::<caps::Capability>().is_err() {
         f.error(
             "caps",
             cap,
@@ -509,25 +334,6 @@ fn texts(f: &mut Findings, key: &str, text: &Text, what: &str) {
     }
 }
 
-/// The byte offset of `value` standing alone after a `:` (a YAML value, not part of a word).
-fn find_value(line: &str, value: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(pos) = line[from..].find(value) {
-        let start = from + pos;
-        let end = start + value.len();
-        let before = line[..start].trim_end_matches(['"', '\'', ' ']);
-        let after_ok = !line[end..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
-        if before.ends_with(':') && after_ok {
-            return Some(start);
-        }
-        from = end;
-    }
-    None
-}
-
 fn is_errno_name(s: &str) -> bool {
     s.len() > 1
         && s.starts_with('E')
@@ -538,7 +344,7 @@ fn is_errno_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lesson::load::parse;
+    use crate::load::parse;
 
     const BASE: &str =
         "format_version: 1\nid: t\ntitle: {en: T, ja: T}\nintro: {en: I, ja: I}\nsteps:\n";
@@ -549,6 +355,18 @@ mod tests {
             .into_iter()
             .filter(|d| d.severity == Severity::Error)
             .collect()
+    }
+
+    #[test]
+    fn a_lesson_id_starts_with_a_letter() {
+        assert!(is_lesson_id("uts-2"));
+        assert!(!is_lesson_id("2uts"));
+        let src = BASE.replace("id: t", "id: 2t")
+            + "  - id: a\n    title: {en: A, ja: A}\n    text: {en: x, ja: x}\n";
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("starting with a letter"), "{e:?}");
+        assert_eq!((e[0].line, e[0].column), (2, 5));
     }
 
     #[test]
@@ -616,12 +434,5 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].severity, Severity::Warning);
         assert!(d[0].message.contains("`ja`"));
-    }
-
-    #[test]
-    fn locate_finds_flow_and_block_values() {
-        let src = "a: 1\nsteps:\n  - id: \"x\"\n    observe: {hostname: ghost}\n";
-        assert_eq!(locate(src, "id", "x"), Some((3, 10)));
-        assert_eq!(locate(src, "hostname", "ghost"), Some((4, 25)));
     }
 }

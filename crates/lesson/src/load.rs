@@ -2,8 +2,9 @@
 //! command line, whose lessons add to or replace the built-in ones by id. Every error names the
 //! file, line and column.
 
+use super::diagnostic::{Diagnostic, Severity};
 use super::schema::Lesson;
-use super::validate::{validate, Diagnostic, Severity};
+use super::validate::validate;
 use std::path::{Path, PathBuf};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_lessons.rs"));
@@ -213,6 +214,16 @@ mod tests {
         let d = parse("f.yaml", src).unwrap_err();
         assert!(d.message.contains("unknown field `colour`"), "{d}");
         assert_eq!(d.line, 6);
+    }
+
+    #[test]
+    fn a_name_outside_a_closed_set_is_named_with_its_location_and_the_allowed_ones() {
+        let src = "format_version: 1\nid: x\ntitle: {en: T}\nintro: {en: I}\nsteps:\n  - id: a\n    title: {en: A}\n    text: {en: x}\n    checks:\n      - id: c\n        claim: {en: c}\n        observe: {caps: {of: sandbox, set: bounded}}\n        expect: {contains: cap_chown}\n";
+        let d = parse("f.yaml", src).unwrap_err();
+        assert!(d.message.contains("unknown variant `bounded`"), "{d}");
+        assert!(d.message.contains("`bounding`"), "{d}");
+        // Line and column of the value itself, `bounded`.
+        assert_eq!((d.line, d.column), (12, 44), "{d}");
     }
 
     #[test]

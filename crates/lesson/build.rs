@@ -7,10 +7,11 @@ use std::path::Path;
 fn main() {
     // Read at run time: a build script compiled for one checkout must not embed another's lessons.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let dir = Path::new(&manifest_dir).join("lessons");
+    // The lessons live at the top of the repository, where authors look for them.
+    let dir = Path::new(&manifest_dir).join("../../lessons");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("lessons/ exists")
+        .expect("../../lessons/ exists")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))

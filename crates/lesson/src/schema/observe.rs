@@ -1,0 +1,358 @@
+//! Checks: what a check observes of live state and what it expects the value to be.
+
+use super::{Text, Who};
+use serde::Deserialize;
+
+/// A claim about live state: observe a value, compare it with an expectation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// Unique within the lesson.
+    pub id: String,
+    /// The sentence the learner reads ("the hostname inside is lab").
+    pub claim: Text,
+    #[serde(deserialize_with = "serde_yaml::with::singleton_map_recursive::deserialize")]
+    pub observe: Observe,
+    /// Reduce a list before comparing: its first or last element, or its length.
+    #[serde(default)]
+    pub pick: Option<Pick>,
+    #[serde(deserialize_with = "serde_yaml::with::singleton_map_recursive::deserialize")]
+    pub expect: Expect,
+    /// Why the claim holds; shown when it does not, to explain what was expected.
+    #[serde(default)]
+    pub why: Option<Text>,
+    /// The claim is about the lab's own example image: it is not judged when the learner runs
+    /// the lesson on an image of their own (`--image`).
+    #[serde(default)]
+    pub example_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    First,
+    Last,
+    /// Every item but the last: the layers below the top one, say.
+    AllButLast,
+    Count,
+}
+
+/// What a check looks at. Written as a one-key map: `observe: {hostname: sandbox}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observe {
+    /// The hostname as that process sees it (its UTS namespace).
+    Hostname(Who),
+    /// The inode of /proc/PID/ns/<ns> (`pid_for_children` too).
+    NsInode(NsOf),
+    /// NSpid from /proc/PID/status: the PID in each namespace, outermost first.
+    Nspid(Who),
+    /// The process's PID as the host sees it.
+    Pid(Who),
+    /// Any /proc/PID/status field, as text (`Uid`, `CapEff`, `NoNewPrivs`).
+    Status(StatusOf),
+    /// The numeric entries of /proc as that process sees it: the PIDs its /proc shows.
+    ProcPids(Who),
+    /// The entries of a directory as that process sees it.
+    ReadDir(PathOf),
+    /// A file's content as that process sees it, trimmed.
+    File(PathOf),
+    /// Mount points in that process's mount namespace.
+    MountPoints(Who),
+    /// The propagation of the mount at a path in that process's mount namespace
+    /// (`shared:N`, `private`, ...), or `not mounted`.
+    Propagation(PathOf),
+    /// What became of a spawned process: `running`, `exited with status N`, `killed by SIGKILL`.
+    Life(Who),
+    /// The result of the action with this id: `ok`, or its errno name (`ENOENT`).
+    Result(String),
+    /// What a `run` action with this id printed on standard output, trimmed.
+    Output(String),
+    /// A value of a cgroup this lesson made: memory_current, memory_max, memory_peak, oom_kill,
+    /// limit_hits (v2 memory.events `max`, v1 memory.failcnt), pids_current, pids_max,
+    /// cpu_usage_usec, procs (how many processes it holds).
+    Cgroup(CgroupValue),
+    /// How a `run` action with this id ended: `exited with status N` or `killed by SIGKILL`.
+    Ended(String),
+    /// The names of a process's environment variables (/proc/PID/environ).
+    Environ(Who),
+    /// A file's `security.capability` extended attribute, decoded like getcap(8)
+    /// (`cap_net_raw=ep`), or `none`.
+    FileCaps(PathOf),
+    /// A capability set of a process decoded by name: `set` is effective, permitted,
+    /// inheritable, bounding or ambient.
+    Caps(CapsOf),
+    /// A field of the OCI image layout in a directory, read as a runtime reads it (index.json →
+    /// manifest → config).
+    Image(ImageOf),
+    /// The inode number of a path as that process sees it (lstat, through its mounts).
+    Inode(PathOf),
+    /// A path's owner as `uid:gid`, as that process sees it: ids as its user namespace maps them
+    /// (65534:65534 for an owner with no mapping there).
+    Owner(PathOf),
+    /// The inode of the user namespace that owns one of a process's namespaces (`ns: net`);
+    /// compare it with `ns_inode: {of: P, ns: user}`.
+    NsOwner(NsOf),
+    /// The device (`major:minor`) a path is on, as that process sees it.
+    Device(PathOf),
+    /// What a path is, as that process sees it: `regular file`, `directory`, `symlink`,
+    /// `whiteout` (a 0:0 character device, overlayfs' mark of a deleted file), or `missing`.
+    FileType(PathOf),
+    /// How many overlay whiteouts (0:0 character devices) are under a directory, recursively,
+    /// as the host sees it.
+    WhiteoutCount(String),
+    /// A /proc/self/status field as the process itself reads it (ids as its user namespace
+    /// maps them: `Uid` is `0 0 0 0` for root inside, where the host sees `100000 ...`).
+    SelfStatus(StatusOf),
+    /// The names of the network interfaces in that process's network namespace.
+    Links(Who),
+    /// The flags of one interface there (`UP`, `LOWER_UP`, `LOOPBACK`...).
+    LinkFlags(DevOf),
+    /// Every address there, as `a.b.c.d/prefix`.
+    Addresses(Who),
+    /// The IPv4 routes there, one `ip route` line each.
+    Routes(Who),
+    /// The TCP sockets listening there (`ss -ltn`), as `a.b.c.d:port` (IPv6: `[addr]:port`).
+    Listening(Who),
+    /// The port numbers of those sockets, each once: `80` whether a server listens on
+    /// 0.0.0.0:80, [::]:80 or both.
+    ListeningPorts(Who),
+    /// The keys of the System V shared memory segments that process's IPC namespace holds
+    /// (/proc/sysvipc/shm as it reads it).
+    ShmKeys(Who),
+    /// The text in the segment with this key, as that process reads it.
+    ShmText(KeyOf),
+    /// A process's cgroup path in the hierarchy of the lab's cgroups (the memory line on v1, the
+    /// `0::` line on v2) as another process reads /proc/PID/cgroup: relative to the reader's
+    /// cgroup namespace.
+    CgroupPath(CgroupOf),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevOf {
+    pub of: Who,
+    pub dev: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapsOf {
+    pub of: Who,
+    pub set: CapSet,
+}
+
+closed_set! {
+    /// A process's capability sets, as `caps: {of, set}` names them.
+    pub enum CapSet {
+        Effective = "effective",
+        Permitted = "permitted",
+        Inheritable = "inheritable",
+        Bounding = "bounding",
+        Ambient = "ambient",
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyOf {
+    pub of: Who,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupOf {
+    pub of: Who,
+    /// Who reads /proc/PID/cgroup (default: the process itself).
+    #[serde(default)]
+    pub seen_by: Option<Who>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupValue {
+    pub name: String,
+    pub value: CgroupValueName,
+}
+
+closed_set! {
+    /// The values a check may read from a lab cgroup (see [`Observe::Cgroup`]).
+    pub enum CgroupValueName {
+        MemoryCurrent = "memory_current",
+        MemoryMax = "memory_max",
+        MemoryPeak = "memory_peak",
+        OomKill = "oom_kill",
+        LimitHits = "limit_hits",
+        PidsCurrent = "pids_current",
+        PidsMax = "pids_max",
+        CpuUsageUsec = "cpu_usage_usec",
+        Procs = "procs",
+    }
+}
+
+/// A field of the OCI image layout in `dir`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageOf {
+    pub dir: String,
+    pub field: ImageField,
+}
+
+closed_set! {
+    /// The image fields a check may read.
+    pub enum ImageField {
+        LayerCount = "layer_count",
+        IndexMediaType = "index_media_type",
+        ManifestDigest = "manifest_digest",
+        ManifestMediaType = "manifest_media_type",
+        ConfigDigest = "config_digest",
+        ConfigMediaType = "config_media_type",
+        LayerDigests = "layer_digests",
+        LayerMediaTypes = "layer_media_types",
+        DiffIds = "diff_ids",
+        CreatedBy = "created_by",
+        /// How many `.wh.` entries the layer tars hold, opaque markers excluded.
+        WhiteoutEntries = "whiteout_entries",
+        /// Manifest + config + layers.
+        BlobCount = "blob_count",
+    }
+}
+
+closed_set! {
+    /// A file under /proc/PID/ns/ that an observation reads: a namespace kind, or the
+    /// `*_for_children` link that names the namespace the process's next children get.
+    pub enum NsLink {
+        Cgroup = "cgroup",
+        Ipc = "ipc",
+        Mnt = "mnt",
+        Net = "net",
+        Pid = "pid",
+        PidForChildren = "pid_for_children",
+        Time = "time",
+        TimeForChildren = "time_for_children",
+        User = "user",
+        Uts = "uts",
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsOf {
+    pub of: Who,
+    pub ns: NsLink,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusOf {
+    pub of: Who,
+    pub field: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathOf {
+    pub of: Who,
+    pub path: String,
+}
+
+/// What the observed value must be. Exactly one key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    Equals(Literal),
+    NotEquals(Literal),
+    /// Equal to another observation made at the same moment.
+    Same(Observe),
+    /// Different from another observation made at the same moment.
+    Differs(Observe),
+    /// A list has this element, or a text has this substring.
+    Contains(Literal),
+    NotContains(Literal),
+    /// Contains the value of another observation.
+    ContainsObserved(Observe),
+    NotContainsObserved(Observe),
+    AtLeast(i64),
+    AtMost(i64),
+}
+
+/// A literal in an expectation: a number or a text.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Literal {
+    Number(i64),
+    Text(String),
+}
+
+impl std::fmt::Display for Literal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Literal::Number(n) => write!(f, "{n}"),
+            Literal::Text(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl Observe {
+    /// The sandbox processes this observation refers to, for validation.
+    pub fn who(&self) -> Option<&str> {
+        match self {
+            Observe::Hostname(w)
+            | Observe::Nspid(w)
+            | Observe::Pid(w)
+            | Observe::ProcPids(w)
+            | Observe::MountPoints(w)
+            | Observe::Life(w)
+            | Observe::Links(w)
+            | Observe::Addresses(w)
+            | Observe::Routes(w)
+            | Observe::Listening(w)
+            | Observe::ListeningPorts(w)
+            | Observe::ShmKeys(w) => Some(w),
+            Observe::SelfStatus(s) => Some(&s.of),
+            Observe::LinkFlags(d) => Some(&d.of),
+            Observe::ShmText(k) => Some(&k.of),
+            Observe::CgroupPath(c) => Some(&c.of),
+            Observe::NsInode(n) | Observe::NsOwner(n) => Some(&n.of),
+            Observe::Status(s) => Some(&s.of),
+            Observe::ReadDir(p)
+            | Observe::File(p)
+            | Observe::Propagation(p)
+            | Observe::Inode(p)
+            | Observe::Device(p)
+            | Observe::Owner(p)
+            | Observe::FileType(p) => Some(&p.of),
+            Observe::Environ(w) => Some(w),
+            Observe::FileCaps(p) => Some(&p.of),
+            Observe::Caps(c) => Some(&c.of),
+            Observe::Result(_)
+            | Observe::Output(_)
+            | Observe::Ended(_)
+            | Observe::Cgroup(_)
+            | Observe::Image(_)
+            | Observe::WhiteoutCount(_) => None,
+        }
+    }
+
+    /// The action id this observation refers to, for validation.
+    pub fn action_id(&self) -> Option<&str> {
+        match self {
+            Observe::Result(id) | Observe::Output(id) | Observe::Ended(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+impl Expect {
+    /// The other observation an expectation compares with, if any.
+    pub fn observed(&self) -> Option<&Observe> {
+        match self {
+            Expect::Same(o)
+            | Expect::Differs(o)
+            | Expect::ContainsObserved(o)
+            | Expect::NotContainsObserved(o) => Some(o),
+            _ => None,
+        }
+    }
+}
