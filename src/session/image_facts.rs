@@ -7,7 +7,7 @@
 //! the lesson names them `{image_file:N}` (path inside the image) and `{image_file_layer:N}`
 //! (the unpacked layer directory holding it), filled by [`super::placeholders`].
 
-use super::observe::Observed;
+use super::verdict::Observed;
 use containerlab_oci::image::open_layout;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};

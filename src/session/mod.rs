@@ -13,5 +13,6 @@ pub mod play;
 pub mod player;
 pub mod runner;
 pub mod to_op;
+pub mod verdict;
 mod view_words;
 pub mod views;

@@ -5,9 +5,10 @@
 //! through it, never through these parts.
 
 use super::events::{ActionError, CheckOutcome, Event, Phase, Sink};
-use super::observe::{judge, pick, shown, ActionResult, Scene};
+use super::observe::{ActionResult, Scene};
 use super::placeholders::Facts;
 use super::player::ActionRecord;
+use super::verdict::{judge, pick, shown};
 use super::views::{render, RenderedView, Subjects};
 use crate::engine::errno;
 use crate::engine::ops::{Op, Value};
