@@ -117,6 +117,22 @@ impl Facts {
         out
     }
 
+    /// The names a learner's shell (and an exercise's solution) gets in its environment, so the
+    /// commands a lesson shows work when typed: `WORK` (the work directory on the host) and the
+    /// host PID of every sandbox process under its name in capitals, `-` as `_` (`SANDBOX`,
+    /// `INIT`, `DOCKER_PROXY`).
+    pub fn shell_env(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = self
+            .work
+            .iter()
+            .map(|w| ("WORK".to_string(), w.to_string_lossy().into_owned()))
+            .collect();
+        for (name, pid) in &self.pids {
+            env.push((name.to_uppercase().replace('-', "_"), pid.to_string()));
+        }
+        env
+    }
+
     /// An expectation with the placeholders in its text literal filled (a check compares
     /// `{work}/scratch` with what the mount table shows).
     pub fn resolve_expect(&self, expect: &Expect) -> Result<Expect, Unresolved> {
@@ -260,6 +276,20 @@ mod tests {
         assert_eq!(
             v1.resolve("{cgroup_file:limit_hits}").unwrap(),
             "memory.failcnt"
+        );
+    }
+
+    #[test]
+    fn a_shell_gets_the_work_dir_and_every_process_by_name() {
+        let mut f = facts();
+        f.pids.insert("docker-proxy".into(), 7);
+        assert_eq!(
+            f.shell_env(),
+            [
+                ("WORK".to_string(), "/w".to_string()),
+                ("DOCKER_PROXY".into(), "7".into()),
+                ("INIT".into(), "42".into()),
+            ]
         );
     }
 

@@ -113,6 +113,11 @@ impl Runner {
         &self.facts.pids
     }
 
+    /// What the session knows now, placeholders are filled from and a shell's environment made of.
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
     }
@@ -334,7 +339,8 @@ impl Runner {
             &ex.solution.process,
             Op::Run {
                 argv: vec!["/bin/sh".into(), "-c".into(), ex.solution.shell.clone()],
-                env: Vec::new(),
+                // What the learner's shell has: a solution may say `$INIT` as the learner would.
+                env: self.facts.shell_env(),
                 clear_env: false,
                 cgroup: None,
             },
