@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_empty_dir, bin, children_of, machine, require_root, wait_until};
+use common::{assert_empty_dir, bin, children_of, machine, processes, require_root, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -111,10 +111,9 @@ impl Drop for Tmux {
 
 /// Processes running this test's containerlab binary.
 fn running(exe: &Path) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+    processes()
+        .into_iter()
+        .map(|p| p.pid)
         .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
         .collect()
 }
