@@ -3,47 +3,35 @@
 
 mod common;
 
-use common::{lab, machine, session_journals, wait_until, HostState};
+use common::{
+    agents, expect_exit, fixtures, lab, machine, sigint, start_slow, turn, wait_until, HostState,
+};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-fn fixtures() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
+/// `run lesson LESSON --headless`.
+fn headless(lesson: &str) -> Command {
+    let mut c = lab();
+    c.args(["run", "lesson", lesson, "--headless"]);
+    c
 }
 
 #[test]
 fn uts_lesson_passes_and_the_host_keeps_its_hostname() {
-    let _m = machine();
-    let before = HostState::capture();
-    let out = lab()
-        .args(["run", "lesson", "uts", "--headless"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let turn = turn();
+    let text = expect_exit(&headless("uts").output().unwrap(), 0);
     assert!(text.contains("unshare(CLONE_NEWUTS) = 0"), "{text}");
     assert!(text.contains("sethostname(\"lab\", 3) = 0"), "{text}");
     assert!(text.contains("✓ The hostname inside is lab"), "{text}");
     assert!(!text.contains('✗'), "{text}");
-    assert_eq!(HostState::capture(), before);
+    turn.assert_host_unchanged(&text);
 }
 
 #[test]
 fn pid_lesson_shows_pid_1_inside_beside_the_host_pid() {
-    let _m = machine();
-    let before = HostState::capture();
-    let out = lab()
-        .args(["run", "lesson", "pid", "--headless"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let turn = turn();
+    let text = expect_exit(&headless("pid").output().unwrap(), 0);
     // The processes view: `init  <host pid>  <host pid> 1`.
     let init_row = text
         .lines()
@@ -67,16 +55,13 @@ fn pid_lesson_shows_pid_1_inside_beside_the_host_pid() {
     );
     assert!(text.contains("✓ The kernel killed the other process with SIGKILL"));
     assert!(text.contains("fork() = -1 ENOMEM"));
-    assert_eq!(HostState::capture(), before);
+    turn.assert_host_unchanged(&text);
 }
 
 #[test]
 fn json_lines_and_junit_describe_the_same_checks() {
     let _m = machine();
-    let out = lab()
-        .args(["run", "lesson", "uts", "--headless", "--format", "json"])
-        .output()
-        .unwrap();
+    let out = headless("uts").args(["--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -93,16 +78,8 @@ fn json_lines_and_junit_describe_the_same_checks() {
 
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.xml");
-    let status = lab()
-        .args([
-            "run",
-            "lesson",
-            "uts",
-            "--headless",
-            "--format",
-            "junit",
-            "-o",
-        ])
+    let status = headless("uts")
+        .args(["--format", "junit", "-o"])
         .arg(&report)
         .status()
         .unwrap();
@@ -114,42 +91,46 @@ fn json_lines_and_junit_describe_the_same_checks() {
 
 #[test]
 fn a_non_root_user_is_refused_with_exit_3_and_the_reason() {
-    let _m = machine();
-    let before = HostState::capture();
-    let out = lab()
-        .args(["run", "lesson", "pid", "--headless"])
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let turn = turn();
+    let out = headless("pid").uid(65534).gid(65534).output().unwrap();
+    let text = expect_exit(&out, 3);
     assert!(text.contains("not root") && text.contains("sudo"), "{text}");
-    assert_eq!(HostState::capture(), before);
+    turn.assert_host_unchanged(&text);
 }
 
 #[test]
 fn unknown_lesson_is_a_usage_error() {
-    let out = lab()
-        .args(["run", "lesson", "nope", "--headless"])
-        .output()
-        .unwrap();
+    let out = headless("nope").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("uts"));
 }
 
-#[test]
-fn check_reports_a_syntax_error_with_file_line_column() {
+/// `check` on `text`, written to the file `name` in a new directory (returned with it, so it
+/// lives on): fails the test unless the lesson is refused with exit 2; answers the file and
+/// the standard error.
+fn check_refuses(name: &str, text: &str) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("broken.yaml");
-    std::fs::write(
-        &file,
-        "format_version: 1\nid: broken\ntitle: {en: \"unclosed\n",
-    )
-    .unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, text).unwrap();
     let out = lab().arg("check").arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (dir, file, err)
+}
+
+/// The slow fixture's text with `from` replaced by `to`.
+fn slow_fixture_with(from: &str, to: &str) -> String {
+    std::fs::read_to_string(fixtures().join("slow.yaml"))
+        .unwrap()
+        .replace(from, to)
+}
+
+#[test]
+fn check_reports_a_syntax_error_with_file_line_column() {
+    let (_dir, file, err) = check_refuses(
+        "broken.yaml",
+        "format_version: 1\nid: broken\ntitle: {en: \"unclosed\n",
+    );
     let prefix = format!("{}:", file.display());
     let line = err
         .lines()
@@ -163,118 +144,46 @@ fn check_reports_a_syntax_error_with_file_line_column() {
 
 #[test]
 fn check_names_an_unknown_field_and_where_it_is() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("typo.yaml");
-    let text = std::fs::read_to_string(fixtures().join("slow.yaml"))
-        .unwrap()
-        .replace("    actions:\n      - mkdir", "    actoins:\n      - mkdir");
-    std::fs::write(&file, text).unwrap();
-    let out = lab().arg("check").arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let typo = slow_fixture_with("    actions:\n      - mkdir", "    actoins:\n      - mkdir");
+    let (_dir, file, err) = check_refuses("typo.yaml", &typo);
     assert!(err.contains("unknown field `actoins`"), "{err}");
     assert!(err.contains(&format!("{}:9:", file.display())), "{err}");
 }
 
 #[test]
 fn check_rejects_meaning_errors_and_accepts_the_builtin_lessons() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ghost.yaml");
-    let text = std::fs::read_to_string(fixtures().join("slow.yaml"))
-        .unwrap()
-        .replace("run: {in: init,", "run: {in: ghost,");
-    std::fs::write(&file, text).unwrap();
-    let out = lab().arg("check").arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("\"ghost\""));
+    let ghost = slow_fixture_with("run: {in: init,", "run: {in: ghost,");
+    let (_dir, _, err) = check_refuses("ghost.yaml", &ghost);
+    assert!(err.contains("\"ghost\""));
 
-    let out = lab().arg("check").output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&lab().arg("check").output().unwrap(), 0);
     let out = lab()
         .arg("check")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The journal of the session that the runner with this pid owns (session ids start with
-/// `clab-<owner pid>-`), once it exists.
-fn journal_of(runner: u32) -> Option<std::path::PathBuf> {
-    let prefix = format!("clab-{runner}-");
-    session_journals().into_iter().find(|j| {
-        j.parent()
-            .and_then(|d| d.file_name())
-            .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-    })
-}
-
-/// Starts the slow fixture lesson and waits until it has made its host mount and its member
-/// is sleeping in the second step.
-fn start_slow() -> std::process::Child {
-    let child = lab()
-        .args(["--lessons"])
-        .arg(fixtures().join("slow.yaml"))
-        .args(["run", "lesson", "slow", "--headless"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let runner = child.id();
-    let journaled = || {
-        journal_of(runner)
-            .and_then(|j| std::fs::read_to_string(j).ok())
-            .filter(|t| t.contains("\"mount\"") && t.matches("\"process\"").count() >= 2)
-    };
-    assert!(
-        wait_until(20, || journaled().is_some()),
-        "no mount and member journaled"
-    );
-    let init_pid = journaled()
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|e| e["kind"] == "process" && e["name"] == "init")
-        .and_then(|e| e["pid"].as_i64())
-        .expect("init journaled");
-    assert!(wait_until(20, || std::process::Command::new("pgrep")
-        .args(["-x", "sleep", "-P", &init_pid.to_string()])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())));
-    child
+    expect_exit(&out, 0);
 }
 
 #[test]
 fn sigkill_mid_lesson_then_cleanup_leaves_the_host_as_before() {
-    let _m = machine();
-    let before = HostState::capture();
-    let mut child = start_slow();
+    let turn = turn();
+    let mut child = start_slow(lab());
     child.kill().unwrap(); // SIGKILL: no teardown can run in the runner
     child.wait().unwrap();
     // The agents die with their parent; the host-side mount stays for cleanup to find.
-    assert!(wait_until(10, || HostState::capture().agents.is_empty()));
+    assert!(wait_until(10, || agents().is_empty()));
     let left = HostState::capture();
     assert_ne!(
-        left.mountinfo, before.mountinfo,
+        left.mountinfo, turn.before.mountinfo,
         "the fixture's tmpfs should be left behind"
     );
-    assert_ne!(left.sessions, before.sessions);
+    assert_ne!(left.sessions, turn.before.sessions);
 
     let out = lab().arg("cleanup").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let text = expect_exit(&out, 0);
     assert!(text.contains("mount on /run/containerlab/"), "{text}");
-    assert_eq!(HostState::capture(), before);
+    turn.assert_host_unchanged(&text);
 
     let again = lab().arg("cleanup").output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to clean up"));
@@ -282,17 +191,12 @@ fn sigkill_mid_lesson_then_cleanup_leaves_the_host_as_before() {
 
 #[test]
 fn sigint_mid_lesson_tears_down_and_exits_130() {
-    let _m = machine();
-    let before = HostState::capture();
-    let mut child = start_slow();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
+    let turn = turn();
+    let mut child = start_slow(lab());
+    sigint(child.id() as i32);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    assert_eq!(HostState::capture(), before);
+    turn.assert_host_unchanged("");
 }
 
 #[test]
@@ -357,8 +261,7 @@ fn uts_in_japanese_prints_japanese_and_passes() {
         .args(["--lang", "ja", "run", "lesson", "uts", "--headless"])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let text = expect_exit(&out, 0);
     assert!(text.contains("UTS 名前空間"), "{text}");
     assert!(text.contains("✓ 内側のホスト名は lab"), "{text}");
     assert!(text.contains("チェック 8 件成功、0 件失敗"), "{text}");

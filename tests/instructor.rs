@@ -5,21 +5,13 @@
 
 mod common;
 
-use common::{lab, machine};
+use common::{both as text, lab, machine, start_slow};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Runs the binary with the given state dir; for a run that starts sessions, also checks that
@@ -50,6 +42,29 @@ fn run_in(state: &Path, args: &[&str]) -> Output {
         "mount left behind:\n{mountinfo}"
     );
     out
+}
+
+/// `check` accepts the lesson file `file` without an error, and then its lesson `id` plays
+/// headless with progress in `state` (see [`run_in`]); answers that run.
+fn check_then_play(state: &Path, file: &Path, id: &str) -> Output {
+    let out = lab().arg("check").arg(file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("0 error(s)"), "{}", text(&out));
+    let file = file.to_str().unwrap();
+    run_in(
+        state,
+        &["--lessons", file, "run", "lesson", id, "--headless"],
+    )
+}
+
+/// `new lesson ID --dir DIR`.
+fn new_lesson(id: &str, dir: &Path) -> Output {
+    lab()
+        .args(["new", "lesson", id])
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .unwrap()
 }
 
 fn read_json(path: &Path) -> Value {
@@ -325,26 +340,17 @@ fn reset_forgets_progress_after_confirmation_and_cleans_up() {
 fn reset_cleans_up_what_a_killed_run_left() {
     let _m = machine();
     let state = tempfile::tempdir().unwrap();
-    let fixture = repo().join("tests/fixtures/slow.yaml");
-    let mut child = lab()
-        .env("CONTAINERLAB_STATE_DIR", state.path())
-        .arg("--lessons")
-        .arg(&fixture)
-        .args(["run", "lesson", "slow", "--headless"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut slow = lab();
+    slow.env("CONTAINERLAB_STATE_DIR", state.path())
+        .stderr(Stdio::null());
+    let mut child = start_slow(slow);
     let session = format!("/run/containerlab/clab-{}-", child.id());
     let mounted = || {
         std::fs::read_to_string("/proc/self/mountinfo")
             .unwrap()
             .contains(&session)
     };
-    assert!(
-        common::wait_until(30, mounted),
-        "the slow lesson never mounted"
-    );
+    assert!(mounted(), "the slow lesson never mounted");
     // SIGKILL: no teardown; the session's mount and agents stay behind.
     child.kill().unwrap();
     child.wait().unwrap();
@@ -359,50 +365,21 @@ fn reset_cleans_up_what_a_killed_run_left() {
 fn new_lesson_writes_a_skeleton_that_checks_and_plays() {
     let _m = machine();
     let dir = tempfile::tempdir().unwrap();
-    let out = lab()
-        .args(["new", "lesson", "my-first"])
-        .arg("--dir")
-        .arg(dir.path().join("lessons"))
-        .output()
-        .unwrap();
+    let out = new_lesson("my-first", &dir.path().join("lessons"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let file = dir.path().join("lessons/my-first.yaml");
     assert!(file.is_file());
 
-    let out = lab().arg("check").arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("0 error(s)"), "{}", text(&out));
-
     let state = tempfile::tempdir().unwrap();
-    let out = run_in(
-        state.path(),
-        &[
-            "--lessons",
-            file.to_str().unwrap(),
-            "run",
-            "lesson",
-            "my-first",
-            "--headless",
-        ],
-    );
+    let out = check_then_play(state.path(), &file, "my-first");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("✓ my-first:"), "{}", text(&out));
 
     // Never overwrites, and refuses ids `check` would refuse.
-    let again = lab()
-        .args(["new", "lesson", "my-first"])
-        .arg("--dir")
-        .arg(dir.path().join("lessons"))
-        .output()
-        .unwrap();
+    let again = new_lesson("my-first", &dir.path().join("lessons"));
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again).contains("not overwritten"), "{}", text(&again));
-    let bad = lab()
-        .args(["new", "lesson", "My_Lesson"])
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let bad = new_lesson("My_Lesson", dir.path());
     assert_eq!(bad.status.code(), Some(2));
     assert!(!dir.path().join("My_Lesson.yaml").exists());
 }
@@ -411,23 +388,9 @@ fn new_lesson_writes_a_skeleton_that_checks_and_plays() {
 fn the_worked_example_checks_and_plays_headless() {
     let _m = machine();
     let example = repo().join("examples/lessons/private-tmp.yaml");
-    let out = lab().arg("check").arg(&example).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("0 error(s)"), "{}", text(&out));
-
     let state = tempfile::tempdir().unwrap();
     let before = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let out = run_in(
-        state.path(),
-        &[
-            "--lessons",
-            example.to_str().unwrap(),
-            "run",
-            "lesson",
-            "private-tmp",
-            "--headless",
-        ],
-    );
+    let out = check_then_play(state.path(), &example, "private-tmp");
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(

@@ -5,11 +5,13 @@
 
 mod common;
 
+use common::lesson_run::interrupt_when;
 use common::oci::{hand_layout, tar_of};
+use common::{assert_nothing_left, expect_exit, lab_in};
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::Output;
+use std::time::Duration;
 
 fn tmp() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -18,65 +20,24 @@ fn tmp() -> tempfile::TempDir {
         .unwrap()
 }
 
-fn lab(run_dir: &Path) -> Command {
-    let mut cmd = common::lab();
-    cmd.env("CONTAINERLAB_RUN_DIR", run_dir);
-    cmd
-}
-
-/// Nothing of the sessions under `run_dir` is left anywhere on the machine.
-fn assert_nothing_left(run_dir: &Path) {
-    let needle = run_dir.to_string_lossy().into_owned();
-    let sessions: Vec<_> = fs::read_dir(run_dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(sessions.is_empty(), "session dirs left: {sessions:?}");
-    for entry in fs::read_dir("/proc").unwrap().flatten() {
-        let name = entry.file_name();
-        if name.to_string_lossy().parse::<u32>().is_err() {
-            continue;
-        }
-        let p = entry.path();
-        let mounts = fs::read_to_string(p.join("mountinfo")).unwrap_or_default();
-        assert!(
-            !mounts.contains(&needle),
-            "process {name:?} still sees a mount under {needle}"
-        );
-        // The holder and its members keep the session's journal open.
-        for fd in fs::read_dir(p.join("fd")).into_iter().flatten().flatten() {
-            let target = fs::read_link(fd.path()).unwrap_or_default();
-            assert!(
-                !target.starts_with(run_dir),
-                "process {name:?} still holds {} open",
-                target.display()
-            );
-        }
-        let environ = fs::read(p.join("environ")).unwrap_or_default();
-        let cmdline = fs::read(p.join("cmdline")).unwrap_or_default();
-        for bytes in [environ, cmdline] {
-            assert!(
-                !String::from_utf8_lossy(&bytes).contains(&needle),
-                "process {name:?} of the session is still running"
-            );
-        }
-    }
+/// The layers lesson on `image` (`--image`), its sessions under `run_dir`.
+fn play_on(run_dir: &Path, image: &Path) -> Output {
+    lab_in(run_dir)
+        .args(["run", "lesson", "layers", "--headless", "--image"])
+        .arg(image)
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn layers_lesson_passes_on_the_lab_built_image() {
     let t = tmp();
     let run = t.path().join("run");
-    let out = lab(&run)
+    let out = lab_in(&run)
         .args(["run", "lesson", "layers", "--headless"])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = expect_exit(&out, 0);
     assert!(text.contains("unpack(blobs/sha256/"), "{text}");
     assert!(
         text.contains("The top layer's history line is the COPY"),
@@ -117,19 +78,7 @@ fn layers_lesson_passes_on_a_hand_written_layout_dir_and_tar() {
     tar_of(&layout, &tarball);
     for image in [&layout, &tarball] {
         let run = t.path().join("run");
-        let out = lab(&run)
-            .args(["run", "lesson", "layers", "--headless", "--image"])
-            .arg(image)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {text}\n{}",
-            image.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = expect_exit(&play_on(&run, image), 0);
         assert!(text.contains("import("), "{text}");
         // The example's own claims are left out; the generic ones ran on this image.
         assert!(!text.contains("COPY of myapp"), "{text}");
@@ -165,11 +114,7 @@ fn a_docker_archive_is_refused_with_exit_2() {
     tar_of(&archive, &tarball);
     for image in [&archive, &tarball] {
         let run = t.path().join("run");
-        let out = lab(&run)
-            .args(["run", "lesson", "layers", "--headless", "--image"])
-            .arg(image)
-            .output()
-            .unwrap();
+        let out = play_on(&run, image);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("is a Docker archive"), "{err}");
@@ -183,7 +128,7 @@ fn image_on_a_lesson_without_one_is_a_usage_error() {
     let t = tmp();
     let run = t.path().join("run");
     let layout = hand_layout(t.path());
-    let out = lab(&run)
+    let out = lab_in(&run)
         .args(["run", "lesson", "uts", "--headless", "--image"])
         .arg(&layout)
         .output()
@@ -196,37 +141,17 @@ fn image_on_a_lesson_without_one_is_a_usage_error() {
 fn sigint_mid_lesson_exits_130_and_leaves_nothing() {
     let t = tmp();
     let run = t.path().join("run");
-    let mut child = common::lab()
-        .env("CONTAINERLAB_RUN_DIR", &run)
-        .args(["run", "lesson", "layers", "--headless", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    // Wait until both containers have their overlays mounted, then interrupt.
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let done = line.contains("\"event\":\"views\"") && line.contains("b: mount namespace");
-        seen.push(line);
-        if done {
-            break;
-        }
-    }
-    assert!(
-        seen.last()
-            .is_some_and(|l| l.contains("b: mount namespace")),
-        "the lesson never reached the second container: {seen:?}"
+    // Once both containers have their overlays mounted, interrupt.
+    let second_container =
+        |line: &str| line.contains("\"event\":\"views\"") && line.contains("b: mount namespace");
+    let out = interrupt_when(
+        lab_in(&run).args(["run", "lesson", "layers", "--headless", "--format", "json"]),
+        Duration::from_secs(600),
+        second_container,
+        |runner| (runner as i32, ()),
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{rest:?}");
+    let rest = out.after_trigger();
+    assert_eq!(out.code, Some(130), "{rest:?}");
     assert!(
         rest.iter().any(|l| l.contains("\"event\":\"teardown\"")),
         "{rest:?}"

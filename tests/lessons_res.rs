@@ -9,40 +9,25 @@
 
 mod common;
 
-use common::wait_until;
+use common::lesson_run::{interrupt_when, lesson_with_step, At, MARKER};
+use common::{expect_exit, lab_in, leftovers, parent_of, processes, wait_until, Leftovers};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-
-fn lessons_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons")
-}
+use std::time::Duration;
 
 /// What a session with base directory `base` could have left on the host.
-#[derive(Debug, PartialEq, Eq)]
-struct Leftovers {
-    sessions: Vec<String>,
-    mounts: Vec<String>,
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Left {
+    /// Session directories, mounts, open files and processes naming `base`.
+    run: Leftovers,
     cgroups: Vec<String>,
-    processes: Vec<String>,
+    /// Processes running the pause's `sleep`.
+    sleepers: Vec<String>,
 }
 
 /// `sleep_arg`: the argument of the `sleep` a test's pause started (unique per test), so a
 /// sleeper that outlived its session is found even though it was reparented.
-fn leftovers(base: &Path, runners: &[&str], sleep_arg: &str) -> Leftovers {
-    let base_s = base.to_string_lossy().into_owned();
-    let sessions: Vec<String> = std::fs::read_dir(base)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(&base_s))
-        .map(str::to_string)
-        .collect();
+fn left(base: &Path, runners: &[&str], sleep_arg: &str) -> Left {
     // The lab names its cgroups `<session>-<name>` and session ids start with
     // `clab-<runner pid>-`: `runners` are the pids of this test's runners.
     let mut cgroups = Vec::new();
@@ -62,37 +47,14 @@ fn leftovers(base: &Path, runners: &[&str], sleep_arg: &str) -> Leftovers {
             }
         }
     }
-    let mut processes = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
-        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let text = String::from_utf8_lossy(&environ).into_owned();
-        let sleeper = format!("sleep\0{sleep_arg}\0");
-        if text.contains(&base_s) || cmdline.ends_with(sleeper.as_bytes()) {
-            processes.push(format!(
-                "{name}: {}",
-                String::from_utf8_lossy(&cmdline).replace('\0', " ")
-            ));
-        }
-    }
-    Leftovers {
-        sessions,
-        mounts,
+    Left {
+        run: leftovers(base),
         cgroups,
-        processes,
-    }
-}
-
-fn nothing() -> Leftovers {
-    Leftovers {
-        sessions: vec![],
-        mounts: vec![],
-        cgroups: vec![],
-        processes: vec![],
+        sleepers: processes()
+            .into_iter()
+            .filter(|p| p.sleeps(sleep_arg))
+            .map(|p| format!("{}: {}", p.pid, p.command()))
+            .collect(),
     }
 }
 
@@ -107,54 +69,39 @@ fn base_dir() -> tempfile::TempDir {
 
 fn run_lesson(id: &str) {
     let base = base_dir();
-    let child = common::lab()
-        .env("CONTAINERLAB_RUN_DIR", base.path())
+    let child = lab_in(base.path())
         .args(["run", "lesson", id, "--headless"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let runner = child.id().to_string();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = expect_exit(&child.wait_with_output().unwrap(), 0);
     assert!(text.contains(" 0 failed"), "{text}");
-    assert_eq!(leftovers(base.path(), &[&runner], "none"), nothing());
+    assert_eq!(left(base.path(), &[&runner], "none"), Left::default());
 }
 
-/// The lesson `id` with a step inserted before step `before` whose action (YAML, one line)
-/// starts a program that waits: the test interrupts the lab while it runs.
+/// The lesson `id` with a step titled [`MARKER`] inserted before step `before`, whose action
+/// (YAML, one line) starts a program that waits: the test interrupts the lab while it runs.
 fn with_pause(id: &str, before: &str, action: &str) -> tempfile::TempDir {
-    let src = std::fs::read_to_string(lessons_dir().join(format!("{id}.yaml"))).unwrap();
-    let marker = format!("  - id: {before}\n");
-    assert!(src.contains(&marker), "no step {before} in {id}");
-    let pause = format!(
-        "  - id: test-pause\n    title: {{en: pause}}\n    text: {{en: pause}}\n    actions:\n      - {action}\n{marker}"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{id}.yaml")),
-        src.replacen(&marker, &pause, 1),
-    )
-    .unwrap();
-    dir
+    lesson_with_step(id, At::Before(before), MARKER, action)
 }
 
-/// Pids of processes running `sleep ARG`.
-fn sleepers(arg: &str) -> Vec<i32> {
-    let wanted = format!("sleep\0{arg}\0");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_string_lossy().parse().ok()?;
-            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-            cmd.ends_with(wanted.as_bytes()).then_some(pid)
+/// Pids of this runner's processes running `sleep ARG`: a sleeper of this session has the
+/// runner among its ancestors.
+fn sleepers_of(runner: u32, arg: &str) -> Vec<i32> {
+    common::sleepers(arg)
+        .into_iter()
+        .filter(|&p| {
+            let mut cur = p;
+            for _ in 0..8 {
+                match parent_of(cur) {
+                    Some(ppid) if ppid == runner as i32 => return true,
+                    Some(ppid) if ppid > 1 => cur = ppid,
+                    _ => return false,
+                }
+            }
+            false
         })
         .collect()
 }
@@ -170,64 +117,28 @@ fn interrupt_mid_lesson(
 ) {
     let lessons = with_pause(id, before, action);
     let base = base_dir();
-    let child = common::lab()
-        .env("CONTAINERLAB_RUN_DIR", base.path())
-        .arg("--lessons")
-        .arg(lessons.path())
-        .args(["run", "lesson", id, "--headless"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let runner = child.id();
-    let mine = |pids: Vec<i32>| -> bool {
-        // A sleeper of this session has the session's agent among its ancestors; the agent's
-        // environment names the base directory.
-        pids.into_iter().any(|p| {
-            let mut cur = p;
-            for _ in 0..8 {
-                let stat = std::fs::read_to_string(format!("/proc/{cur}/stat")).unwrap_or_default();
-                let ppid: i32 = stat
-                    .rsplit(')')
-                    .next()
-                    .and_then(|r| r.split_whitespace().nth(1))
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
-                if ppid == runner as i32 {
-                    return true;
-                }
-                if ppid <= 1 {
-                    return false;
-                }
-                cur = ppid;
-            }
-            false
-        })
-    };
-    assert!(
-        wait_until(120, || mine(sleepers(sleep_arg))),
-        "the pause never started"
+    let run = interrupt_when(
+        lab_in(base.path())
+            .arg("--lessons")
+            .arg(lessons.path())
+            .args(["run", "lesson", id, "--headless"]),
+        Duration::from_secs(120),
+        |line| line.contains(MARKER),
+        |runner| {
+            assert!(
+                wait_until(120, || !sleepers_of(runner, sleep_arg).is_empty()),
+                "the pause never started"
+            );
+            assert!(
+                present(base.path(), runner),
+                "the lesson's objects should exist now"
+            );
+            (runner as i32, runner)
+        },
     );
-    assert!(
-        present(base.path(), runner),
-        "the lesson's objects should exist now"
-    );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(runner as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        leftovers(base.path(), &[&runner.to_string()], sleep_arg),
-        nothing()
-    );
+    assert_eq!(run.code, Some(130), "{}", run.stderr);
+    let runner = run.at_trigger.unwrap().to_string();
+    assert_eq!(left(base.path(), &[&runner], sleep_arg), Left::default());
 }
 
 fn session_work(base: &Path) -> Option<PathBuf> {
@@ -306,8 +217,7 @@ fn sigkill_during_cgroup_lesson_then_cleanup_removes_the_cgroup() {
         "run: {cgroup: lab, argv: [sleep, \"100044\"]}",
     );
     let base = base_dir();
-    let mut child = common::lab()
-        .env("CONTAINERLAB_RUN_DIR", base.path())
+    let mut child = lab_in(base.path())
         .arg("--lessons")
         .arg(lessons.path())
         .args(["run", "lesson", "cgroup", "--headless"])
@@ -315,24 +225,16 @@ fn sigkill_during_cgroup_lesson_then_cleanup_removes_the_cgroup() {
         .spawn()
         .unwrap();
     let runner = child.id().to_string();
-    let ours = || leftovers(base.path(), &[&runner], "100044").cgroups;
+    let ours = || left(base.path(), &[&runner], "100044").cgroups;
     assert!(
-        wait_until(120, || !ours().is_empty() && !sleepers("100044").is_empty()),
+        wait_until(120, || !ours().is_empty()
+            && !common::sleepers("100044").is_empty()),
         "the pause never started"
     );
     child.kill().unwrap(); // SIGKILL: the runner cannot tear anything down
     child.wait().unwrap();
     assert!(!ours().is_empty(), "the cgroup is left for cleanup");
-    let out = common::lab()
-        .env("CONTAINERLAB_RUN_DIR", base.path())
-        .arg("cleanup")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert_eq!(leftovers(base.path(), &[&runner], "100044"), nothing());
+    let out = lab_in(base.path()).arg("cleanup").output().unwrap();
+    expect_exit(&out, 0);
+    assert_eq!(left(base.path(), &[&runner], "100044"), Left::default());
 }

@@ -6,6 +6,8 @@
 //! differ from run to run, so long numbers, MAC addresses and hex ids in the run's output are
 //! replaced before the screen is drawn.
 
+mod common;
+
 use containerlab::lesson::load::catalog;
 use containerlab::lesson::schema::View;
 use containerlab::progress::Progress;
@@ -38,10 +40,7 @@ const KEY_STEPS: [(&str, &str); 13] = [
 ];
 
 fn events(lesson: &str) -> Vec<Value> {
-    let bin = env!("CARGO_BIN_EXE_containerlab");
     let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
-    // Progress goes to the tests' own state directory, not the real ~/.local/state.
-    let state = concat!(env!("CARGO_TARGET_TMPDIR"), "/containerlab-state");
     let out = if lesson == "net" || lesson.starts_with("container") {
         // Packets only between namespaces this test made; for the container lesson's published
         // port on 127.0.0.1, with its `lo` up as on any host.
@@ -51,15 +50,14 @@ fn events(lesson: &str) -> Vec<Value> {
             ""
         };
         Command::new("unshare")
-            .args(["--net", "sh", "-c", &format!("{lo}exec \"$0\" \"$@\""), bin])
+            .args(["--net", "sh", "-c", &format!("{lo}exec \"$0\" \"$@\"")])
+            .arg(common::bin())
             .args(args)
-            .env("CONTAINERLAB_STATE_DIR", state)
+            // Progress goes to the tests' own state directory, not the real ~/.local/state.
+            .env("CONTAINERLAB_STATE_DIR", common::STATE_DIR)
             .output()
     } else {
-        Command::new(bin)
-            .args(args)
-            .env("CONTAINERLAB_STATE_DIR", state)
-            .output()
+        common::lab().args(args).output()
     }
     .unwrap();
     assert_eq!(out.status.code(), Some(0), "{lesson} failed");

@@ -10,7 +10,7 @@ use containerlab::session::placeholders::Facts;
 use containerlab::session::player::{ActionRecord, StepResult};
 use containerlab::session::runner::lesson_texts;
 use containerlab::session::views::RenderedView;
-use containerlab::tui::app::{App, Overlay};
+use containerlab::tui::app::{App, Confirm, Overlay};
 use containerlab::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -45,6 +45,30 @@ fn screen(app: &App, w: u16, h: u16) -> String {
     t.backend().to_string()
 }
 
+/// `app`'s screen at each of [`SIZES`], as the snapshots `{name}_{w}x{h}`.
+fn assert_snapshots_at_sizes(name: &str, app: App) {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(&app, w, h));
+    }
+}
+
+/// Each app with its overlay open, drawn at 80x24 as the snapshot named beside it.
+fn assert_overlays_at_80x24(cases: Vec<(&str, App, Overlay)>) {
+    for (name, mut app, overlay) in cases {
+        app.overlay = overlay;
+        insta::assert_snapshot!(name, screen(&app, 80, 24));
+    }
+}
+
+/// Each app draws at each size without panicking.
+fn assert_draws(apps: impl IntoIterator<Item = App>, sizes: &[(u16, u16)]) {
+    for app in apps {
+        for &(w, h) in sizes {
+            screen(&app, w, h);
+        }
+    }
+}
+
 fn check(id: &str, claim: &str, passed: bool, observed: &str, expected: &str) -> CheckOutcome {
     CheckOutcome {
         step: 0,
@@ -61,6 +85,36 @@ fn check(id: &str, claim: &str, passed: bool, observed: &str, expected: &str) ->
 
 fn pids() -> BTreeMap<String, i32> {
     BTreeMap::from([("sandbox".to_string(), 4100), ("init".to_string(), 4107)])
+}
+
+/// `app` with the uts lesson open at step `cursor`, `done` steps run, its sandbox at pid 4100.
+fn uts_at(mut app: App, cursor: usize, done: usize) -> App {
+    app.open(0);
+    let l = app.lesson.as_mut().unwrap();
+    l.busy = None;
+    l.cursor = cursor;
+    l.done = done;
+    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
+    app
+}
+
+/// `app` at the uts lesson's exercise (its fourth step) with a hint shown and the solution
+/// revealed: the exercise's check, `claim`, failed before the solution.
+fn exercise(app: App, claim: &str) -> App {
+    let mut app = uts_at(app, 3, 4);
+    let l = app.lesson.as_mut().unwrap();
+    l.hints.insert(3, 1);
+    l.solution_shown = true;
+    let mut c = check("now-mybox", claim, false, "\"lab\"", "= mybox");
+    c.phase = Phase::BeforeSolution;
+    l.results.insert(
+        3,
+        StepResult {
+            checks: vec![c],
+            ..Default::default()
+        },
+    );
+    app
 }
 
 /// The pid lesson after its first step ran, processes view sampled.
@@ -131,9 +185,7 @@ fn pid_step_one() -> App {
 
 #[test]
 fn picker() {
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(format!("picker_{w}x{h}"), screen(&app(), w, h));
-    }
+    assert_snapshots_at_sizes("picker", app());
 }
 
 /// Below the smallest size the screens are laid out for, the UI says so instead of drawing
@@ -153,21 +205,13 @@ fn picker_filtered() {
 
 #[test]
 fn lesson_step_with_views() {
-    let app = pid_step_one();
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(format!("lesson_step_{w}x{h}"), screen(&app, w, h));
-    }
+    assert_snapshots_at_sizes("lesson_step", pid_step_one());
 }
 
 #[test]
 fn lesson_not_run_yet_with_namespaces_view() {
-    let mut app = app();
-    app.open(0);
+    let mut app = uts_at(app(), 1, 1);
     let l = app.lesson.as_mut().unwrap();
-    l.busy = None;
-    l.cursor = 1;
-    l.done = 1;
-    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
     l.view_tab = 1; // the step's second view: namespaces
     l.views = vec![RenderedView {
         view: View::Namespaces,
@@ -179,20 +223,13 @@ fn lesson_not_run_yet_with_namespaces_view() {
             "  * = made by this lesson".into(),
         ],
     }];
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(format!("lesson_unrun_{w}x{h}"), screen(&app, w, h));
-    }
+    assert_snapshots_at_sizes("lesson_unrun", app);
 }
 
 #[test]
 fn check_results_with_a_failure() {
-    let mut app = app();
-    app.open(0);
+    let mut app = uts_at(app(), 2, 3);
     let l = app.lesson.as_mut().unwrap();
-    l.busy = None;
-    l.cursor = 2;
-    l.done = 3;
-    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
     l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
     l.results.insert(
         2,
@@ -216,37 +253,12 @@ fn check_results_with_a_failure() {
             solution: None,
         },
     );
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(format!("checks_{w}x{h}"), screen(&app, w, h));
-    }
+    assert_snapshots_at_sizes("checks", app);
 }
 
 #[test]
 fn exercise_with_hints_and_solution() {
-    let mut app = app();
-    app.open(0);
-    let l = app.lesson.as_mut().unwrap();
-    l.busy = None;
-    l.cursor = 3;
-    l.done = 4;
-    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
-    l.hints.insert(3, 1);
-    l.solution_shown = true;
-    let mut c = check(
-        "now-mybox",
-        "The hostname inside is mybox",
-        false,
-        "\"lab\"",
-        "= mybox",
-    );
-    c.phase = Phase::BeforeSolution;
-    l.results.insert(
-        3,
-        StepResult {
-            checks: vec![c],
-            ..Default::default()
-        },
-    );
+    let app = exercise(app(), "The hostname inside is mybox");
     insta::assert_snapshot!("exercise_80x24", screen(&app, 80, 24));
 }
 
@@ -254,12 +266,12 @@ fn exercise_with_hints_and_solution() {
 fn help() {
     let mut app = pid_step_one();
     app.overlay = Overlay::Help;
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(format!("help_lesson_{w}x{h}"), screen(&app, w, h));
-    }
-    let mut app = app_picker_help();
-    app.overlay = Overlay::Help;
-    insta::assert_snapshot!("help_picker_80x24", screen(&app, 80, 24));
+    assert_snapshots_at_sizes("help_lesson", app);
+    assert_overlays_at_80x24(vec![(
+        "help_picker_80x24",
+        app_picker_help(),
+        Overlay::Help,
+    )]);
 }
 
 fn app_picker_help() -> App {
@@ -268,12 +280,14 @@ fn app_picker_help() -> App {
 
 #[test]
 fn goto_and_confirm_popups() {
-    let mut app = pid_step_one();
-    app.overlay = Overlay::Goto("5".into());
-    insta::assert_snapshot!("goto_80x24", screen(&app, 80, 24));
-    let mut app = self::app();
-    app.overlay = Overlay::Confirm(containerlab::tui::app::Confirm::ResetAll);
-    insta::assert_snapshot!("confirm_reset_all_80x24", screen(&app, 80, 24));
+    assert_overlays_at_80x24(vec![
+        ("goto_80x24", pid_step_one(), Overlay::Goto("5".into())),
+        (
+            "confirm_reset_all_80x24",
+            app(),
+            Overlay::Confirm(Confirm::ResetAll),
+        ),
+    ]);
 }
 
 /// Tiny or odd sizes never panic (the terminal can be resized to anything).
@@ -283,20 +297,17 @@ fn any_size_draws() {
     help.overlay = Overlay::Help;
     let mut checks = pid_step_one();
     checks.lesson.as_mut().unwrap().scroll = 400;
-    for app in [app(), pid_step_one(), help, checks] {
-        for (w, h) in [
-            (1, 1),
-            (10, 3),
-            (20, 5),
-            (40, 10),
-            (79, 23),
-            (119, 30),
-            (120, 30),
-            (300, 100),
-        ] {
-            screen(&app, w, h);
-        }
-    }
+    let sizes = [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (79, 23),
+        (119, 30),
+        (120, 30),
+        (300, 100),
+    ];
+    assert_draws([app(), pid_step_one(), help, checks], &sizes);
 }
 
 // Japanese: the UI's own words and the lesson's texts in Japanese, wide characters measured in
@@ -310,13 +321,8 @@ fn app_ja() -> App {
 
 /// The uts lesson at its sethostname step: a failed action, checks (one failed), a view.
 fn uts_checks_ja() -> App {
-    let mut app = app_ja();
-    app.open(0);
+    let mut app = uts_at(app_ja(), 2, 3);
     let l = app.lesson.as_mut().unwrap();
-    l.busy = None;
-    l.cursor = 2;
-    l.done = 3;
-    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
     l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
     let mut failed = check(
         "inside-is-lab",
@@ -377,48 +383,23 @@ fn japanese_lesson_step_with_checks_and_view() {
 
 #[test]
 fn japanese_exercise() {
-    let mut app = app_ja();
-    app.open(0);
-    let l = app.lesson.as_mut().unwrap();
-    l.busy = None;
-    l.cursor = 3;
-    l.done = 4;
-    l.pids = BTreeMap::from([("sandbox".to_string(), 4100)]);
-    l.hints.insert(3, 1);
-    l.solution_shown = true;
-    l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
-    let mut c = check(
-        "now-mybox",
-        "内側のホスト名は mybox",
-        false,
-        "\"lab\"",
-        "= mybox",
-    );
-    c.phase = Phase::BeforeSolution;
-    l.results.insert(
-        3,
-        StepResult {
-            checks: vec![c],
-            ..Default::default()
-        },
-    );
+    let mut app = exercise(app_ja(), "内側のホスト名は mybox");
+    app.lesson.as_mut().unwrap().scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
     insta::assert_snapshot!("ja_exercise_80x24", screen(&app, 80, 24));
 }
 
 #[test]
 fn japanese_help_and_popups() {
-    let mut app = uts_checks_ja();
-    app.overlay = Overlay::Help;
-    insta::assert_snapshot!("ja_help_lesson_80x24", screen(&app, 80, 24));
-    let mut app = app_ja();
-    app.overlay = Overlay::Help;
-    insta::assert_snapshot!("ja_help_picker_80x24", screen(&app, 80, 24));
-    let mut app = uts_checks_ja();
-    app.overlay = Overlay::Goto("2".into());
-    insta::assert_snapshot!("ja_goto_80x24", screen(&app, 80, 24));
-    let mut app = app_ja();
-    app.overlay = Overlay::Confirm(containerlab::tui::app::Confirm::ResetAll);
-    insta::assert_snapshot!("ja_confirm_reset_all_80x24", screen(&app, 80, 24));
+    assert_overlays_at_80x24(vec![
+        ("ja_help_lesson_80x24", uts_checks_ja(), Overlay::Help),
+        ("ja_help_picker_80x24", app_ja(), Overlay::Help),
+        ("ja_goto_80x24", uts_checks_ja(), Overlay::Goto("2".into())),
+        (
+            "ja_confirm_reset_all_80x24",
+            app_ja(),
+            Overlay::Confirm(Confirm::ResetAll),
+        ),
+    ]);
 }
 
 /// Japanese screens draw at tiny or odd sizes (odd widths put wide characters at the edge)
@@ -427,11 +408,8 @@ fn japanese_help_and_popups() {
 fn japanese_any_size_draws() {
     let mut help = uts_checks_ja();
     help.overlay = Overlay::Help;
-    for app in [app_ja(), uts_checks_ja(), help] {
-        for (w, h) in [(1, 1), (10, 3), (21, 5), (41, 10), (79, 23), (121, 30)] {
-            screen(&app, w, h);
-        }
-    }
+    let sizes = [(1, 1), (10, 3), (21, 5), (41, 10), (79, 23), (121, 30)];
+    assert_draws([app_ja(), uts_checks_ja(), help], &sizes);
 }
 
 /// A step whose text names a file of the image (`{image_file:1}`): once the layers are unpacked,

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::{assert_empty_dir, bin, children_of, machine, processes, require_root, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -86,6 +87,15 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(150));
         }
     }
+
+    /// Waits until the program has exited and the shell's prompt is the last line again.
+    fn wait_for_prompt(&self) {
+        self.wait_for("the shell prompt again", |s| {
+            s.lines()
+                .rfind(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
+        });
+    }
 }
 
 impl Drop for Tmux {
@@ -99,38 +109,42 @@ impl Drop for Tmux {
     }
 }
 
-fn children(pid: i32) -> Vec<i32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
 /// Processes running this test's containerlab binary.
 fn running(exe: &Path) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+    processes()
+        .into_iter()
+        .map(|p| p.pid)
         .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
         .collect()
 }
 
-/// Both tests look for leftover containerlab processes machine-wide, so they take turns.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// A test's turn (the tests look for leftover containerlab processes machine-wide, so they
+/// take turns), the binary, and fresh directories for progress and for sessions.
+struct Setup {
+    _turn: std::sync::MutexGuard<'static, ()>,
+    exe: PathBuf,
+    state: tempfile::TempDir,
+    rundir: tempfile::TempDir,
+}
 
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+/// `root`: the test makes namespaces, and fails at once if not run as root.
+fn setup(root: bool) -> Setup {
+    if root {
+        require_root();
+    }
+    Setup {
+        _turn: machine(),
+        exe: bin(),
+        state: tempfile::tempdir().unwrap(),
+        rundir: tempfile::tempdir().unwrap(),
+    }
 }
 
 #[test]
 fn pid_lesson_in_tmux() {
-    let _turn = one_at_a_time();
-    assert!(nix::unistd::geteuid().is_root(), "this test runs as root");
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_containerlab"));
-    let state = tempfile::tempdir().unwrap();
-    let rundir = tempfile::tempdir().unwrap();
+    let Setup {
+        exe, state, rundir, ..
+    } = &setup(true);
     let (tmux, pane_pid) = Tmux::start(state.path(), rundir.path());
 
     tmux.keys(&[&format!("{} tui pid", exe.display()), "Enter"]);
@@ -143,7 +157,7 @@ fn pid_lesson_in_tmux() {
         "1",
         "the UI uses the alternate screen"
     );
-    let tui_pid = *children(pane_pid)
+    let tui_pid = *children_of(pane_pid)
         .first()
         .expect("the TUI runs under the shell");
 
@@ -182,11 +196,7 @@ fn pid_lesson_in_tmux() {
         s.contains("done ✓") && s.contains("Lessons")
     });
     tmux.keys(&["Escape"]);
-    tmux.wait_for("the shell prompt again", |s| {
-        s.lines()
-            .rfind(|l| !l.trim().is_empty())
-            .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
-    });
+    tmux.wait_for_prompt();
     let alt = tmux.run(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
     assert_eq!(
         String::from_utf8_lossy(&alt.stdout).trim(),
@@ -195,24 +205,16 @@ fn pid_lesson_in_tmux() {
     );
 
     // Nothing left behind.
-    let start = Instant::now();
-    while std::path::Path::new(&format!("/proc/{tui_pid}")).exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the TUI did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert!(
+        wait_until(30, || !Path::new(&format!("/proc/{tui_pid}")).exists()),
+        "the TUI did not exit"
+    );
     assert_eq!(
-        running(&exe),
+        running(exe),
         Vec::<i32>::new(),
         "containerlab processes left"
     );
-    let left: Vec<_> = std::fs::read_dir(rundir.path())
-        .unwrap()
-        .flatten()
-        .collect();
-    assert!(left.is_empty(), "session directories left: {left:?}");
+    assert_empty_dir(rundir.path());
     let stray = std::fs::read_dir("/run/containerlab")
         .into_iter()
         .flatten()
@@ -234,7 +236,7 @@ fn pid_lesson_in_tmux() {
     assert!(v["lessons"]["pid"]["completed"].is_string(), "{progress}");
     assert_eq!(v["lessons"]["pid"]["runs"], 1, "{progress}");
     // One file for both front ends: the instructor's export reads what the TUI wrote.
-    let export = Command::new(&exe)
+    let export = Command::new(exe)
         .env("XDG_STATE_HOME", state.path())
         .env_remove("CONTAINERLAB_STATE_DIR")
         .args(["progress", "--export", "--name", "e2e"])
@@ -250,10 +252,9 @@ fn pid_lesson_in_tmux() {
 
 #[test]
 fn an_unreadable_progress_file_is_reported_and_kept() {
-    let _turn = one_at_a_time();
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_containerlab"));
-    let state = tempfile::tempdir().unwrap();
-    let rundir = tempfile::tempdir().unwrap();
+    let Setup {
+        exe, state, rundir, ..
+    } = &setup(false);
     let file = state.path().join("containerlab/progress.json");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     // Not this format (a development build's): someone's record all the same.
@@ -271,11 +272,7 @@ fn an_unreadable_progress_file_is_reported_and_kept() {
     tmux.keys(&["y"]);
     tmux.wait_for("the reset done", |s| s.contains("reset"));
     tmux.keys(&["Escape"]);
-    tmux.wait_for("the shell prompt again", |s| {
-        s.lines()
-            .rfind(|l| !l.trim().is_empty())
-            .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
-    });
+    tmux.wait_for_prompt();
     assert_eq!(std::fs::read_to_string(&file).unwrap(), foreign);
     let log = std::fs::read_to_string(state.path().join("containerlab/containerlab.log")).unwrap();
     assert!(log.contains("not a containerlab progress file"), "{log}");
@@ -283,11 +280,9 @@ fn an_unreadable_progress_file_is_reported_and_kept() {
 
 #[test]
 fn layers_lesson_in_tmux_imports_the_learners_own_image() {
-    let _turn = one_at_a_time();
-    assert!(nix::unistd::geteuid().is_root(), "this test runs as root");
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_containerlab"));
-    let state = tempfile::tempdir().unwrap();
-    let rundir = tempfile::tempdir().unwrap();
+    let Setup {
+        exe, state, rundir, ..
+    } = &setup(true);
     let images = tempfile::Builder::new()
         .prefix("img")
         .tempdir_in("/tmp")
@@ -320,22 +315,10 @@ fn layers_lesson_in_tmux_imports_the_learners_own_image() {
     tmux.keys(&["q"]);
     tmux.wait_for("the lesson list", |s| s.contains("Lessons"));
     tmux.keys(&["Escape"]);
-    tmux.wait_for("the shell prompt again", |s| {
-        s.lines()
-            .rfind(|l| !l.trim().is_empty())
-            .is_some_and(|l| l.starts_with("E2E-PROMPT$"))
-    });
-    let start = Instant::now();
-    while !running(&exe).is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "containerlab processes left"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let left: Vec<_> = std::fs::read_dir(rundir.path())
-        .unwrap()
-        .flatten()
-        .collect();
-    assert!(left.is_empty(), "session directories left: {left:?}");
+    tmux.wait_for_prompt();
+    assert!(
+        wait_until(30, || running(exe).is_empty()),
+        "containerlab processes left"
+    );
+    assert_empty_dir(rundir.path());
 }

@@ -47,13 +47,7 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
         .args(["--", "sh", "-c", guest])
         .output()
         .expect("run the VM harness");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::expect_exit(&out, 0);
     assert!(
         text.contains("cgroup v2"),
         "doctor names cgroup v2:\n{text}"

@@ -221,18 +221,24 @@ fn v2_create_hands_controllers_down_and_records_everything() {
     assert_eq!(again.leaf_dirs(), &[leaf]);
 }
 
+/// A v2 root in `dir` offering memory and pids (no cpu), handing down `subtree_control`.
+fn v2_memory_pids(dir: &Path, subtree_control: &str) -> Layout {
+    fill(
+        dir,
+        &[
+            ("cgroup.controllers", "memory pids\n"),
+            ("cgroup.subtree_control", subtree_control),
+        ],
+    );
+    let mut layout = Layout::v2_at(dir);
+    layout.cpu = None;
+    layout
+}
+
 #[test]
 fn v2_without_swap_accounting_says_so() {
     let tmp = tempfile::tempdir().unwrap();
-    fill(
-        tmp.path(),
-        &[
-            ("cgroup.controllers", "memory pids\n"),
-            ("cgroup.subtree_control", ""),
-        ],
-    );
-    let mut layout = Layout::v2_at(tmp.path());
-    layout.cpu = None;
+    let layout = v2_memory_pids(tmp.path(), "");
     let mut t = Trace::new();
     let mut lab = layout
         .create("s1", &mut t, &mut |p: &Path| {
@@ -349,15 +355,7 @@ fn v1_makes_a_directory_per_tree_and_synthesises_events() {
 #[test]
 fn root_handovers_name_only_what_the_root_does_not_hand_down_yet() {
     let tmp = tempfile::tempdir().unwrap();
-    fill(
-        tmp.path(),
-        &[
-            ("cgroup.controllers", "memory pids\n"),
-            ("cgroup.subtree_control", "pids\n"),
-        ],
-    );
-    let mut layout = Layout::v2_at(tmp.path());
-    layout.cpu = None;
+    let layout = v2_memory_pids(tmp.path(), "pids\n");
     let file = tmp.path().join("cgroup.subtree_control");
     assert_eq!(
         layout.root_handovers(),

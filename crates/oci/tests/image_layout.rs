@@ -2,7 +2,7 @@
 
 mod common;
 
-use containerlab_oci::image::{build_layout, open_layout, verify_blobs, Recipe};
+use containerlab_oci::image::{build_layout, open_layout, verify_blobs, BuiltImage, Recipe};
 use containerlab_oci::rootfs::build_busybox_rootfs;
 use containerlab_oci::Error;
 use flate2::read::GzDecoder;
@@ -10,7 +10,7 @@ use oci_spec::image::{ImageConfiguration, ImageIndex, ImageManifest, MediaType, 
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn sha(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);
@@ -18,6 +18,17 @@ fn sha(bytes: &[u8]) -> String {
         "sha256:{}",
         d.iter().map(|b| format!("{b:02x}")).collect::<String>()
     )
+}
+
+/// The article's image built into `image` in a new directory, on a busybox rootfs built in
+/// `rootfs` beside it: the directory, the layout's path and what was built.
+fn article_image() -> (tempfile::TempDir, PathBuf, BuiltImage) {
+    let t = common::tmp();
+    let rootfs = t.path().join("rootfs");
+    build_busybox_rootfs(&rootfs).unwrap();
+    let dir = t.path().join("image");
+    let built = build_layout(&dir, &rootfs, &Recipe::article_example()).unwrap();
+    (t, dir, built)
 }
 
 fn blob(dir: &Path, digest: &str) -> Vec<u8> {
@@ -30,11 +41,7 @@ fn blob(dir: &Path, digest: &str) -> Vec<u8> {
 
 #[test]
 fn article_example_is_a_valid_reproducible_layout() {
-    let t = common::tmp();
-    let rootfs = t.path().join("rootfs");
-    build_busybox_rootfs(&rootfs).unwrap();
-    let dir = t.path().join("image");
-    let built = build_layout(&dir, &rootfs, &Recipe::article_example()).unwrap();
+    let (t, dir, built) = article_image();
     assert_eq!(built.layers.len(), 4);
 
     // Every JSON deserialises with the spec's own types.
@@ -99,7 +106,7 @@ fn article_example_is_a_valid_reproducible_layout() {
     // Same content, same bytes, same digest.
     let again = build_layout(
         &t.path().join("image2"),
-        &rootfs,
+        &t.path().join("rootfs"),
         &Recipe::article_example(),
     )
     .unwrap();
@@ -112,11 +119,7 @@ fn article_example_is_a_valid_reproducible_layout() {
 
 #[test]
 fn a_tampered_blob_is_reported() {
-    let t = common::tmp();
-    let rootfs = t.path().join("rootfs");
-    build_busybox_rootfs(&rootfs).unwrap();
-    let dir = t.path().join("image");
-    let built = build_layout(&dir, &rootfs, &Recipe::article_example()).unwrap();
+    let (_t, dir, built) = article_image();
     let victim = &built.layers[3].blob;
     let mut bytes = fs::read(victim).unwrap();
     let last = bytes.len() - 1;
@@ -169,13 +172,8 @@ fn article_layers_stack_into_a_working_root() {
         mount_overlay, overlay_mount_data, umount_overlay, unpack_layer, Whiteouts,
     };
     use std::os::unix::fs::FileTypeExt;
-    use std::path::PathBuf;
 
-    let t = common::tmp();
-    let rootfs = t.path().join("rootfs");
-    build_busybox_rootfs(&rootfs).unwrap();
-    let dir = t.path().join("image");
-    build_layout(&dir, &rootfs, &Recipe::article_example()).unwrap();
+    let (t, dir, _) = article_image();
     let image = open_layout(&dir).unwrap();
 
     let mut lowers: Vec<PathBuf> = vec![];
@@ -211,7 +209,7 @@ fn article_layers_stack_into_a_working_root() {
     .unwrap();
     let guard = common::MountGuard(merged.clone());
 
-    assert!(rootfs.join("etc/issue").exists());
+    assert!(t.path().join("rootfs/etc/issue").exists());
     assert!(!merged.join("etc/issue").exists(), "deleted by layer 3");
     assert_eq!(
         fs::read_to_string(merged.join("etc/hostname")).unwrap(),

@@ -35,23 +35,32 @@ fn outside(sandbox: &Path) -> Vec<String> {
     v
 }
 
+/// The layer `build` writes into `sandbox` is refused at `entry` for `reason`, and nothing
+/// landed beside the target.
+#[track_caller]
+fn assert_refused(
+    sandbox: &Path,
+    build: impl FnOnce(&mut tar::Builder<Vec<u8>>),
+    entry: &str,
+    reason: UnsafeReason,
+) {
+    assert_eq!(refused(sandbox, build), (entry.to_string(), reason));
+    assert_eq!(outside(sandbox), ["layer.tar", "target"]);
+}
+
 #[test]
 fn dot_dot_is_refused() {
     let t = common::tmp();
-    let (entry, reason) = refused(t.path(), |b| evil_file(b, "../evil"));
-    assert_eq!(entry, "../evil");
-    assert_eq!(reason, UnsafeReason::ParentDir);
-    assert_eq!(outside(t.path()), ["layer.tar", "target"]);
+    let build = |b: &mut tar::Builder<Vec<u8>>| evil_file(b, "../evil");
+    assert_refused(t.path(), build, "../evil", UnsafeReason::ParentDir);
 }
 
 #[test]
 fn absolute_is_refused() {
     let t = common::tmp();
     let abs = format!("{}/evil", t.path().display());
-    let (entry, reason) = refused(t.path(), |b| evil_file(b, &abs));
-    assert_eq!(entry, abs);
-    assert_eq!(reason, UnsafeReason::Absolute);
-    assert_eq!(outside(t.path()), ["layer.tar", "target"]);
+    let build = |b: &mut tar::Builder<Vec<u8>>| evil_file(b, &abs);
+    assert_refused(t.path(), build, &abs, UnsafeReason::Absolute);
 }
 
 #[test]
@@ -87,31 +96,25 @@ fn writing_through_an_escaping_symlink_is_refused() {
 #[test]
 fn hardlink_outside_is_refused() {
     let t = common::tmp();
-    let (entry, reason) = refused(t.path(), |b| {
+    let build = |b: &mut tar::Builder<Vec<u8>>| {
         let h = common::raw_header("passwd", tar::EntryType::Link, Some("../../etc/passwd"), 0);
         b.append(&h, std::io::empty()).unwrap();
-    });
-    assert_eq!(entry, "passwd");
-    assert_eq!(
-        reason,
-        UnsafeReason::HardlinkOutside {
-            target: "../../etc/passwd".into()
-        }
-    );
+    };
+    let reason = UnsafeReason::HardlinkOutside {
+        target: "../../etc/passwd".into(),
+    };
+    assert_refused(t.path(), build, "passwd", reason);
     assert!(!t.path().join("target/passwd").exists());
-    assert_eq!(outside(t.path()), ["layer.tar", "target"]);
 }
 
 #[test]
 fn a_whiteout_of_dot_dot_is_refused() {
     let t = common::tmp();
-    let (entry, reason) = refused(t.path(), |b| {
+    let build = |b: &mut tar::Builder<Vec<u8>>| {
         let h = common::raw_header("etc/.wh..", tar::EntryType::Regular, None, 0);
         b.append(&h, std::io::empty()).unwrap();
-    });
-    assert_eq!(entry, "etc/.wh..");
-    assert_eq!(reason, UnsafeReason::ParentDir);
-    assert_eq!(outside(t.path()), ["layer.tar", "target"]);
+    };
+    assert_refused(t.path(), build, "etc/.wh..", UnsafeReason::ParentDir);
 }
 
 #[test]
