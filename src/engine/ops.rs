@@ -121,10 +121,9 @@ pub enum Op {
     PivotRoot { new_root: String, put_old: String },
     /// Copy (or build) the lab's rootfs into `dest` (under the session's work dir).
     Rootfs { dest: String },
-    /// setgroups([]) + setresgid + setresuid.
+    /// setgroups(0, []), setresgid, setresuid: become another user, with no extra groups. Then
+    /// PR_SET_DUMPABLE and the parent-death signal, which the change of ids cleared, are set again.
     SetIds { uid: u32, gid: u32 },
-    /// Bring a link up (never in the host's network namespace).
-    LinkUp { name: String },
     /// lchown(2) a path under the work dir.
     Chown { path: String, uid: u32, gid: u32 },
     /// Copy a file to a path under the work dir (content and mode, no xattrs).
@@ -172,12 +171,10 @@ pub enum Op {
     MoveLink { name: String, pid: i32 },
     /// `ip addr add CIDR dev DEV`.
     AddAddress { dev: String, cidr: String },
-    /// `ip link set DEV up`.
+    /// `ip link set DEV up` (in the host's network namespace: only a link this session made).
     SetLinkUp { dev: String },
     /// `ip route add default via VIA`.
     AddDefaultRoute { via: String },
-    /// setgroups(0, []), setresgid, setresuid: become another user, with no extra groups.
-    SwitchUser { uid: u32, gid: u32 },
     /// open(2) a file for reading (and close it): may the caller read it?
     Open { path: String },
     /// shmget(key, size, IPC_CREAT|IPC_EXCL|0600): a System V shared memory segment.

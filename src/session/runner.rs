@@ -374,8 +374,8 @@ impl Runner {
                 uid: a.uid,
                 gid: a.gid,
             },
-            Action::LinkUp(a) => Op::LinkUp {
-                name: a.name.clone(),
+            Action::LinkUp(a) => Op::SetLinkUp {
+                dev: a.name.clone(),
             },
             Action::Chown(a) => Op::Chown {
                 path: x(&a.path),
@@ -435,7 +435,7 @@ impl Runner {
             },
             Action::SetLinkUp(a) => Op::SetLinkUp { dev: x(&a.dev) },
             Action::DefaultRoute(a) => Op::AddDefaultRoute { via: x(&a.via) },
-            Action::SwitchUser(a) => Op::SwitchUser {
+            Action::SwitchUser(a) => Op::SetIds {
                 uid: a.uid,
                 gid: a.gid,
             },
