@@ -18,4 +18,5 @@ pub mod progress;
 pub mod progress_cli;
 pub mod session;
 pub mod tui;
+pub mod words;
 pub mod workloads;

@@ -141,22 +141,13 @@ pub fn drop_capabilities(like: &Likeness) -> Result<(), String> {
     Ok(())
 }
 
-crate::i18n::messages! {
-    LIKE = "uid {} gid {}, {} capabilities like the process", "uid {} gid {}、ケーパビリティはプロセスと同じ {} 個";
-    IN_CGROUP = ", in its cgroup", "、同じ cgroup の中";
-}
-
-/// How the shell's banner describes the shell, in `lang`.
-pub fn describe(like: &Likeness, lang: &str) -> String {
-    let n = caps::all()
+/// How many capabilities a process like the target keeps: those in its bounding and permitted
+/// sets.
+pub fn caps_kept(like: &Likeness) -> usize {
+    caps::all()
         .into_iter()
         .filter(|c| like.keep_caps & (1u64 << c.index()) != 0)
-        .count();
-    let mut text = crate::i18n::fill(LIKE.get(lang), &[&like.uid, &like.gid, &n]);
-    if !like.cgroup_procs.is_empty() {
-        text.push_str(IN_CGROUP.get(lang));
-    }
-    text
+        .count()
 }
 
 #[cfg(test)]

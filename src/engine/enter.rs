@@ -1,7 +1,7 @@
-//! `containerlab __enter --pid PID`: an interactive shell inside another process's namespaces
-//! and root, like `nsenter -t PID -a`. The TUI runs this as a child process with the terminal;
-//! it never calls setns itself (setns needs a single-threaded caller for some namespaces, and the
-//! TUI has threads).
+//! Entering another process's namespaces and root, like `nsenter -t PID -a`, and starting an
+//! interactive shell there: what `containerlab __enter --pid PID` does (the front end words
+//! what happened). The TUI runs that as a child process with the terminal; it never calls setns
+//! itself (setns needs a single-threaded caller for some namespaces, and the TUI has threads).
 //!
 //! Order matters: every /proc/PID/ns/* file is opened first (after joining the mount namespace,
 //! /proc may show something else); the user namespace is joined first (it grants the
@@ -12,88 +12,73 @@
 //! target's cgroups, ids and capability bounds (see [`super::assume`]), so a shell in a
 //! container can do no more than the container's own processes.
 
-use super::assume;
-use crate::i18n::fill;
+use super::assume::{self, Likeness};
+use super::namespaces::Namespace;
+use crate::inspect::namespaces::{ns_inode, own_ns_inode};
 use nix::fcntl::{open, OFlag};
-use nix::sched::{setns, CloneFlags};
+use nix::sched::setns;
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{chroot, execvp, fchdir, fork, ForkResult};
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 
-/// Namespaces in the order they are joined: user first, mnt last.
-const ORDER: [(&str, CloneFlags); 8] = [
-    ("user", CloneFlags::CLONE_NEWUSER),
-    ("ipc", CloneFlags::CLONE_NEWIPC),
-    ("uts", CloneFlags::CLONE_NEWUTS),
-    ("net", CloneFlags::CLONE_NEWNET),
-    ("pid", CloneFlags::CLONE_NEWPID),
-    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
-    ("time", CloneFlags::from_bits_retain(0x80)), // CLONE_NEWTIME
-    ("mnt", CloneFlags::CLONE_NEWNS),
-];
-
-fn ino(path: &str) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| m.ino())
+/// Why a process could not be entered (or its shell not run).
+#[derive(Debug, thiserror::Error)]
+pub enum EnterError {
+    /// What the target is could not be read from /proc.
+    #[error("{0}")]
+    Target(String),
+    /// A call failed; `call` names it as the shell's user would look it up.
+    #[error("{call}: {source}")]
+    Call { call: String, source: nix::Error },
 }
 
-crate::i18n::messages! {
-    CANNOT_ENTER = "containerlab: cannot enter process {}: {}", "containerlab: プロセス {} に入れません: {}";
-    PRESS_ENTER = "(press Enter to go back)", "(Enter でレッスンに戻ります)";
-    BANNER = "containerlab: a shell inside {} (pid {}); namespaces joined: {}; {}. Type `exit` or Ctrl-D to go back to the lesson.",
-        "containerlab: {} (PID {}) の中のシェルです。入った名前空間: {}。{}。`exit` か Ctrl-D でレッスンに戻ります。";
-    HOST_NAMESPACES = "the host's namespaces", "ホストの名前空間";
-    NOT_QUITE = "containerlab: warning: this shell is not quite like {}: {}",
-        "containerlab: 警告: このシェルは {} と同じではありません: {}";
+fn failed(call: impl Into<String>) -> impl FnOnce(nix::Error) -> EnterError {
+    let call = call.into();
+    move |source| EnterError::Call { call, source }
 }
 
-/// Enters `pid`'s namespaces and root and runs an interactive shell; returns its exit code.
-/// `label` names the place in the prompt, `lang` is the learner's language, and `note`, if any,
-/// is said before anything else.
-pub fn enter(pid: i32, label: &str, lang: &str, note: Option<&str>) -> i32 {
-    // A rule sets this shell apart from what an earlier one left on the terminal.
-    eprintln!("\n{}", "─".repeat(60));
-    if let Some(note) = note {
-        eprintln!("containerlab: {note}");
-    }
-    match enter_inner(pid, label, lang) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("{}", fill(CANNOT_ENTER.get(lang), &[&pid, &e]));
-            eprintln!("{}", PRESS_ENTER.get(lang));
-            let mut s = String::new();
-            let _ = std::io::stdin().read_line(&mut s);
-            crate::exit::ENVIRONMENT
-        }
-    }
+/// What entering did: the facts the front end tells the learner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entered {
+    /// The namespaces joined, in the order joined; empty when the target is in ours.
+    pub joined: Vec<Namespace>,
+    /// What the target is, which this process has now taken on (see [`assume`]).
+    pub like: Likeness,
+    /// How many capabilities the target's bounding set leaves this process.
+    pub caps_kept: usize,
+    /// What could not be made like the target (each a call and its error).
+    pub unlike: Vec<String>,
 }
 
-fn enter_inner(pid: i32, label: &str, lang: &str) -> Result<i32, String> {
-    let like = assume::read(pid)?;
-    let mut fds: Vec<(&str, CloneFlags, OwnedFd)> = Vec::new();
-    for (name, flag) in ORDER {
-        let path = format!("/proc/{pid}/ns/{name}");
+/// Joins `pid`'s cgroups, namespaces and root, then takes on its ids and capability bounds.
+pub fn join(pid: i32) -> Result<Entered, EnterError> {
+    let like = assume::read(pid).map_err(EnterError::Target)?;
+    let mut fds: Vec<(Namespace, OwnedFd)> = Vec::new();
+    for ns in Namespace::JOIN_ORDER {
+        let name = ns.proc_name();
         // Joining the namespace one is already in is a no-op for most types and EINVAL for
         // user namespaces: skip those.
-        if ino(&path).is_none() || ino(&path) == ino(&format!("/proc/self/ns/{name}")) {
+        let theirs = ns_inode(pid, name);
+        if theirs.is_none() || theirs == own_ns_inode(name) {
             continue;
         }
+        let path = format!("/proc/{pid}/ns/{name}");
         let fd = open(
             path.as_str(),
             OFlag::O_RDONLY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|e| format!("open {path}: {e}"))?;
-        fds.push((name, flag, fd));
+        .map_err(failed(format!("open {path}")))?;
+        fds.push((ns, fd));
     }
     let root = open(
         format!("/proc/{pid}/root").as_str(),
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| format!("open /proc/{pid}/root: {e}"))?;
+    .map_err(failed(format!("open /proc/{pid}/root")))?;
     let cwd = open(
         format!("/proc/{pid}/cwd").as_str(),
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -106,15 +91,15 @@ fn enter_inner(pid: i32, label: &str, lang: &str) -> Result<i32, String> {
         unlike.push(e);
     }
     let mut joined = Vec::new();
-    for (name, flag, fd) in &fds {
-        setns(fd, *flag).map_err(|e| format!("setns({name}): {e}"))?;
-        joined.push(*name);
+    for (ns, fd) in &fds {
+        setns(fd, ns.clone_flag()).map_err(failed(format!("setns({})", ns.proc_name())))?;
+        joined.push(*ns);
     }
-    fchdir(&root).map_err(|e| format!("fchdir(root): {e}"))?;
-    chroot(".").map_err(|e| format!("chroot: {e}"))?;
+    fchdir(&root).map_err(failed("fchdir(root)"))?;
+    chroot(".").map_err(failed("chroot"))?;
     match &cwd {
-        Some(fd) => fchdir(fd).map_err(|e| format!("fchdir(cwd): {e}"))?,
-        None => nix::unistd::chdir("/").map_err(|e| format!("chdir /: {e}"))?,
+        Some(fd) => fchdir(fd).map_err(failed("fchdir(cwd)"))?,
+        None => nix::unistd::chdir("/").map_err(failed("chdir /"))?,
     }
     // Capabilities first: changing ids needs CAP_SETUID, and dropping from the bounding set
     // CAP_SETPCAP, both of which a non-root uid loses.
@@ -123,25 +108,23 @@ fn enter_inner(pid: i32, label: &str, lang: &str) -> Result<i32, String> {
             unlike.push(e);
         }
     }
+    Ok(Entered {
+        joined,
+        caps_kept: assume::caps_kept(&like),
+        like,
+        unlike,
+    })
+}
+
+/// Forks (joining a PID namespace only applies to children) and runs the learner's `$SHELL`
+/// (or /bin/sh) interactively, its prompt naming `label`; returns its exit status.
+pub fn run_shell(label: &str) -> Result<i32, EnterError> {
     let shell = std::env::var("SHELL")
         .ok()
         .filter(|s| !s.is_empty() && std::path::Path::new(s).exists())
         .unwrap_or_else(|| "/bin/sh".into());
-    let joined = if joined.is_empty() {
-        HOST_NAMESPACES.get(lang).to_string()
-    } else {
-        joined.join(",")
-    };
-    let like_text = assume::describe(&like, lang);
-    eprintln!(
-        "{}",
-        fill(BANNER.get(lang), &[&label, &pid, &joined, &like_text])
-    );
-    for e in &unlike {
-        eprintln!("{}", fill(NOT_QUITE.get(lang), &[&label, e]));
-    }
     // SAFETY: this process is single-threaded (a fresh re-exec of the binary).
-    match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
+    match unsafe { fork() }.map_err(failed("fork"))? {
         ForkResult::Child => {
             let ps1 = format!("[containerlab {label} \\w]\\$ ");
             std::env::set_var("PS1", &ps1);
@@ -162,7 +145,7 @@ fn enter_inner(pid: i32, label: &str, lang: &str) -> Result<i32, String> {
                 Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
                 Ok(_) => continue,
                 Err(nix::Error::EINTR) => continue,
-                Err(e) => return Err(format!("waitpid: {e}")),
+                Err(e) => return Err(failed("waitpid")(e)),
             }
         },
     }

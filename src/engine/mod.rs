@@ -11,7 +11,6 @@ pub mod chroot;
 pub mod cleanup;
 mod dispatch;
 pub mod enter;
-pub mod errno;
 pub mod host_objects;
 pub mod image_ops;
 pub mod interpret;
