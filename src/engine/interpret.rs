@@ -206,7 +206,7 @@ impl<S: Syscalls> Interpreter<'_, S> {
     }
 
     pub fn stat(&mut self, path: &str) -> Result<Value, OpError> {
-        Ok(Value::Entries(self.sys.lstat(Path::new(path))?))
+        Ok(Value::Stat(self.sys.lstat(Path::new(path))?))
     }
 }
 

@@ -163,7 +163,7 @@ pub enum Op {
     CreateFile { path: String, content: String },
     /// unlink(2).
     Unlink { path: String },
-    /// lstat(2) as this process sees the path: `[type, "major:minor", inode]`. Read-only.
+    /// lstat(2) as this process sees the path: a [`FileStat`]. Read-only.
     Stat { path: String },
     /// `ip link add HOST type veth peer name PEER` in this process's network namespace.
     CreateVeth { host: String, peer: String },
@@ -255,6 +255,34 @@ pub struct Member {
     pub life: Life,
 }
 
+/// What lstat(2) says about a file, as the caller's mount and user namespaces show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStat {
+    /// Its type in words: `directory`, `regular file`, `char device 1:3`, ... A 0:0 character
+    /// device is named `whiteout`, as overlayfs reads it.
+    pub kind: String,
+    /// The device the file is on (st_dev): an overlay mount has its own.
+    pub dev_major: u32,
+    pub dev_minor: u32,
+    pub inode: u64,
+    /// Its owner as the caller's user namespace maps it (65534, the overflow id, for an owner
+    /// that has no mapping there).
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl FileStat {
+    /// `major:minor`, as `stat -c %Hd:%Ld` prints it.
+    pub fn device(&self) -> String {
+        format!("{}:{}", self.dev_major, self.dev_minor)
+    }
+
+    /// `uid:gid`.
+    pub fn owner(&self) -> String {
+        format!("{}:{}", self.uid, self.gid)
+    }
+}
+
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
@@ -262,7 +290,11 @@ pub enum Value {
     Done,
     Pid(i32),
     Text(String),
+    /// The names in a directory.
     Entries(Vec<String>),
+    Stat(FileStat),
+    /// The directories layers were unpacked into, in manifest order.
+    Layers(Vec<std::path::PathBuf>),
     Finished {
         life: Life,
         stdout: String,

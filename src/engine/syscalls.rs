@@ -5,6 +5,7 @@
 //! recording fake to check which calls an op makes, in which order, with which arguments, without
 //! touching the machine.
 
+use super::ops::FileStat;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sched::CloneFlags;
 use std::os::fd::AsFd;
@@ -31,15 +32,12 @@ pub trait Syscalls {
     /// open(O_WRONLY|O_CREAT|O_TRUNC, 0644) and one write(2).
     fn create_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize>;
     fn unlink(&mut self, path: &Path) -> std::io::Result<()>;
-    /// lstat(2): `[type, "major:minor" of st_dev, st_ino]`; see [`describe_stat`].
-    fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>>;
+    /// lstat(2); see [`describe_stat`].
+    fn lstat(&mut self, path: &Path) -> std::io::Result<FileStat>;
 }
 
-/// What lstat(2) says about a file, as four texts: its type (a 0:0 character device is named
-/// `whiteout`, as overlayfs reads it), the device it is on (`major:minor`), its inode, and its
-/// owner `uid:gid` as the caller's user namespace maps it (65534, the overflow id, for an owner
-/// that has no mapping there).
-pub fn describe_stat(meta: &std::fs::Metadata) -> Vec<String> {
+/// What lstat(2) says about a file (its metadata), as a [`FileStat`].
+pub fn describe_stat(meta: &std::fs::Metadata) -> FileStat {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let ft = meta.file_type();
     let kind = if ft.is_dir() {
@@ -63,12 +61,14 @@ pub fn describe_stat(meta: &std::fs::Metadata) -> Vec<String> {
     } else {
         "socket".to_string()
     };
-    vec![
+    FileStat {
         kind,
-        format!("{}:{}", libc::major(meta.dev()), libc::minor(meta.dev())),
-        meta.ino().to_string(),
-        format!("{}:{}", meta.uid(), meta.gid()),
-    ]
+        dev_major: libc::major(meta.dev()),
+        dev_minor: libc::minor(meta.dev()),
+        inode: meta.ino(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+    }
 }
 
 /// The real kernel.
@@ -151,7 +151,7 @@ impl Syscalls for LiveKernel {
         std::fs::remove_file(path)
     }
 
-    fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
+    fn lstat(&mut self, path: &Path) -> std::io::Result<FileStat> {
         Ok(describe_stat(&std::fs::symlink_metadata(path)?))
     }
 }
@@ -251,9 +251,9 @@ pub mod fake {
             self.calls.push(format!("unlink({})", path.display()));
             Ok(())
         }
-        fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
+        fn lstat(&mut self, path: &Path) -> std::io::Result<FileStat> {
             self.calls.push(format!("lstat({})", path.display()));
-            Ok(vec![])
+            Ok(FileStat::default())
         }
     }
 }

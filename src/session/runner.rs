@@ -218,12 +218,10 @@ impl Runner {
                         keep_whiteouts: false,
                         ..
                     }),
-                    Value::Entries(dirs),
+                    Value::Layers(dirs),
                 ) = (action, value)
                 {
-                    self.samples = super::image_facts::Samples::of_layers(
-                        dirs.iter().map(std::path::PathBuf::from).collect(),
-                    );
+                    self.samples = super::image_facts::Samples::of_layers(dirs.clone());
                 }
                 let stdout = match value {
                     Value::Finished { stdout, .. } => stdout.clone(),
