@@ -245,7 +245,8 @@ pub fn ms_flag_names(flags: MsFlags) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::syscalls::fake::RecordingKernel;
+    use crate::engine::syscalls::fake::{Call, RecordingKernel};
+    use nix::sched::CloneFlags;
 
     fn in_host() -> bool {
         true
@@ -316,15 +317,17 @@ mod tests {
         let mut i = interp(RecordingKernel::default(), &mut t, false);
         i.join(42, &[Namespace::Mnt, Namespace::Uts, Namespace::User])
             .unwrap();
-        let files: Vec<&str> = i
-            .sys
-            .calls
-            .iter()
-            .map(|c| c.split(['(', ',']).nth(1).unwrap())
-            .collect();
+        let setns = |file: &str, flags| Call::Setns {
+            file: file.into(),
+            flags,
+        };
         assert_eq!(
-            files,
-            ["/proc/42/ns/user", "/proc/42/ns/uts", "/proc/42/ns/mnt"]
+            i.sys.calls,
+            [
+                setns("/proc/42/ns/user", CloneFlags::CLONE_NEWUSER),
+                setns("/proc/42/ns/uts", CloneFlags::CLONE_NEWUTS),
+                setns("/proc/42/ns/mnt", CloneFlags::CLONE_NEWNS),
+            ]
         );
     }
 
@@ -352,7 +355,16 @@ mod tests {
         let mut i = interp(RecordingKernel::default(), &mut t, false);
         i.create_file("/m/new", "hi\n").unwrap();
         i.unlink("/m/old").unwrap();
-        assert_eq!(i.sys.calls, ["create(/m/new, \"hi\\n\")", "unlink(/m/old)"]);
+        assert_eq!(
+            i.sys.calls,
+            [
+                Call::CreateFile {
+                    path: "/m/new".into(),
+                    content: "hi\n".into(),
+                },
+                Call::Unlink("/m/old".into()),
+            ]
+        );
         assert_eq!(
             t.records[0].to_string(),
             "write(open(\"/m/new\", O_WRONLY|O_CREAT|O_TRUNC, 0644), \"hi\\n\", 3) = 3"
