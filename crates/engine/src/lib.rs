@@ -1,4 +1,5 @@
-//! The engine: creates and removes kernel objects, and knows nothing of lessons or screens.
+//! The engine: creates and removes kernel objects, and knows nothing of lessons or screens (it is
+//! a crate of its own, so it cannot: it answers with facts, and the front end words them).
 //!
 //! A front end starts a [`sandbox::Sandbox`], which runs the single-threaded
 //! [`agent`] process that makes the syscalls. Everything that would outlive the sandbox is

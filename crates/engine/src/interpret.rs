@@ -245,7 +245,7 @@ pub fn ms_flag_names(flags: MsFlags) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::syscalls::fake::{Call, RecordingKernel};
+    use crate::syscalls::fake::{Call, RecordingKernel};
     use nix::sched::CloneFlags;
 
     fn in_host() -> bool {

@@ -27,7 +27,7 @@
 use super::journal::{Entry, Journal};
 use super::namespaces::Namespace;
 use super::ops::OpError;
-use crate::inspect::namespaces::own_ns_inode;
+use containerlab_inspect::namespaces::own_ns_inode;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;

@@ -11,7 +11,7 @@
 //! target's bounding and permitted sets. A root shell's exec then leaves it with just those
 //! capabilities, the ones the container's own processes have.
 
-use crate::inspect::process::ProcessView;
+use containerlab_inspect::process::ProcessView;
 
 /// What the target process is, read from /proc before joining anything.
 #[derive(Debug, Clone, PartialEq)]

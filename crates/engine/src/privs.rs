@@ -7,7 +7,7 @@
 
 use super::ops::{OpError, Value};
 use super::policy;
-use crate::inspect::{caps as capnames, filecaps};
+use containerlab_inspect::{caps as capnames, filecaps};
 use containerlab_trace::{quoted, Trace};
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! The engine's vocabulary: what a front end can ask a sandbox process to do, and what it answers.
 //!
 //! Requests travel as one JSON object per line to the sandbox's agent process (see
-//! [`crate::engine::agent`]), which makes the syscalls and answers with the [`Reply`]: the value,
+//! [`crate::agent`]), which makes the syscalls and answers with the [`Reply`]: the value,
 //! or the kernel's error, and always the trace of every call it made.
 
 use super::namespaces::Namespace;

@@ -14,7 +14,7 @@
 
 use super::assume::{self, Likeness};
 use super::namespaces::Namespace;
-use crate::inspect::namespaces::{ns_inode, own_ns_inode};
+use containerlab_inspect::namespaces::{ns_inode, own_ns_inode};
 use nix::fcntl::{open, OFlag};
 use nix::sched::setns;
 use nix::sys::stat::Mode;

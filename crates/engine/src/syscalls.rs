@@ -1,6 +1,6 @@
 //! The kernel calls the engine makes, behind one trait.
 //!
-//! The interpreter in [`crate::engine::interpret`] turns an [`Op`](super::ops::Op) into calls on
+//! The interpreter in [`crate::interpret`] turns an [`Op`](super::ops::Op) into calls on
 //! this trait and writes each into the trace. [`LiveKernel`] makes the real calls; tests use a
 //! recording fake to check which calls an op makes, in which order, with which arguments, without
 //! touching the machine.
