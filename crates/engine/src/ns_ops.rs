@@ -1,6 +1,7 @@
 //! The operations of the namespace lessons (mount, net, user, ipc, cgroupns) that are not plain
-//! calls on [`super::syscalls::Syscalls`]: network links over netlink (the net crate), opening a file to see whether the kernel lets the caller read it, System V shared
-//! memory and POSIX message queues, and lab cgroups (the cgroup crate).
+//! calls on [`super::syscalls::Syscalls`]: network links over netlink (the net crate), opening a
+//! file to see whether the kernel lets the caller read it, System V shared memory and POSIX
+//! message queues, and lab cgroups (the cgroup crate).
 //!
 //! Objects that outlive the agent are journaled only when they are made in the *host's*
 //! namespace of their kind: a veth created in the host's network namespace, a segment or queue
