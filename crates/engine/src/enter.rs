@@ -12,7 +12,7 @@
 //! target's cgroups, ids and capability bounds (see [`super::assume`]), so a shell in a
 //! container can do no more than the container's own processes.
 
-use super::assume::{self, Likeness};
+use super::assume::{self, AssumeError, Likeness};
 use super::namespaces::Namespace;
 use containerlab_inspect::namespaces::{ns_inode, own_ns_inode};
 use nix::fcntl::{open, OFlag};
@@ -27,8 +27,8 @@ use std::os::fd::OwnedFd;
 #[derive(Debug, thiserror::Error)]
 pub enum EnterError {
     /// What the target is could not be read from /proc.
-    #[error("{0}")]
-    Target(String),
+    #[error(transparent)]
+    Target(#[from] AssumeError),
     /// A call failed; `call` names it as the shell's user would look it up.
     #[error("{call}: {source}")]
     Call { call: String, source: nix::Error },
@@ -40,7 +40,7 @@ fn failed(call: impl Into<String>) -> impl FnOnce(nix::Error) -> EnterError {
 }
 
 /// What entering did: the facts the front end tells the learner.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Entered {
     /// The namespaces joined, in the order joined; empty when the target is in ours.
     pub joined: Vec<Namespace>,
@@ -48,13 +48,13 @@ pub struct Entered {
     pub like: Likeness,
     /// How many capabilities the target's bounding set leaves this process.
     pub caps_kept: usize,
-    /// What could not be made like the target (each a call and its error).
-    pub unlike: Vec<String>,
+    /// What could not be made like the target.
+    pub unlike: Vec<AssumeError>,
 }
 
 /// Joins `pid`'s cgroups, namespaces and root, then takes on its ids and capability bounds.
 pub fn join(pid: i32) -> Result<Entered, EnterError> {
-    let like = assume::read(pid).map_err(EnterError::Target)?;
+    let like = assume::read(pid)?;
     let mut fds: Vec<(Namespace, OwnedFd)> = Vec::new();
     for ns in Namespace::JOIN_ORDER {
         let name = ns.proc_name();
