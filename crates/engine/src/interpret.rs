@@ -139,17 +139,34 @@ impl<S: Syscalls> Interpreter<'_, S> {
         Ok(Value::Done)
     }
 
+    /// A call that changes the file at `path`, refused first in the host's mount namespace
+    /// outside the work directory (see [`policy`]), then traced as `call`.
+    fn change_path<T>(
+        &mut self,
+        what: &str,
+        path: &str,
+        call: String,
+        make: impl FnOnce(&mut S, &Path) -> std::io::Result<T>,
+        shown: impl FnOnce(&T) -> String,
+    ) -> Result<Value, OpError> {
+        self.guard_host_path(what, path)?;
+        let result = make(&mut self.sys, Path::new(path));
+        self.trace.record_io(call, result, shown)?;
+        Ok(Value::Done)
+    }
+
     pub fn mkdir(&mut self, path: &str) -> Result<Value, OpError> {
         // Directories outside the work dir would be left on the learner's disk: in the host's
         // mount namespace they are refused; elsewhere they belong to a filesystem the lesson
         // mounted itself (a tmpfs, a rootfs copy), which goes away with it.
-        self.guard_host_path("make a directory", path)?;
-        self.trace.record_io(
-            format!("mkdir({}, 0755)", quoted(path)),
-            self.sys.mkdir_all(Path::new(path)),
+        let call = format!("mkdir({}, 0755)", quoted(path));
+        self.change_path(
+            "make a directory",
+            path,
+            call,
+            |s, p| s.mkdir_all(p),
             |_| "0".into(),
-        )?;
-        Ok(Value::Done)
+        )
     }
 
     /// Writes a kernel interface file (uid_map, a cgroup's limits, a sysctl): these are how the
@@ -169,28 +186,19 @@ impl<S: Syscalls> Interpreter<'_, S> {
     }
 
     pub fn create_file(&mut self, path: &str, content: &str) -> Result<Value, OpError> {
-        self.guard_host_path("create", path)?;
-        self.trace.record_io(
-            format!(
-                "write(open({}, O_WRONLY|O_CREAT|O_TRUNC, 0644), {}, {})",
-                quoted(path),
-                quoted(content),
-                content.len()
-            ),
-            self.sys.create_file(Path::new(path), content),
-            |n| n.to_string(),
-        )?;
-        Ok(Value::Done)
+        let call = format!(
+            "write(open({}, O_WRONLY|O_CREAT|O_TRUNC, 0644), {}, {})",
+            quoted(path),
+            quoted(content),
+            content.len()
+        );
+        let make = |s: &mut S, p: &Path| s.create_file(p, content);
+        self.change_path("create", path, call, make, |n| n.to_string())
     }
 
     pub fn unlink(&mut self, path: &str) -> Result<Value, OpError> {
-        self.guard_host_path("unlink", path)?;
-        self.trace.record_io(
-            format!("unlink({})", quoted(path)),
-            self.sys.unlink(Path::new(path)),
-            |_| "0".into(),
-        )?;
-        Ok(Value::Done)
+        let call = format!("unlink({})", quoted(path));
+        self.change_path("unlink", path, call, |s, p| s.unlink(p), |_| "0".into())
     }
 
     pub fn hostname(&mut self) -> Result<Value, OpError> {
