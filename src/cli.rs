@@ -231,7 +231,7 @@ pub fn main() -> i32 {
         Some(Command::Forkbomb { max }) => crate::workloads::forkbomb(max),
         Some(Command::Tui { lesson }) => tui(&cli.lessons, &lang, lesson.as_deref()),
         Some(Command::Enter { pid, label, note }) => {
-            crate::engine::enter::enter(pid, &label, &lang, note.as_deref())
+            crate::words::shell::enter(pid, &label, &lang, note.as_deref())
         }
         None => tui(&cli.lessons, &lang, None),
         Some(Command::Prepare { cache_dir }) => crate::prepare::run(cache_dir.as_deref()),

@@ -355,28 +355,20 @@ impl Scene<'_> {
                         Err(e) => return Err(format!("{target}: {e}")),
                     }
                 } else {
-                    match self.sandbox.request(
-                        &p.of,
-                        Op::Stat {
-                            path: target.clone(),
-                        },
-                    ) {
-                        Ok(reply) => match reply.result {
-                            Ok(Value::Entries(e)) => Some(e),
-                            Ok(other) => return Err(format!("unexpected answer {other:?}")),
-                            Err(e) if e.errno.as_deref() == Some("ENOENT") => None,
-                            Err(e) => return Err(e.to_string()),
-                        },
+                    match self.sandbox.stat(&p.of, &target) {
+                        Ok(Ok(s)) => Some(s),
+                        Ok(Err(e)) if e.errno.as_deref() == Some("ENOENT") => None,
+                        Ok(Err(e)) => return Err(e.to_string()),
                         Err(e) => return Err(e.to_string()),
                     }
                 };
                 match (obs, stat) {
                     (Observe::FileType(_), None) => Observed::Text("missing".into()),
                     (_, None) => return Err(format!("{target} does not exist")),
-                    (Observe::FileType(_), Some(s)) => Observed::Text(s[0].clone()),
-                    (Observe::Device(_), Some(s)) => Observed::Text(s[1].clone()),
-                    (Observe::Owner(_), Some(s)) => Observed::Text(s[3].clone()),
-                    (_, Some(s)) => Observed::Number(s[2].parse().unwrap_or(-1)),
+                    (Observe::FileType(_), Some(s)) => Observed::Text(s.kind),
+                    (Observe::Device(_), Some(s)) => Observed::Text(s.device()),
+                    (Observe::Owner(_), Some(s)) => Observed::Text(s.owner()),
+                    (_, Some(s)) => Observed::Number(s.inode as i64),
                 }
             }
             Observe::WhiteoutCount(dir) => {

@@ -10,12 +10,12 @@ use super::placeholders::Facts;
 use super::player::ActionRecord;
 use super::verdict::{judge, pick, shown};
 use super::views::{render, RenderedView, Subjects};
-use crate::engine::errno;
 use crate::engine::ops::{Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::engine::teardown::TeardownReport;
 use crate::i18n;
 use crate::lesson::schema::{Action, Lesson, View};
+use crate::words::errno;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -279,11 +279,10 @@ impl Runner {
                 keep_whiteouts: false,
                 ..
             }),
-            Value::Entries(dirs),
+            Value::Layers(dirs),
         ) = (action, value)
         {
-            self.facts.samples =
-                super::image_facts::Samples::of_layers(dirs.iter().map(PathBuf::from).collect());
+            self.facts.samples = super::image_facts::Samples::of_layers(dirs.clone());
         }
     }
 

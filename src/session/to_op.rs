@@ -97,8 +97,8 @@ pub fn to_op(
             uid: a.uid,
             gid: a.gid,
         },
-        Action::LinkUp(a) => Op::LinkUp {
-            name: a.name.clone(),
+        Action::LinkUp(a) => Op::SetLinkUp {
+            dev: a.name.clone(),
         },
         Action::Chown(a) => Op::Chown {
             path: x(&a.path)?,
@@ -157,7 +157,7 @@ pub fn to_op(
         },
         Action::SetLinkUp(a) => Op::SetLinkUp { dev: x(&a.dev)? },
         Action::DefaultRoute(a) => Op::AddDefaultRoute { via: x(&a.via)? },
-        Action::SwitchUser(a) => Op::SwitchUser {
+        Action::SwitchUser(a) => Op::SetIds {
             uid: a.uid,
             gid: a.gid,
         },

@@ -9,11 +9,9 @@
 //! one becomes PID 1 of the new PID namespace. Requests for a member are passed along its socket.
 //! Every agent dies with its parent (PR_SET_PDEATHSIG), so a killed front end leaves no process.
 
-use super::interpret::{execute, Context};
 use super::journal::{Entry, Journal};
 use super::ops::{Life, Member, Op, OpError, Reply, Request, Value};
 use super::rundir::start_time;
-use super::syscalls::LiveKernel;
 use containerlab_trace::{quoted, Trace};
 use nix::sys::signal::Signal;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
@@ -40,12 +38,14 @@ struct MemberHandle {
     life: Life,
 }
 
-struct Agent {
+/// One process of the sandbox: the holder, or a member it started. [`super::dispatch`] runs ops.
+pub(super) struct Agent {
     name: String,
-    work: PathBuf,
-    host_mnt_ns: u64,
-    journal: Journal,
+    pub(super) work: PathBuf,
+    pub(super) journal: Journal,
     members: BTreeMap<String, MemberHandle>,
+    /// Set by an `exit` op: leave with this code once the reply is written.
+    exit_after: Option<i32>,
 }
 
 /// Runs the holder on stdin/stdout until the front end closes stdin. Never returns.
@@ -61,26 +61,18 @@ pub fn run_holder(args: AgentArgs) -> ! {
             std::process::exit(3)
         }
     };
-    super::ns_ops::remember_host_namespaces();
-    super::privs::remember_host_net_ns();
+    super::policy::remember_host_namespaces();
     let mut agent = Agent {
         name: HOLDER.into(),
         work: args.work,
-        host_mnt_ns: mnt_ns_inode(),
         journal,
         members: BTreeMap::new(),
+        exit_after: None,
     };
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     agent.serve(&mut stdin.lock(), &mut stdout.lock());
     std::process::exit(0)
-}
-
-fn mnt_ns_inode() -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self/ns/mnt")
-        .map(|m| m.ino())
-        .unwrap_or(0)
 }
 
 impl Agent {
@@ -132,82 +124,22 @@ impl Agent {
             return (reply, None);
         }
         let mut trace = Trace::new();
-        let mut exit_after = None;
-        let result = match &req.op {
-            Op::Spawn { name, namespaces } => self.spawn(name, namespaces, &mut trace),
-            Op::Publish { name, listen, to } => self.publish(name, listen, to, &mut trace),
-            Op::Unpublish { name } => self.unpublish(name, &mut trace),
-            Op::Run {
-                argv,
-                env,
-                clear_env,
-                cgroup,
-            } => match cgroup {
-                Some(name) => super::cgroups::procs_files(&self.work, name)
-                    .and_then(|files| run_program(argv, env, *clear_env, &files, &mut trace)),
-                None => run_program(argv, env, *clear_env, &[], &mut trace),
-            },
-            Op::CgroupCreate { name } => {
-                super::cgroups::create(&self.work, name, &mut self.journal, &mut trace)
-            }
-            Op::CgroupLimit {
-                name,
-                memory_max,
-                swap_off,
-                pids_max,
-            } => super::cgroups::limit(
-                &self.work,
-                name,
-                *memory_max,
-                *swap_off,
-                *pids_max,
-                &mut trace,
-            ),
-            Op::Chroot { path } => super::chroot::chroot(path, &mut trace),
-            Op::Chdir { path } => super::chroot::chdir(path, &mut trace),
-            Op::PivotRoot { new_root, put_old } => {
-                super::chroot::pivot_root(new_root, put_old, &mut trace)
-            }
-            Op::Rootfs { dest } => super::chroot::copy_rootfs(dest, &self.work, &mut trace),
-            Op::SetIds { uid, gid } => super::privs::set_ids(*uid, *gid, &mut trace),
-            Op::LinkUp { name } => super::privs::link_up(name, &mut trace),
-            Op::CopyFile { from, to } => super::privs::copy_file(from, to, &self.work, &mut trace),
-            Op::Chown { path, uid, gid } => {
-                super::privs::chown(path, *uid, *gid, &self.work, &mut trace)
-            }
-            Op::SetFileCaps {
-                path,
-                caps,
-                effective,
-            } => super::privs::set_file_caps(path, caps, *effective, &self.work, &mut trace),
-            Op::BsetDrop { caps } => super::privs::bset_drop(caps, &mut trace),
-            Op::CapProfile { caps } => super::privs::apply_profile(caps, &mut trace),
-            Op::NoNewPrivs => super::privs::no_new_privs(&mut trace),
-            Op::Exit { code } => {
-                if self.name == HOLDER {
-                    Err(OpError::msg("the holder leaves when the session ends"))
-                } else {
-                    trace.records.push(containerlab_trace::Record {
-                        call: format!("exit_group({code})"),
-                        result: containerlab_trace::Outcome::Returned("?".into()),
-                    });
-                    exit_after = Some(*code);
-                    Ok(Value::Done)
-                }
-            }
-            Op::Members => Ok(Value::Members(self.member_list())),
-            op => {
-                let current = || mnt_ns_inode();
-                let mut ctx = Context {
-                    work: self.work.clone(),
-                    host_mnt_ns: self.host_mnt_ns,
-                    current_mnt_ns: &current,
-                    journal: Some(&mut self.journal),
-                };
-                execute(op, &mut LiveKernel, &mut trace, &mut ctx)
-            }
-        };
+        let result = self.dispatch(&req.op, &mut trace);
+        let exit_after = self.exit_after.take();
         (Reply { trace, result }, exit_after)
+    }
+
+    /// exit(2) after the reply: a member leaves, the holder stays for the whole session.
+    pub(super) fn exit(&mut self, code: i32, trace: &mut Trace) -> Result<Value, OpError> {
+        if self.name == HOLDER {
+            return Err(OpError::msg("the holder leaves when the session ends"));
+        }
+        trace.records.push(containerlab_trace::Record {
+            call: format!("exit_group({code})"),
+            result: containerlab_trace::Outcome::Returned("?".into()),
+        });
+        self.exit_after = Some(code);
+        Ok(Value::Done)
     }
 
     /// Passes a request to the member it names and brings back its answer.
@@ -252,7 +184,7 @@ impl Agent {
 
     /// fork(2)s a member agent that serves requests on its own socket (clone(2) when it is to
     /// start in new namespaces).
-    fn spawn(
+    pub(super) fn spawn(
         &mut self,
         name: &str,
         namespaces: &[super::namespaces::Namespace],
@@ -313,7 +245,7 @@ impl Agent {
 
     /// Starts a published port's proxy; it is a member without a channel (it takes no requests),
     /// so its life is known and it is collected like the others.
-    fn publish(
+    pub(super) fn publish(
         &mut self,
         name: &str,
         listen: &str,
@@ -345,7 +277,7 @@ impl Agent {
 
     /// Stops a published port's proxy: SIGTERM, then wait for it (it closes the host port as
     /// it exits). Teardown finds it gone, as it checks the pid's start time before killing.
-    fn unpublish(&mut self, name: &str, trace: &mut Trace) -> Result<Value, OpError> {
+    pub(super) fn unpublish(&mut self, name: &str, trace: &mut Trace) -> Result<Value, OpError> {
         let pid = match self.members.get(name) {
             Some(m) if m.channel.is_none() && m.life == Life::Running => m.pid,
             Some(_) => {
@@ -363,7 +295,7 @@ impl Agent {
         Ok(Value::Done)
     }
 
-    fn member_list(&self) -> Vec<Member> {
+    pub(super) fn member_list(&self) -> Vec<Member> {
         self.members
             .iter()
             .map(|(name, m)| Member {
@@ -449,7 +381,7 @@ fn life_of(status: WaitStatus) -> Option<Life> {
 /// With `cgroup_procs`, the child writes its own pid into each of those `cgroup.procs` files
 /// between fork and execve (as container runtimes do), so the program runs limited from its
 /// first instruction.
-fn run_program(
+pub(super) fn run_program(
     argv: &[String],
     env: &[(String, String)],
     clear_env: bool,

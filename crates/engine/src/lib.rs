@@ -1,4 +1,5 @@
-//! The engine: creates and removes kernel objects, and knows nothing of lessons or screens.
+//! The engine: creates and removes kernel objects, and knows nothing of lessons or screens (it is
+//! a crate of its own, so it cannot: it answers with facts, and the front end words them).
 //!
 //! A front end starts a [`sandbox::Sandbox`], which runs the single-threaded
 //! [`agent`] process that makes the syscalls. Everything that would outlive the sandbox is
@@ -9,8 +10,8 @@ pub mod assume;
 pub mod cgroups;
 pub mod chroot;
 pub mod cleanup;
+mod dispatch;
 pub mod enter;
-pub mod errno;
 pub mod host_objects;
 pub mod image_ops;
 pub mod interpret;
@@ -18,6 +19,7 @@ pub mod journal;
 pub mod namespaces;
 pub mod ns_ops;
 pub mod ops;
+pub mod policy;
 pub mod privs;
 pub mod proxy;
 pub mod publish;

@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-const VFS_CAP_REVISION_1: u32 = 0x0100_0000;
-const VFS_CAP_REVISION_2: u32 = 0x0200_0000;
-const VFS_CAP_REVISION_3: u32 = 0x0300_0000;
-const VFS_CAP_FLAGS_EFFECTIVE: u32 = 0x01;
+// From linux/capability.h; the engine's writer (`setcap`) uses the same layout.
+pub const VFS_CAP_REVISION_1: u32 = 0x0100_0000;
+pub const VFS_CAP_REVISION_2: u32 = 0x0200_0000;
+pub const VFS_CAP_REVISION_3: u32 = 0x0300_0000;
+pub const VFS_CAP_FLAGS_EFFECTIVE: u32 = 0x01;
 
 /// The raw attribute, or None when the file has none.
 pub fn raw(path: &Path) -> Result<Option<Vec<u8>>, String> {
@@ -58,21 +59,6 @@ pub fn parse(data: &[u8]) -> Result<(u64, u64, bool), String> {
     Ok((p, i, effective))
 }
 
-/// A version 2 attribute value: these capabilities permitted (and effective, if `effective`).
-pub fn encode_v2(permitted: u64, effective: bool) -> Vec<u8> {
-    let magic = VFS_CAP_REVISION_2
-        | if effective {
-            VFS_CAP_FLAGS_EFFECTIVE
-        } else {
-            0
-        };
-    let mut out = Vec::with_capacity(20);
-    for w in [magic, permitted as u32, 0, (permitted >> 32) as u32, 0] {
-        out.extend_from_slice(&w.to_le_bytes());
-    }
-    out
-}
-
 /// getcap-style text: `cap_net_raw=ep`, or `none` when the file carries no capability.
 pub fn read(path: &Path) -> Result<String, String> {
     let Some(data) = raw(path)? else {
@@ -92,16 +78,4 @@ pub fn read(path: &Path) -> Result<String, String> {
     } else {
         parts.join(" ")
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn v2_round_trip() {
-        let data = encode_v2(1 << 13, true);
-        assert_eq!(data.len(), 20);
-        assert_eq!(parse(&data).unwrap(), (1 << 13, 0, true));
-    }
 }

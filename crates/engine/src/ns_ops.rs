@@ -1,7 +1,7 @@
 //! The operations of the namespace lessons (mount, net, user, ipc, cgroupns) that are not plain
-//! calls on [`super::syscalls::Syscalls`]: network links over netlink (the net crate), changing
-//! credentials, opening a file to see whether the kernel lets the caller read it, System V shared
-//! memory and POSIX message queues, and lab cgroups (the cgroup crate).
+//! calls on [`super::syscalls::Syscalls`]: network links over netlink (the net crate), opening a
+//! file to see whether the kernel lets the caller read it, System V shared memory and POSIX
+//! message queues, and lab cgroups (the cgroup crate).
 //!
 //! Objects that outlive the agent are journaled only when they are made in the *host's*
 //! namespace of their kind: a veth created in the host's network namespace, a segment or queue
@@ -10,41 +10,12 @@
 //! whatever the host has under the same name or id.
 
 use super::journal::{Entry, Journal};
-use super::ops::{Op, OpError, Value};
+use super::namespaces::Namespace;
+use super::ops::{OpError, Value};
+use super::policy;
 use containerlab_trace::{quoted, Trace};
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
-use std::sync::OnceLock;
-
-/// The namespace kinds whose host inode the holder remembers when it starts.
-const REMEMBERED: [&str; 5] = ["mnt", "net", "ipc", "uts", "user"];
-
-static HOST_NS: OnceLock<BTreeMap<&'static str, u64>> = OnceLock::new();
-
-/// Called once by the holder when it starts, still in the host's namespaces; members inherit it.
-pub fn remember_host_namespaces() {
-    let _ = HOST_NS.set(
-        REMEMBERED
-            .iter()
-            .filter_map(|k| Some((*k, own_inode(k)?)))
-            .collect(),
-    );
-}
-
-fn own_inode(kind: &str) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(format!("/proc/self/ns/{kind}"))
-        .ok()
-        .map(|m| m.ino())
-}
-
-/// Whether this process is still in the host's namespace of `kind`; None when unknown (the
-/// interpreter's unit tests run without a holder).
-pub fn in_host_ns(kind: &str) -> Option<bool> {
-    let host = HOST_NS.get()?.get(kind)?;
-    Some(own_inode(kind) == Some(*host))
-}
 
 fn net_err(e: containerlab_net::NetError) -> OpError {
     OpError {
@@ -66,8 +37,10 @@ fn cgroup_err(e: containerlab_cgroup::Error) -> OpError {
     }
 }
 
-fn journal(j: &mut Option<&mut Journal>, entry: Entry) -> Result<(), OpError> {
-    if let Some(j) = j.as_deref_mut() {
+/// Journals `entry` when the object was made in the host's namespace of kind `ns`: made in a
+/// lab namespace, it dies with it, and teardown must not touch the host's object of that name.
+fn journal_if_host(ns: Namespace, j: &mut Journal, entry: Entry) -> Result<(), OpError> {
+    if policy::in_host_ns(ns) != Some(false) {
         j.append(&entry)?;
     }
     Ok(())
@@ -89,114 +62,81 @@ fn parse_cidr(cidr: &str) -> Result<(Ipv4Addr, u8), OpError> {
     Ok((addr, len))
 }
 
-/// Runs one of this module's ops; `None` when `op` is not one of them.
-pub fn execute(
-    op: &Op,
-    trace: &mut Trace,
-    mut j: Option<&mut Journal>,
-) -> Option<Result<Value, OpError>> {
-    Some(match op {
-        Op::CreateVeth { host, peer } => create_veth(host, peer, trace, &mut j),
-        Op::MoveLink { name, pid } => containerlab_net::move_link_to_netns(
-            name,
-            containerlab_net::NetnsTarget::Pid(*pid),
-            trace,
-        )
-        .map(|_| Value::Done)
-        .map_err(net_err),
-        Op::AddAddress { dev, cidr } => parse_cidr(cidr).and_then(|(addr, len)| {
-            containerlab_net::add_address(dev, addr, len, trace)
-                .map(|_| Value::Done)
-                .map_err(net_err)
-        }),
-        Op::SetLinkUp { dev } => containerlab_net::set_link_up(dev, trace)
-            .map(|_| Value::Done)
-            .map_err(net_err),
-        Op::AddDefaultRoute { via } => match via.parse::<Ipv4Addr>() {
-            Ok(gw) => containerlab_net::add_default_route(gw, trace)
-                .map(|_| Value::Done)
-                .map_err(net_err),
-            Err(_) => Err(OpError::msg(format!("{via:?} is not an IPv4 address"))),
-        },
-        Op::SwitchUser { uid, gid } => switch_user(*uid, *gid, trace),
-        Op::Open { path } => {
-            let opened = std::fs::File::open(path);
-            trace
-                .record_io(
-                    format!("openat(AT_FDCWD, {}, O_RDONLY)", quoted(path)),
-                    opened,
-                    |f| f.as_raw_fd().to_string(),
-                )
-                .map(|_| Value::Done)
-                .map_err(OpError::from)
-        }
-        Op::ShmCreate { key, size } => shm_create(*key, *size, trace, &mut j),
-        Op::ShmWrite { key, text } => shm_write(*key, text, trace),
-        Op::ShmRead { key } => shm_read(*key),
-        Op::MqOpen { name, create } => mq_open(name, *create, trace, &mut j),
-        Op::LabCgroupCreate { name } => cgroup_create(name, trace, &mut j),
-        Op::CgroupAdd { name, pid } => containerlab_cgroup::detect()
-            .map_err(|e| OpError::msg(e.to_string()))
-            .and_then(|layout| layout.open(name).map_err(cgroup_err))
-            .and_then(|cg| {
-                cg.add_process(nix::unistd::Pid::from_raw(*pid), trace)
-                    .map_err(cgroup_err)
-            })
-            .map(|_| Value::Done),
-        _ => return None,
-    })
-}
-
-fn create_veth(
+pub fn create_veth(
     host: &str,
     peer: &str,
     trace: &mut Trace,
-    j: &mut Option<&mut Journal>,
+    j: &mut Journal,
 ) -> Result<Value, OpError> {
     containerlab_net::create_veth(host, peer, trace).map_err(net_err)?;
     // Both ends: whichever is later moved away, the one left in the host deletes the pair.
-    if in_host_ns("net") != Some(false) {
-        journal(j, Entry::Link { name: host.into() })?;
-        journal(j, Entry::Link { name: peer.into() })?;
-    }
+    journal_if_host(Namespace::Net, j, Entry::Link { name: host.into() })?;
+    journal_if_host(Namespace::Net, j, Entry::Link { name: peer.into() })?;
     Ok(Value::Done)
 }
 
-fn switch_user(uid: u32, gid: u32, trace: &mut Trace) -> Result<Value, OpError> {
-    use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
-    trace.record("setgroups(0, [])", setgroups(&[]))?;
-    let g = Gid::from_raw(gid);
-    trace.record(
-        format!("setresgid({gid}, {gid}, {gid})"),
-        setresgid(g, g, g),
-    )?;
-    let u = Uid::from_raw(uid);
-    trace.record(
-        format!("setresuid({uid}, {uid}, {uid})"),
-        setresuid(u, u, u),
-    )?;
-    // Changing the effective uid makes the process non-dumpable, which makes /proc/self/* root's
-    // (so it could not write its own uid_map), and clears the parent-death signal: undo both.
-    trace.record(
-        "prctl(PR_SET_DUMPABLE, 1)",
-        nix::sys::prctl::set_dumpable(true),
-    )?;
-    trace.record(
-        "prctl(PR_SET_PDEATHSIG, SIGKILL)",
-        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL),
-    )?;
-    // The holder may have died between the fork and now: then nothing would kill us.
-    if nix::unistd::getppid().as_raw() == 1 {
-        std::process::exit(1);
-    }
+/// `ip link set NAME netns PID`.
+pub fn move_link(name: &str, pid: i32, trace: &mut Trace, j: &Journal) -> Result<Value, OpError> {
+    policy::host_link(name, j)?;
+    let to = containerlab_net::NetnsTarget::Pid(pid);
+    containerlab_net::move_link_to_netns(name, to, trace).map_err(net_err)?;
     Ok(Value::Done)
 }
 
-fn shm_create(
+/// `ip addr add CIDR dev DEV`.
+pub fn add_address(
+    dev: &str,
+    cidr: &str,
+    trace: &mut Trace,
+    j: &Journal,
+) -> Result<Value, OpError> {
+    let (addr, len) = parse_cidr(cidr)?;
+    policy::host_link(dev, j)?;
+    containerlab_net::add_address(dev, addr, len, trace).map_err(net_err)?;
+    Ok(Value::Done)
+}
+
+/// `ip link set DEV up`.
+pub fn set_link_up(dev: &str, trace: &mut Trace, j: &Journal) -> Result<Value, OpError> {
+    policy::host_link(dev, j)?;
+    containerlab_net::set_link_up(dev, trace).map_err(net_err)?;
+    Ok(Value::Done)
+}
+
+/// `ip route add default via VIA`.
+pub fn add_default_route(via: &str, trace: &mut Trace) -> Result<Value, OpError> {
+    let gw: Ipv4Addr = via
+        .parse()
+        .map_err(|_| OpError::msg(format!("{via:?} is not an IPv4 address")))?;
+    policy::host_route()?;
+    containerlab_net::add_default_route(gw, trace).map_err(net_err)?;
+    Ok(Value::Done)
+}
+
+/// open(2) for reading, and close: may this process read the file?
+pub fn open(path: &str, trace: &mut Trace) -> Result<Value, OpError> {
+    trace.record_io(
+        format!("openat(AT_FDCWD, {}, O_RDONLY)", quoted(path)),
+        std::fs::File::open(path),
+        |f| f.as_raw_fd().to_string(),
+    )?;
+    Ok(Value::Done)
+}
+
+/// Moves process `pid` into the lab cgroup `name`.
+pub fn cgroup_add(name: &str, pid: i32, trace: &mut Trace) -> Result<Value, OpError> {
+    let layout = containerlab_cgroup::detect().map_err(|e| OpError::msg(e.to_string()))?;
+    let cg = layout.open(name).map_err(cgroup_err)?;
+    cg.add_process(nix::unistd::Pid::from_raw(pid), trace)
+        .map_err(cgroup_err)?;
+    Ok(Value::Done)
+}
+
+pub fn shm_create(
     key: i32,
     size: usize,
     trace: &mut Trace,
-    j: &mut Option<&mut Journal>,
+    j: &mut Journal,
 ) -> Result<Value, OpError> {
     // SAFETY: shmget takes plain integers.
     let r = unsafe { libc::shmget(key, size, libc::IPC_CREAT | libc::IPC_EXCL | 0o600) };
@@ -205,9 +145,7 @@ fn shm_create(
         nix::errno::Errno::result(r),
         |id| id.to_string(),
     )?;
-    if in_host_ns("ipc") != Some(false) {
-        journal(j, Entry::SysvShm { id })?;
-    }
+    journal_if_host(Namespace::Ipc, j, Entry::SysvShm { id })?;
     Ok(Value::Text(id.to_string()))
 }
 
@@ -225,7 +163,7 @@ fn shm_lookup(key: i32, trace: Option<&mut Trace>) -> Result<(i32, usize), OpErr
     Ok((id, ds.shm_segsz))
 }
 
-fn shm_write(key: i32, text: &str, trace: &mut Trace) -> Result<Value, OpError> {
+pub fn shm_write(key: i32, text: &str, trace: &mut Trace) -> Result<Value, OpError> {
     let (id, size) = shm_lookup(key, Some(trace))?;
     if text.len() + 1 > size {
         return Err(OpError::msg(format!(
@@ -260,7 +198,7 @@ fn shm_write(key: i32, text: &str, trace: &mut Trace) -> Result<Value, OpError> 
     Ok(Value::Done)
 }
 
-fn shm_read(key: i32) -> Result<Value, OpError> {
+pub fn shm_read(key: i32) -> Result<Value, OpError> {
     let (id, size) = shm_lookup(key, None)?;
     // SAFETY: attaching read-only at a kernel-chosen address; checked for failure.
     let addr = unsafe { libc::shmat(id, std::ptr::null(), libc::SHM_RDONLY) };
@@ -276,11 +214,11 @@ fn shm_read(key: i32) -> Result<Value, OpError> {
     Ok(Value::Text(text))
 }
 
-fn mq_open(
+pub fn mq_open(
     name: &str,
     create: bool,
     trace: &mut Trace,
-    j: &mut Option<&mut Journal>,
+    j: &mut Journal,
 ) -> Result<Value, OpError> {
     use nix::mqueue::{mq_close, MQ_OFlag};
     use nix::sys::stat::Mode;
@@ -300,22 +238,16 @@ fn mq_open(
         d.as_raw_fd().to_string()
     })?;
     let _ = mq_close(mqd);
-    if create && in_host_ns("ipc") != Some(false) {
-        journal(j, Entry::PosixMq { name: name.into() })?;
+    if create {
+        journal_if_host(Namespace::Ipc, j, Entry::PosixMq { name: name.into() })?;
     }
     Ok(Value::Done)
 }
 
-fn cgroup_create(
-    name: &str,
-    trace: &mut Trace,
-    j: &mut Option<&mut Journal>,
-) -> Result<Value, OpError> {
+/// Makes a lab cgroup `containerlab/NAME` in every hierarchy.
+pub fn cgroup_create(name: &str, trace: &mut Trace, j: &mut Journal) -> Result<Value, OpError> {
     let layout = containerlab_cgroup::detect().map_err(|e| OpError::msg(e.to_string()))?;
-    super::cgroups::create_journaled(&layout, name, trace, &mut |e| match j {
-        Some(j) => j.append(&e),
-        None => Ok(()),
-    })?;
+    super::cgroups::create_journaled(&layout, name, trace, &mut |e| j.append(&e))?;
     Ok(Value::Done)
 }
 

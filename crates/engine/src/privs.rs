@@ -1,79 +1,57 @@
-//! Privilege operations for the capabilities lesson: user ids, capability sets, file
-//! capabilities, no_new_privs, and bringing `lo` up in a network namespace the lesson made.
+//! Privilege operations: user ids, capability sets, file capabilities and no_new_privs.
 //!
 //! Each is one or a few syscalls, traced as strace prints them. What they change belongs to the
 //! calling process (ids, capability sets, no_new_privs) or to objects under the session's work
 //! directory (copied binaries and their `security.capability` attribute), so teardown needs no
-//! more than killing the process and removing the session directory. `lo` may only be touched
-//! in a network namespace other than the one the lab started in.
+//! more than killing the process and removing the session directory (see [`policy`], rule 4).
 
 use super::ops::{OpError, Value};
-use crate::inspect::{caps as capnames, filecaps};
+use super::policy;
+use containerlab_inspect::{caps as capnames, filecaps};
 use containerlab_trace::{quoted, Trace};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::OnceLock;
-
-static HOST_NET_NS: OnceLock<u64> = OnceLock::new();
-
-fn net_ns() -> u64 {
-    std::fs::metadata("/proc/self/ns/net")
-        .map(|m| m.ino())
-        .unwrap_or(0)
-}
-
-/// Called once by the holder at start: the network namespace that counts as the host's.
-pub fn remember_host_net_ns() {
-    let _ = HOST_NET_NS.set(net_ns());
-}
 
 fn errno_result(r: libc::c_long) -> nix::Result<libc::c_long> {
     nix::errno::Errno::result(r)
 }
 
-/// setgroups([]), setresgid, setresuid: become an ordinary user. Leaving uid 0 clears the
-/// permitted and effective capability sets (unless SECBIT_KEEP_CAPS is set).
+/// setgroups([]), setresgid, setresuid: become another user, with no extra groups. Leaving
+/// uid 0 clears the permitted and effective capability sets (unless SECBIT_KEEP_CAPS is set).
+///
+/// Changing the effective uid also makes the process non-dumpable, which makes /proc/self/* root's
+/// (so it could not write its own uid_map), and clears the parent-death signal, by which the
+/// sandbox's processes die with the front end: both are set again.
 pub fn set_ids(uid: u32, gid: u32, trace: &mut Trace) -> Result<Value, OpError> {
-    trace.record("setgroups(0, [])", nix::unistd::setgroups(&[]))?;
-    let g = nix::unistd::Gid::from_raw(gid);
+    use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
+    trace.record("setgroups(0, [])", setgroups(&[]))?;
+    let g = Gid::from_raw(gid);
     trace.record(
         format!("setresgid({gid}, {gid}, {gid})"),
-        nix::unistd::setresgid(g, g, g),
+        setresgid(g, g, g),
     )?;
-    let u = nix::unistd::Uid::from_raw(uid);
+    let u = Uid::from_raw(uid);
     trace.record(
         format!("setresuid({uid}, {uid}, {uid})"),
-        nix::unistd::setresuid(u, u, u),
+        setresuid(u, u, u),
     )?;
-    Ok(Value::Done)
-}
-
-/// Sets an interface up, in a network namespace the lesson made only.
-pub fn link_up(name: &str, trace: &mut Trace) -> Result<Value, OpError> {
-    if HOST_NET_NS.get().is_some_and(|h| *h == net_ns()) {
-        return Err(OpError::msg(format!(
-            "refusing to change {name} in the host's network namespace: unshare a network \
-             namespace first"
-        )));
+    trace.record(
+        "prctl(PR_SET_DUMPABLE, 1)",
+        nix::sys::prctl::set_dumpable(true),
+    )?;
+    trace.record(
+        "prctl(PR_SET_PDEATHSIG, SIGKILL)",
+        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL),
+    )?;
+    // The holder may have died between the fork and now: then nothing would kill us.
+    if nix::unistd::getppid().as_raw() == 1 {
+        std::process::exit(1);
     }
-    containerlab_net::set_link_up(name, trace).map_err(|e| OpError::msg(e.to_string()))?;
     Ok(Value::Done)
-}
-
-fn under_work(path: &str, work: &Path) -> Result<(), OpError> {
-    if Path::new(path).starts_with(work) && !path.contains("..") {
-        Ok(())
-    } else {
-        Err(OpError::msg(format!(
-            "{path}: the lab only changes files under the session's work directory {}",
-            work.display()
-        )))
-    }
 }
 
 /// Copies a file's content and mode (not its extended attributes, so not its capabilities).
 pub fn copy_file(from: &str, to: &str, work: &Path, trace: &mut Trace) -> Result<Value, OpError> {
-    under_work(to, work)?;
+    policy::work_file(to, work)?;
     trace.record_io(
         format!("copy_file_range({}, {})", quoted(from), quoted(to)),
         std::fs::copy(from, to),
@@ -90,7 +68,7 @@ pub fn chown(
     work: &Path,
     trace: &mut Trace,
 ) -> Result<Value, OpError> {
-    under_work(path, work)?;
+    policy::work_file(path, work)?;
     trace.record_io(
         format!("lchown({}, {uid}, {gid})", quoted(path)),
         std::os::unix::fs::lchown(path, Some(uid), Some(gid)),
@@ -107,6 +85,22 @@ fn mask_of(names: &[String]) -> Result<u64, OpError> {
     })
 }
 
+/// A version 2 `security.capability` value (see [`filecaps`] for the layout): these
+/// capabilities permitted (and effective, if `effective`), none inheritable.
+pub fn encode_v2(permitted: u64, effective: bool) -> Vec<u8> {
+    let magic = filecaps::VFS_CAP_REVISION_2
+        | if effective {
+            filecaps::VFS_CAP_FLAGS_EFFECTIVE
+        } else {
+            0
+        };
+    let mut out = Vec::with_capacity(20);
+    for w in [magic, permitted as u32, 0, (permitted >> 32) as u32, 0] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
 /// setxattr(path, "security.capability", v2 data): what `setcap cap_net_raw+ep FILE` writes.
 /// An empty list removes the attribute.
 pub fn set_file_caps(
@@ -116,7 +110,7 @@ pub fn set_file_caps(
     work: &Path,
     trace: &mut Trace,
 ) -> Result<Value, OpError> {
-    under_work(path, work)?;
+    policy::work_file(path, work)?;
     let c = std::ffi::CString::new(path).map_err(|e| OpError::msg(e.to_string()))?;
     let name = c"security.capability";
     if caps.is_empty() {
@@ -128,7 +122,7 @@ pub fn set_file_caps(
         )?;
         return Ok(Value::Done);
     }
-    let data = filecaps::encode_v2(mask_of(caps)?, effective);
+    let data = encode_v2(mask_of(caps)?, effective);
     // SAFETY: the buffer is valid for its length; NUL-terminated strings.
     let r = unsafe {
         libc::setxattr(
@@ -258,4 +252,16 @@ pub fn no_new_privs(trace: &mut Trace) -> Result<Value, OpError> {
         errno_result(r as libc::c_long),
     )?;
     Ok(Value::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v2_round_trip() {
+        let data = encode_v2(1 << 13, true);
+        assert_eq!(data.len(), 20);
+        assert_eq!(filecaps::parse(&data).unwrap(), (1 << 13, 0, true));
+    }
 }

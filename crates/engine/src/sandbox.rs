@@ -3,7 +3,7 @@
 
 use super::agent::HOLDER;
 use super::journal::{Entry, Journal};
-use super::ops::{Op, Reply, Request};
+use super::ops::{FileStat, Op, OpError, Reply, Request, Value};
 use super::rundir::{start_time, RunDir};
 use super::teardown::{self, TeardownReport};
 use std::io::{BufRead, BufReader, Write};
@@ -128,6 +128,19 @@ impl Sandbox {
             return Err(gone());
         }
         serde_json::from_str(&answer).map_err(|e| std::io::Error::other(e).into())
+    }
+
+    /// lstat(2) of `path` as the process named `target` sees it: the kernel's answer, typed.
+    pub fn stat(
+        &mut self,
+        target: &str,
+        path: &str,
+    ) -> Result<Result<FileStat, OpError>, EngineError> {
+        let reply = self.request(target, Op::Stat { path: path.into() })?;
+        Ok(reply.result.and_then(|value| match value {
+            Value::Stat(stat) => Ok(stat),
+            other => Err(OpError::msg(format!("unexpected answer {other:?}"))),
+        }))
     }
 
     /// Blocks until the agent has answered, waking every 100 ms to notice an interrupt.

@@ -50,12 +50,7 @@ pub fn source_rootfs() -> Result<PathBuf, OpError> {
 
 /// Copies the rootfs to `dest`, which must lie under the session's work directory.
 pub fn copy_rootfs(dest: &str, work: &Path, trace: &mut Trace) -> Result<Value, OpError> {
-    if !Path::new(dest).starts_with(work) {
-        return Err(OpError::msg(format!(
-            "a rootfs copy must go under the session's work directory {}",
-            work.display()
-        )));
-    }
+    super::policy::work_file(dest, work)?;
     let source = source_rootfs()?;
     let mut from = source.as_os_str().to_owned();
     from.push("/.");

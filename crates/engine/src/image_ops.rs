@@ -256,9 +256,9 @@ pub fn unpack(
             }),
         );
         result?;
-        dirs.push(dest.to_string_lossy().into_owned());
+        dirs.push(dest);
     }
-    Ok(Value::Entries(dirs))
+    Ok(Value::Layers(dirs))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //! target's bounding and permitted sets. A root shell's exec then leaves it with just those
 //! capabilities, the ones the container's own processes have.
 
-use crate::inspect::process::ProcessView;
+use containerlab_inspect::process::ProcessView;
 
 /// What the target process is, read from /proc before joining anything.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,24 +26,52 @@ pub struct Likeness {
     pub no_new_privs: bool,
 }
 
+/// What could not be read of the target, or not be made like it.
+#[derive(Debug, thiserror::Error)]
+pub enum AssumeError {
+    #[error("process {pid} is gone")]
+    Gone { pid: i32 },
+    #[error("/proc/{pid}/status has no {field}")]
+    Missing { pid: i32, field: String },
+    #[error("/proc/{pid}/status: bad {field}")]
+    Bad { pid: i32, field: String },
+    #[error("write {}: {source}", .procs.display())]
+    Cgroup {
+        procs: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// setresgid, setresuid or prctl(PR_SET_NO_NEW_PRIVS), as `call` names it.
+    #[error("{call}: {source}")]
+    Call { call: String, source: nix::Error },
+    #[error("drop {cap} from the bounding set: {reason}")]
+    Bound {
+        cap: caps::Capability,
+        reason: String,
+    },
+}
+
 /// Reads what `pid` is. Cgroups other than the lab's are left alone: the host's own are where
 /// the shell already is, or belong to someone else.
-pub fn read(pid: i32) -> Result<Likeness, String> {
-    let v = ProcessView::read(pid).ok_or_else(|| format!("process {pid} is gone"))?;
+pub fn read(pid: i32) -> Result<Likeness, AssumeError> {
+    let v = ProcessView::read(pid).ok_or(AssumeError::Gone { pid })?;
     let field = |k: &str| {
-        v.field(k)
-            .ok_or_else(|| format!("/proc/{pid}/status has no {k}"))
+        v.field(k).ok_or_else(|| AssumeError::Missing {
+            pid,
+            field: k.into(),
+        })
     };
-    let mask = |k: &str| {
-        field(k).and_then(|v| u64::from_str_radix(v, 16).map_err(|e| format!("{k}: {e}")))
+    let bad = |k: &str| AssumeError::Bad {
+        pid,
+        field: k.into(),
     };
+    let mask = |k: &str| field(k).and_then(|v| u64::from_str_radix(v, 16).map_err(|_| bad(k)));
     // Uid: real effective saved fs, as the host sees them.
-    let host_id = |k: &str| -> Result<u32, String> {
+    let host_id = |k: &str| -> Result<u32, AssumeError> {
         field(k)?
             .split_whitespace()
             .nth(1)
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("/proc/{pid}/status: bad {k}"))
+            .ok_or_else(|| bad(k))
     };
     Ok(Likeness {
         cgroup_procs: containerlab_cgroup::detect()
@@ -105,9 +133,12 @@ fn lab_cgroup_procs(
 
 /// Moves this process into the target's cgroups. Done from the host's view of the cgroup tree,
 /// before joining the target's mount and cgroup namespaces.
-pub fn join_cgroups(like: &Likeness) -> Result<(), String> {
+pub fn join_cgroups(like: &Likeness) -> Result<(), AssumeError> {
     for procs in &like.cgroup_procs {
-        std::fs::write(procs, "0").map_err(|e| format!("write {}: {e}", procs.display()))?;
+        std::fs::write(procs, "0").map_err(|source| AssumeError::Cgroup {
+            procs: procs.clone(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -115,48 +146,46 @@ pub fn join_cgroups(like: &Likeness) -> Result<(), String> {
 /// Becomes the target's uid and gid, after joining its user namespace (changing ids needs
 /// CAP_SETUID and CAP_SETGID there) and after [`drop_capabilities`] (a non-root uid would lose
 /// the CAP_SETPCAP that needs).
-pub fn become_ids(like: &Likeness) -> Result<(), String> {
+pub fn become_ids(like: &Likeness) -> Result<(), AssumeError> {
     use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
     // A namespace whose setgroups is "deny" refuses setgroups(2); the supplementary groups
     // are then whatever the kernel shows as unmapped, and stay so.
     let _ = setgroups(&[]);
     let g = Gid::from_raw(like.gid);
-    setresgid(g, g, g).map_err(|e| format!("setresgid({}): {e}", like.gid))?;
+    setresgid(g, g, g).map_err(failed(format!("setresgid({})", like.gid)))?;
     let u = Uid::from_raw(like.uid);
-    setresuid(u, u, u).map_err(|e| format!("setresuid({}): {e}", like.uid))
+    setresuid(u, u, u).map_err(failed(format!("setresuid({})", like.uid)))
 }
 
 /// Drops every capability the target could not have from the bounding set, so the shell that
 /// is exec'd next gets at most the target's; then sets no_new_privs if the target has it.
-pub fn drop_capabilities(like: &Likeness) -> Result<(), String> {
+pub fn drop_capabilities(like: &Likeness) -> Result<(), AssumeError> {
     for cap in caps::all() {
         if like.keep_caps & (1u64 << cap.index()) == 0 {
-            caps::drop(None, caps::CapSet::Bounding, cap)
-                .map_err(|e| format!("drop {cap} from the bounding set: {e}"))?;
+            caps::drop(None, caps::CapSet::Bounding, cap).map_err(|e| AssumeError::Bound {
+                cap,
+                reason: e.to_string(),
+            })?;
         }
     }
     if like.no_new_privs {
-        nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;
+        nix::sys::prctl::set_no_new_privs().map_err(failed("no_new_privs"))?;
     }
     Ok(())
 }
 
-crate::i18n::messages! {
-    LIKE = "uid {} gid {}, {} capabilities like the process", "uid {} gid {}、ケーパビリティはプロセスと同じ {} 個";
-    IN_CGROUP = ", in its cgroup", "、同じ cgroup の中";
+fn failed(call: impl Into<String>) -> impl FnOnce(nix::Error) -> AssumeError {
+    let call = call.into();
+    move |source| AssumeError::Call { call, source }
 }
 
-/// How the shell's banner describes the shell, in `lang`.
-pub fn describe(like: &Likeness, lang: &str) -> String {
-    let n = caps::all()
+/// How many capabilities a process like the target keeps: those in its bounding and permitted
+/// sets.
+pub fn caps_kept(like: &Likeness) -> usize {
+    caps::all()
         .into_iter()
         .filter(|c| like.keep_caps & (1u64 << c.index()) != 0)
-        .count();
-    let mut text = crate::i18n::fill(LIKE.get(lang), &[&like.uid, &like.gid, &n]);
-    if !like.cgroup_procs.is_empty() {
-        text.push_str(IN_CGROUP.get(lang));
-    }
-    text
+        .count()
 }
 
 #[cfg(test)]

@@ -25,7 +25,12 @@ pub struct NsRow {
 
 /// The inode of `/proc/PID/ns/NAME`, or None if the process or the namespace kind is gone.
 pub fn ns_inode(pid: i32, name: &str) -> Option<u64> {
-    std::fs::metadata(format!("/proc/{pid}/ns/{name}"))
+    link_inode(&pid.to_string(), name)
+}
+
+/// `/proc/WHO/ns/NAME`'s inode, WHO being a pid or `self`: the one place this is read.
+fn link_inode(who: &str, name: &str) -> Option<u64> {
+    std::fs::metadata(format!("/proc/{who}/ns/{name}"))
         .ok()
         .map(|m| m.ino())
 }
@@ -48,9 +53,7 @@ pub fn owner_userns_inode(pid: i32, name: &str) -> Option<u64> {
 
 /// The inode of one of this very process's namespaces.
 pub fn own_ns_inode(name: &str) -> Option<u64> {
-    std::fs::metadata(format!("/proc/self/ns/{name}"))
-        .ok()
-        .map(|m| m.ino())
+    link_inode("self", name)
 }
 
 /// Every namespace of every process, sorted like `lsns` (by inode).

@@ -1,7 +1,7 @@
 //! The engine's vocabulary: what a front end can ask a sandbox process to do, and what it answers.
 //!
 //! Requests travel as one JSON object per line to the sandbox's agent process (see
-//! [`crate::engine::agent`]), which makes the syscalls and answers with the [`Reply`]: the value,
+//! [`crate::agent`]), which makes the syscalls and answers with the [`Reply`]: the value,
 //! or the kernel's error, and always the trace of every call it made.
 
 use super::namespaces::Namespace;
@@ -121,10 +121,9 @@ pub enum Op {
     PivotRoot { new_root: String, put_old: String },
     /// Copy (or build) the lab's rootfs into `dest` (under the session's work dir).
     Rootfs { dest: String },
-    /// setgroups([]) + setresgid + setresuid.
+    /// setgroups(0, []), setresgid, setresuid: become another user, with no extra groups. Then
+    /// PR_SET_DUMPABLE and the parent-death signal, which the change of ids cleared, are set again.
     SetIds { uid: u32, gid: u32 },
-    /// Bring a link up (never in the host's network namespace).
-    LinkUp { name: String },
     /// lchown(2) a path under the work dir.
     Chown { path: String, uid: u32, gid: u32 },
     /// Copy a file to a path under the work dir (content and mode, no xattrs).
@@ -164,7 +163,7 @@ pub enum Op {
     CreateFile { path: String, content: String },
     /// unlink(2).
     Unlink { path: String },
-    /// lstat(2) as this process sees the path: `[type, "major:minor", inode]`. Read-only.
+    /// lstat(2) as this process sees the path: a [`FileStat`]. Read-only.
     Stat { path: String },
     /// `ip link add HOST type veth peer name PEER` in this process's network namespace.
     CreateVeth { host: String, peer: String },
@@ -172,12 +171,10 @@ pub enum Op {
     MoveLink { name: String, pid: i32 },
     /// `ip addr add CIDR dev DEV`.
     AddAddress { dev: String, cidr: String },
-    /// `ip link set DEV up`.
+    /// `ip link set DEV up` (in the host's network namespace: only a link this session made).
     SetLinkUp { dev: String },
     /// `ip route add default via VIA`.
     AddDefaultRoute { via: String },
-    /// setgroups(0, []), setresgid, setresuid: become another user, with no extra groups.
-    SwitchUser { uid: u32, gid: u32 },
     /// open(2) a file for reading (and close it): may the caller read it?
     Open { path: String },
     /// shmget(key, size, IPC_CREAT|IPC_EXCL|0600): a System V shared memory segment.
@@ -258,6 +255,34 @@ pub struct Member {
     pub life: Life,
 }
 
+/// What lstat(2) says about a file, as the caller's mount and user namespaces show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStat {
+    /// Its type in words: `directory`, `regular file`, `char device 1:3`, ... A 0:0 character
+    /// device is named `whiteout`, as overlayfs reads it.
+    pub kind: String,
+    /// The device the file is on (st_dev): an overlay mount has its own.
+    pub dev_major: u32,
+    pub dev_minor: u32,
+    pub inode: u64,
+    /// Its owner as the caller's user namespace maps it (65534, the overflow id, for an owner
+    /// that has no mapping there).
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl FileStat {
+    /// `major:minor`, as `stat -c %Hd:%Ld` prints it.
+    pub fn device(&self) -> String {
+        format!("{}:{}", self.dev_major, self.dev_minor)
+    }
+
+    /// `uid:gid`.
+    pub fn owner(&self) -> String {
+        format!("{}:{}", self.uid, self.gid)
+    }
+}
+
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
@@ -265,7 +290,11 @@ pub enum Value {
     Done,
     Pid(i32),
     Text(String),
+    /// The names in a directory.
     Entries(Vec<String>),
+    Stat(FileStat),
+    /// The directories layers were unpacked into, in manifest order.
+    Layers(Vec<std::path::PathBuf>),
     Finished {
         life: Life,
         stdout: String,

@@ -1,10 +1,11 @@
 //! The kernel calls the engine makes, behind one trait.
 //!
-//! The interpreter in [`crate::engine::interpret`] turns an [`Op`](super::ops::Op) into calls on
+//! The interpreter in [`crate::interpret`] turns an [`Op`](super::ops::Op) into calls on
 //! this trait and writes each into the trace. [`LiveKernel`] makes the real calls; tests use a
 //! recording fake to check which calls an op makes, in which order, with which arguments, without
 //! touching the machine.
 
+use super::ops::FileStat;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sched::CloneFlags;
 use std::os::fd::AsFd;
@@ -31,15 +32,12 @@ pub trait Syscalls {
     /// open(O_WRONLY|O_CREAT|O_TRUNC, 0644) and one write(2).
     fn create_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize>;
     fn unlink(&mut self, path: &Path) -> std::io::Result<()>;
-    /// lstat(2): `[type, "major:minor" of st_dev, st_ino]`; see [`describe_stat`].
-    fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>>;
+    /// lstat(2); see [`describe_stat`].
+    fn lstat(&mut self, path: &Path) -> std::io::Result<FileStat>;
 }
 
-/// What lstat(2) says about a file, as four texts: its type (a 0:0 character device is named
-/// `whiteout`, as overlayfs reads it), the device it is on (`major:minor`), its inode, and its
-/// owner `uid:gid` as the caller's user namespace maps it (65534, the overflow id, for an owner
-/// that has no mapping there).
-pub fn describe_stat(meta: &std::fs::Metadata) -> Vec<String> {
+/// What lstat(2) says about a file (its metadata), as a [`FileStat`].
+pub fn describe_stat(meta: &std::fs::Metadata) -> FileStat {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let ft = meta.file_type();
     let kind = if ft.is_dir() {
@@ -63,12 +61,14 @@ pub fn describe_stat(meta: &std::fs::Metadata) -> Vec<String> {
     } else {
         "socket".to_string()
     };
-    vec![
+    FileStat {
         kind,
-        format!("{}:{}", libc::major(meta.dev()), libc::minor(meta.dev())),
-        meta.ino().to_string(),
-        format!("{}:{}", meta.uid(), meta.gid()),
-    ]
+        dev_major: libc::major(meta.dev()),
+        dev_minor: libc::minor(meta.dev()),
+        inode: meta.ino(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+    }
 }
 
 /// The real kernel.
@@ -151,7 +151,7 @@ impl Syscalls for LiveKernel {
         std::fs::remove_file(path)
     }
 
-    fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
+    fn lstat(&mut self, path: &Path) -> std::io::Result<FileStat> {
         Ok(describe_stat(&std::fs::symlink_metadata(path)?))
     }
 }
@@ -168,19 +168,76 @@ fn natural_key(s: &str) -> (u8, u64, String) {
 pub mod fake {
     //! A kernel that only writes down what it was asked, for tests of the interpreter.
     use super::*;
+    use std::path::PathBuf;
+
+    /// One call, with its arguments as the kernel would get them.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Call {
+        Unshare(CloneFlags),
+        Setns {
+            file: PathBuf,
+            flags: CloneFlags,
+        },
+        Sethostname(String),
+        Mount {
+            source: Option<String>,
+            target: String,
+            fstype: Option<String>,
+            flags: MsFlags,
+            data: Option<String>,
+        },
+        Umount2 {
+            target: String,
+            flags: MntFlags,
+        },
+        Mkdir(PathBuf),
+        WriteFile {
+            path: PathBuf,
+            content: String,
+        },
+        ReadFile(PathBuf),
+        ReadDir(PathBuf),
+        CreateFile {
+            path: PathBuf,
+            content: String,
+        },
+        Unlink(PathBuf),
+        Lstat(PathBuf),
+    }
+
+    impl Call {
+        /// The syscall's name, as [`RecordingKernel::refuse`] lists it.
+        pub fn name(&self) -> &'static str {
+            match self {
+                Call::Unshare(_) => "unshare",
+                Call::Setns { .. } => "setns",
+                Call::Sethostname(_) => "sethostname",
+                Call::Mount { .. } => "mount",
+                Call::Umount2 { .. } => "umount2",
+                Call::Mkdir(_) => "mkdir",
+                Call::WriteFile { .. } => "write",
+                Call::ReadFile(_) => "read",
+                Call::ReadDir(_) => "getdents64",
+                Call::CreateFile { .. } => "open",
+                Call::Unlink(_) => "unlink",
+                Call::Lstat(_) => "lstat",
+            }
+        }
+    }
 
     #[derive(Default)]
     pub struct RecordingKernel {
-        pub calls: Vec<String>,
+        pub calls: Vec<Call>,
         pub hostname: String,
         /// Calls whose name is listed here fail with EPERM.
         pub refuse: Vec<&'static str>,
     }
 
     impl RecordingKernel {
-        fn note(&mut self, name: &'static str, call: String) -> nix::Result<()> {
+        fn note(&mut self, call: Call) -> nix::Result<()> {
+            let refused = self.refuse.contains(&call.name());
             self.calls.push(call);
-            if self.refuse.contains(&name) {
+            if refused {
                 Err(nix::Error::EPERM)
             } else {
                 Ok(())
@@ -190,16 +247,16 @@ pub mod fake {
 
     impl Syscalls for RecordingKernel {
         fn unshare(&mut self, flags: CloneFlags) -> nix::Result<()> {
-            self.note("unshare", format!("unshare({:#x})", flags.bits()))
+            self.note(Call::Unshare(flags))
         }
         fn setns(&mut self, ns_file: &Path, flags: CloneFlags) -> nix::Result<()> {
-            self.note(
-                "setns",
-                format!("setns({}, {:#x})", ns_file.display(), flags.bits()),
-            )
+            self.note(Call::Setns {
+                file: ns_file.into(),
+                flags,
+            })
         }
         fn sethostname(&mut self, name: &str) -> nix::Result<()> {
-            self.note("sethostname", format!("sethostname({name})"))?;
+            self.note(Call::Sethostname(name.into()))?;
             self.hostname = name.to_string();
             Ok(())
         }
@@ -214,46 +271,51 @@ pub mod fake {
             flags: MsFlags,
             data: Option<&str>,
         ) -> nix::Result<()> {
-            self.note(
-                "mount",
-                format!(
-                    "mount({source:?}, {target}, {fstype:?}, {:#x}, {data:?})",
-                    flags.bits()
-                ),
-            )
+            self.note(Call::Mount {
+                source: source.map(String::from),
+                target: target.into(),
+                fstype: fstype.map(String::from),
+                flags,
+                data: data.map(String::from),
+            })
         }
         fn umount2(&mut self, target: &str, flags: MntFlags) -> nix::Result<()> {
-            self.note("umount2", format!("umount2({target}, {:#x})", flags.bits()))
+            self.note(Call::Umount2 {
+                target: target.into(),
+                flags,
+            })
         }
         fn mkdir_all(&mut self, path: &Path) -> std::io::Result<()> {
-            self.calls.push(format!("mkdir({})", path.display()));
-            Ok(())
+            Ok(self.note(Call::Mkdir(path.into()))?)
         }
         fn write_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize> {
-            self.calls
-                .push(format!("write({}, {content:?})", path.display()));
+            self.note(Call::WriteFile {
+                path: path.into(),
+                content: content.into(),
+            })?;
             Ok(content.len())
         }
         fn read_file(&mut self, path: &Path) -> std::io::Result<String> {
-            self.calls.push(format!("read({})", path.display()));
+            self.note(Call::ReadFile(path.into()))?;
             Ok(String::new())
         }
         fn read_dir(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
-            self.calls.push(format!("readdir({})", path.display()));
+            self.note(Call::ReadDir(path.into()))?;
             Ok(vec![])
         }
         fn create_file(&mut self, path: &Path, content: &str) -> std::io::Result<usize> {
-            self.calls
-                .push(format!("create({}, {content:?})", path.display()));
+            self.note(Call::CreateFile {
+                path: path.into(),
+                content: content.into(),
+            })?;
             Ok(content.len())
         }
         fn unlink(&mut self, path: &Path) -> std::io::Result<()> {
-            self.calls.push(format!("unlink({})", path.display()));
-            Ok(())
+            Ok(self.note(Call::Unlink(path.into()))?)
         }
-        fn lstat(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
-            self.calls.push(format!("lstat({})", path.display()));
-            Ok(vec![])
+        fn lstat(&mut self, path: &Path) -> std::io::Result<FileStat> {
+            self.note(Call::Lstat(path.into()))?;
+            Ok(FileStat::default())
         }
     }
 }

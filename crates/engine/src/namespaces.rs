@@ -36,6 +36,28 @@ impl Namespace {
         Namespace::Uts,
     ];
 
+    /// The order `nsenter(1)` joins in, which every join of the engine follows: the user
+    /// namespace first (it grants the capabilities to join the others), the mount namespace late
+    /// (after it, paths such as `/proc/PID/ns/*` may mean something else).
+    pub const JOIN_ORDER: [Namespace; 8] = [
+        Namespace::User,
+        Namespace::Cgroup,
+        Namespace::Ipc,
+        Namespace::Uts,
+        Namespace::Net,
+        Namespace::Pid,
+        Namespace::Mnt,
+        Namespace::Time,
+    ];
+
+    /// `namespaces` sorted into [`Self::JOIN_ORDER`].
+    pub fn in_join_order(namespaces: &[Namespace]) -> Vec<Namespace> {
+        Self::JOIN_ORDER
+            .into_iter()
+            .filter(|n| namespaces.contains(n))
+            .collect()
+    }
+
     /// The file name under `/proc/PID/ns/` and the TYPE column of `lsns`.
     pub fn proc_name(self) -> &'static str {
         match self {

@@ -1,0 +1,153 @@
+//! Host safety: what the engine refuses to do to the learner's machine, in one place.
+//!
+//! The agent runs as real root and starts in the host's namespaces. Whatever it changes there
+//! belongs to the machine, not to the lesson, and outlives the session unless teardown knows to
+//! undo it. A namespace is the kernel's own boundary for this: the same call made inside a
+//! namespace the lesson created changes only that namespace's copy, which dies with it. So the
+//! rules below are about *which namespace the caller is in*, checked before the call is made
+//! (a refused op reaches no syscall and its trace stays empty):
+//!
+//! 1. **Mount namespace.** While still in the host's mount namespace, mount(2), changes of mount
+//!    propagation, mkdir(2), creating and unlinking files only apply under the session's work
+//!    directory ([`host_mount_path`]). In a mount namespace of its own, a lesson may change any
+//!    path: what it mounts there, and the files it makes on those mounts, go away with it.
+//! 2. **UTS namespace.** sethostname(2) with the host's UTS *and* user namespace would rename
+//!    the machine, and is refused ([`hostname`]). From another user namespace the kernel itself
+//!    refuses it (EPERM), which is what the lessons show.
+//! 3. **Network namespace.** In the host's network namespace, only links this session made (the
+//!    veth ends in its journal) may be brought up, addressed or moved ([`host_link`]), and the
+//!    default route is never changed ([`host_route`]).
+//! 4. **Files on the host.** Copies, ownership, file capabilities, the rootfs copy, image layouts
+//!    and unpacked layers are written only under the session's work directory, and never
+//!    through a `..` ([`work_file`]).
+//!
+//! Objects a lesson may make in the host's namespaces (processes, cgroups, veths, IPC objects,
+//! mounts under the work directory) are not refused but journaled: see [`super::journal`].
+
+use super::journal::{Entry, Journal};
+use super::namespaces::Namespace;
+use super::ops::OpError;
+use containerlab_inspect::namespaces::own_ns_inode;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The namespace kinds whose host inode the holder remembers when it starts.
+const REMEMBERED: [Namespace; 5] = [
+    Namespace::Mnt,
+    Namespace::Net,
+    Namespace::Ipc,
+    Namespace::Uts,
+    Namespace::User,
+];
+
+static HOST_NS: OnceLock<BTreeMap<Namespace, u64>> = OnceLock::new();
+
+/// Called once by the holder when it starts, still in the host's namespaces; members inherit it.
+pub fn remember_host_namespaces() {
+    let _ = HOST_NS.set(
+        REMEMBERED
+            .iter()
+            .filter_map(|ns| Some((*ns, own_ns_inode(ns.proc_name())?)))
+            .collect(),
+    );
+}
+
+/// Whether this process is still in the host's namespace of kind `ns`; None when unknown (unit
+/// tests run without a holder).
+pub fn in_host_ns(ns: Namespace) -> Option<bool> {
+    let host = HOST_NS.get()?.get(&ns)?;
+    Some(own_ns_inode(ns.proc_name()) == Some(*host))
+}
+
+/// Rule 1: in the host's mount namespace, `what` (`"mount on"`, `"make a directory"`, ...) may
+/// only be done to paths under `work`.
+pub fn host_mount_path(
+    what: &str,
+    path: &str,
+    work: &Path,
+    in_host_mnt_ns: bool,
+) -> Result<(), OpError> {
+    if in_host_mnt_ns && !Path::new(path).starts_with(work) {
+        return Err(OpError::msg(format!(
+            "refusing to {what} {path} in the host's mount namespace: only the session's work \
+             directory may change there; unshare a mount namespace (and make it private) first"
+        )));
+    }
+    Ok(())
+}
+
+/// Rule 2: no sethostname(2) with real root power over the host's UTS namespace.
+pub fn hostname() -> Result<(), OpError> {
+    let host_uts = in_host_ns(Namespace::Uts) == Some(true);
+    let host_user = in_host_ns(Namespace::User) == Some(true);
+    if host_uts && host_user {
+        return Err(OpError::msg(
+            "refusing to set the hostname in the host's UTS namespace: unshare a UTS namespace first",
+        ));
+    }
+    Ok(())
+}
+
+/// Rule 3: in the host's network namespace, only a link this session made (and journaled, so
+/// teardown deletes it) may be changed: never the machine's own `lo` or `eth0`.
+pub fn host_link(name: &str, journal: &Journal) -> Result<(), OpError> {
+    if in_host_ns(Namespace::Net) != Some(true) {
+        return Ok(());
+    }
+    let ours = Journal::read(journal.path())?
+        .iter()
+        .any(|e| matches!(e, Entry::Link { name: n } if n == name));
+    if ours {
+        return Ok(());
+    }
+    Err(OpError::msg(format!(
+        "refusing to change {name} in the host's network namespace: only links this session made \
+         may change there; unshare a network namespace first"
+    )))
+}
+
+/// Rule 3: the host's routing table is never changed.
+pub fn host_route() -> Result<(), OpError> {
+    if in_host_ns(Namespace::Net) == Some(true) {
+        return Err(OpError::msg(
+            "refusing to change the default route of the host's network namespace: unshare a \
+             network namespace first",
+        ));
+    }
+    Ok(())
+}
+
+/// Rule 4: files the lab writes on the host lie under the session's work directory.
+pub fn work_file(path: &str, work: &Path) -> Result<(), OpError> {
+    if Path::new(path).starts_with(work) && !path.contains("..") {
+        Ok(())
+    } else {
+        Err(OpError::msg(format!(
+            "{path}: the lab only changes files under the session's work directory {}",
+            work.display()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_mount_namespace_allows_the_work_directory_only() {
+        let work = Path::new("/run/containerlab/s/work");
+        assert!(host_mount_path("mount on", "/run/containerlab/s/work/m", work, true).is_ok());
+        let err = host_mount_path("mount on", "/mnt", work, true).unwrap_err();
+        assert!(err.message.contains("host's mount namespace"));
+        assert!(host_mount_path("mount on", "/mnt", work, false).is_ok());
+    }
+
+    #[test]
+    fn host_files_stay_under_work_and_never_climb_out() {
+        let work = Path::new("/run/containerlab/s/work");
+        assert!(work_file("/run/containerlab/s/work/bin/ping", work).is_ok());
+        assert!(work_file("/usr/bin/ping", work).is_err());
+        assert!(work_file("/run/containerlab/s/work/../../etc/passwd", work).is_err());
+    }
+}
