@@ -192,6 +192,9 @@ pub struct RunOpts {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    if let Some(code) = crate::workloads::by_program_name() {
+        return code;
+    }
     let cli = Cli::parse();
     let lang = pick_language(cli.lang.as_deref());
     let mut overrides = std::collections::BTreeMap::new();

@@ -1,5 +1,7 @@
 //! The hidden `__alloc` and `__forkbomb` subcommands: workloads a lesson runs inside a lab
 //! cgroup to meet its limits (see `containerlab_cgroup::allocate_and_touch` and `fork_bomb`).
+//! A learner's shell has them under friendly names too: `alloc MIB` and `forkbomb MAX` are links
+//! to this binary in the session's tools directory, which [`by_program_name`] recognises.
 
 use std::io::Write;
 
@@ -48,4 +50,32 @@ pub fn forkbomb(max: u32) -> i32 {
         None => println!("forked {} children (all {max} asked for)", r.started),
     }
     0
+}
+
+/// The names a learner's shell finds the workloads under (links to this binary).
+pub const TOOL_NAMES: [&str; 2] = ["alloc", "forkbomb"];
+
+/// When this binary was started as `alloc` or `forkbomb` (through a link of the session's tools
+/// directory), runs that workload with its one numeric argument and returns the exit code.
+pub fn by_program_name() -> Option<i32> {
+    let mut args = std::env::args();
+    let program = args.next()?;
+    let name = std::path::Path::new(&program)
+        .file_name()?
+        .to_str()?
+        .to_string();
+    if !TOOL_NAMES.contains(&name.as_str()) {
+        return None;
+    }
+    let usage = |what: &str| {
+        eprintln!("usage: {name} {what}");
+        Some(crate::exit::USAGE)
+    };
+    let arg = args.next().and_then(|a| a.parse::<u64>().ok());
+    match (name.as_str(), arg) {
+        ("alloc", Some(mib)) => Some(alloc(mib)),
+        ("alloc", None) => usage("MIB   (touch that many MiB of memory)"),
+        (_, Some(max)) => Some(forkbomb(max.min(u64::from(u32::MAX)) as u32)),
+        (_, None) => usage("MAX   (fork up to MAX sleeping children)"),
+    }
 }

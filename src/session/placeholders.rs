@@ -39,7 +39,13 @@ pub struct Facts {
     pub samples: Samples,
     /// The memory controller's cgroup version on this machine (None when none was found).
     pub cgroup: Option<Version>,
+    /// A directory of the lab's own commands for a learner's shell (`containerlab`, `alloc`,
+    /// `forkbomb`), put first on its PATH.
+    pub tools: Option<PathBuf>,
 }
+
+/// The PATH a learner's shell gets after the tools directory: the usual one of a root shell.
+const SHELL_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A placeholder that names something the session does not know (yet).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,15 +124,20 @@ impl Facts {
     }
 
     /// The names a learner's shell (and an exercise's solution) gets in its environment, so the
-    /// commands a lesson shows work when typed: `WORK` (the work directory on the host) and the
-    /// host PID of every sandbox process under its name in capitals, `-` as `_` (`SANDBOX`,
-    /// `INIT`, `DOCKER_PROXY`).
+    /// commands a lesson shows work when typed: `PATH` with the lab's tools first, `WORK` (the
+    /// work directory on the host) and the host PID of every sandbox process under its name in
+    /// capitals, `-` as `_` (`SANDBOX`, `INIT`, `DOCKER_PROXY`).
     pub fn shell_env(&self) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = self
-            .work
+            .tools
             .iter()
-            .map(|w| ("WORK".to_string(), w.to_string_lossy().into_owned()))
+            .map(|t| ("PATH".to_string(), format!("{}:{SHELL_PATH}", t.display())))
             .collect();
+        env.extend(
+            self.work
+                .iter()
+                .map(|w| ("WORK".to_string(), w.to_string_lossy().into_owned())),
+        );
         for (name, pid) in &self.pids {
             env.push((name.to_uppercase().replace('-', "_"), pid.to_string()));
         }
@@ -258,6 +269,7 @@ mod tests {
             pids: BTreeMap::from([("init".to_string(), 42)]),
             samples: Samples::default(),
             cgroup: Some(Version::V2),
+            tools: None,
         }
     }
 
@@ -280,12 +292,14 @@ mod tests {
     }
 
     #[test]
-    fn a_shell_gets_the_work_dir_and_every_process_by_name() {
+    fn a_shell_gets_the_tools_the_work_dir_and_every_process_by_name() {
         let mut f = facts();
         f.pids.insert("docker-proxy".into(), 7);
+        f.tools = Some("/run/s/tools".into());
         assert_eq!(
             f.shell_env(),
             [
+                ("PATH".to_string(), format!("/run/s/tools:{SHELL_PATH}")),
                 ("WORK".to_string(), "/w".to_string()),
                 ("DOCKER_PROXY".into(), "7".into()),
                 ("INIT".into(), "42".into()),

@@ -79,6 +79,7 @@ impl Runner {
         let sandbox = Sandbox::start(exe, interrupt)?;
         let facts = Facts {
             work: Some(sandbox.work()),
+            tools: tools_dir(&sandbox.rundir().dir, exe),
             pids: BTreeMap::from([("sandbox".to_string(), sandbox.pid())]),
             ..Facts::of_machine()
         };
@@ -379,4 +380,17 @@ impl Runner {
     pub fn finish(self) -> TeardownReport {
         self.sandbox.teardown()
     }
+}
+
+/// The lab's own commands for a learner's shell, as links to this binary in the session's
+/// directory (removed with it): `containerlab` (the lesson texts show `containerlab __alloc 200`,
+/// which must work typed also when the lab runs from a build tree) and the workloads' friendly
+/// names. None when the links cannot be made: the shell then simply lacks them.
+fn tools_dir(session: &Path, exe: &Path) -> Option<PathBuf> {
+    let dir = session.join("tools");
+    std::fs::create_dir_all(&dir).ok()?;
+    for name in std::iter::once("containerlab").chain(crate::workloads::TOOL_NAMES) {
+        std::os::unix::fs::symlink(exe, dir.join(name)).ok()?;
+    }
+    Some(dir)
 }
