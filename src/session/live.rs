@@ -7,6 +7,7 @@
 //! it exits: this thread lives until the lesson is closed, and restarts happen on it too.
 
 use super::events::{Event, Sink};
+use super::host_changes::HostWatch;
 use super::play::refusals_with;
 use super::player::{SolutionRun, StepMode, StepResult};
 use super::runner::{LessonTexts, Runner};
@@ -33,6 +34,11 @@ pub enum Cmd {
     Judge(usize),
     /// Play an exercise's solution for the learner, then judge.
     Solve(usize),
+    /// A learner's shell was opened in the process with this host PID (the session watches what
+    /// it changes on the host, if it shares the host's namespaces).
+    ShellOpened(i32),
+    /// The learner's shell closed.
+    ShellClosed,
 }
 
 /// What the session is busy with, for the front end to word.
@@ -65,6 +71,8 @@ pub enum SessionMsg {
         subjects: Box<Subjects>,
         /// The lesson's words, placeholders filled as far as the session now knows them.
         texts: LessonTexts,
+        /// What a learner's shell gets in its environment now.
+        shell_env: Vec<(String, String)>,
         /// True when the sandbox was restarted first (older results are stale).
         restarted: bool,
         /// What the session reported while it played, for progress.
@@ -118,6 +126,7 @@ impl SessionThread {
                     broken: false,
                     undone: 0,
                     failures: Vec::new(),
+                    host: HostWatch::default(),
                 };
                 serve(state, rx, out)
             })
@@ -183,6 +192,8 @@ struct State {
     /// Objects undone and teardown failures, over every sandbox this session had.
     undone: usize,
     failures: Vec<String>,
+    /// What learners' shells changed on the host.
+    host: HostWatch,
 }
 
 fn serve(mut st: State, rx: Receiver<Cmd>, out: Sender<SessionMsg>) {
@@ -202,8 +213,9 @@ fn serve(mut st: State, rx: Receiver<Cmd>, out: Sender<SessionMsg>) {
         .map(|()| st.ran(vec![], true, Events::default()));
     let _ = out.send(first.unwrap_or_else(SessionMsg::Error));
     while let Ok(cmd) = rx.recv() {
-        let reply = st.handle(cmd, &out);
-        let _ = out.send(reply.unwrap_or_else(SessionMsg::Error));
+        if let Some(reply) = st.handle(cmd, &out).transpose() {
+            let _ = out.send(reply.unwrap_or_else(SessionMsg::Error));
+        }
     }
     st.finish_runner();
     let _ = out.send(SessionMsg::Finished {
@@ -214,6 +226,7 @@ fn serve(mut st: State, rx: Receiver<Cmd>, out: Sender<SessionMsg>) {
 
 impl State {
     fn finish_runner(&mut self) {
+        self.adopt_host_changes();
         if let Some(r) = self.runner.take() {
             let report = r.finish();
             self.undone += report.undone.len();
@@ -237,6 +250,18 @@ impl State {
         Ok(())
     }
 
+    /// Journals what learners' shells changed on the host, so teardown undoes it too.
+    fn adopt_host_changes(&mut self) {
+        let Some(runner) = &self.runner else {
+            return;
+        };
+        let changes = self.host.changes(&runner.sandbox().rundir().dir);
+        if let Err(e) = runner.sandbox().adopt(&changes) {
+            self.failures
+                .push(format!("journaling what the learner's shell changed: {e}"));
+        }
+    }
+
     fn runner(&mut self) -> Result<&mut Runner, String> {
         self.runner.as_mut().ok_or_else(|| "no sandbox".to_string())
     }
@@ -249,14 +274,24 @@ impl State {
             pids: runner.map(|r| r.pids().clone()).unwrap_or_default(),
             subjects: Box::new(runner.map(|r| r.subjects()).unwrap_or_default()),
             texts: runner.map(Runner::texts).unwrap_or_default(),
+            shell_env: runner.map(|r| r.facts().shell_env()).unwrap_or_default(),
             restarted,
             events: ev.0,
         }
     }
 
-    fn handle(&mut self, cmd: Cmd, out: &Sender<SessionMsg>) -> Result<SessionMsg, String> {
+    /// Carries out `cmd`; the answer, if it has one.
+    fn handle(&mut self, cmd: Cmd, out: &Sender<SessionMsg>) -> Result<Option<SessionMsg>, String> {
         let mut events = Events::default();
-        match cmd {
+        let answer = match cmd {
+            Cmd::ShellOpened(pid) => {
+                self.host.shell_opened(pid);
+                return Ok(None);
+            }
+            Cmd::ShellClosed => {
+                self.adopt_host_changes();
+                return Ok(None);
+            }
             Cmd::Restart => {
                 let _ = out.send(SessionMsg::Busy(Busy::Restarting));
                 self.restart()?;
@@ -276,6 +311,9 @@ impl State {
                 Ok(self.ran(results, restarted, events))
             }
             Cmd::Judge(step) => {
+                // While a shell is open the step is judged every few seconds: a good moment to
+                // journal what it changed on the host.
+                self.adopt_host_changes();
                 let checks = self.runner()?.judge(step, &mut events);
                 Ok(SessionMsg::Judged {
                     step,
@@ -296,7 +334,8 @@ impl State {
                     events: events.0,
                 })
             }
-        }
+        };
+        answer.map(Some)
     }
 
     /// Brings the sandbox to "steps 0..target ran": forward from where it is, or from a restart

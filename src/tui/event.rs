@@ -27,6 +27,8 @@ pub enum AppEvent {
     Resize,
     Tick,
     Session(SessionMsg),
+    /// What the learner's shell printed, or that it exited.
+    Shell(crate::tui::pty::ShellEvent),
     /// Freshly sampled views; `generation` tells which request they answer.
     Views {
         generation: u64,
@@ -149,6 +151,7 @@ fn sample_loop(shared: &Shared, out: SyncSender<AppEvent>) {
 pub struct Events {
     pub session: Receiver<SessionMsg>,
     pub views: Receiver<AppEvent>,
+    pub shell: Receiver<crate::tui::pty::ShellEvent>,
     last_tick: Instant,
 }
 
@@ -158,10 +161,15 @@ const POLL: Duration = Duration::from_millis(50);
 const TICK: Duration = Duration::from_millis(200);
 
 impl Events {
-    pub fn new(session: Receiver<SessionMsg>, views: Receiver<AppEvent>) -> Events {
+    pub fn new(
+        session: Receiver<SessionMsg>,
+        views: Receiver<AppEvent>,
+        shell: Receiver<crate::tui::pty::ShellEvent>,
+    ) -> Events {
         Events {
             session,
             views,
+            shell,
             last_tick: Instant::now(),
         }
     }
@@ -175,6 +183,9 @@ impl Events {
             }
             if let Ok(v) = self.views.try_recv() {
                 return Ok(v);
+            }
+            if let Ok(out) = self.shell.try_recv() {
+                return Ok(AppEvent::Shell(out));
             }
             // Wait for input ourselves first: crossterm's reader spins forever on a hung-up
             // terminal (its read loop retries EOF/EIO), so it is only asked once input is there.

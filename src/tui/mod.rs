@@ -7,7 +7,8 @@
 
 pub mod app;
 pub mod event;
-
+pub mod pty;
+pub mod shell_pane;
 pub mod terminal;
 pub mod text;
 pub mod ui;
@@ -21,11 +22,10 @@ use crate::progress::{self, state_dir, Progress};
 use crate::session::live::{Cmd, SessionMsg, SessionThread};
 use app::{App, Effect};
 use event::{AppEvent, Events, SampleRequest, Sampler};
+use pty::{Pty, ShellEvent};
 use std::io::Write;
-use std::os::fd::{BorrowedFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
@@ -166,7 +166,9 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
     let mut open: Option<SessionThread> = None;
     // One channel for the messages of every session: a closed session's leftovers are drained.
     let (sess_tx, sess_rx) = std::sync::mpsc::channel::<SessionMsg>();
-    let mut events = Events::new(sess_rx, views_rx);
+    let (shell_tx, shell_rx) = std::sync::mpsc::channel::<ShellEvent>();
+    let mut pty: Option<Pty> = None;
+    let mut events = Events::new(sess_rx, views_rx, shell_rx);
     if let Some(i) = start {
         app.open(i);
         open = Some(open_session(&app, i, exe, &interrupt, &sess_tx));
@@ -182,6 +184,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
         sampler.request(sample_request(&app));
         if dirty {
             tui.terminal.draw(|f| ui::draw(f, &app))?;
+            fit_shell(&mut app, &pty);
             dirty = false;
         }
         if let (Some(o), Some(l)) = (&open, &mut app.lesson) {
@@ -199,14 +202,20 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
         if matches!(ev, AppEvent::Hangup) {
             // No terminal to draw on: tear down and leave.
             interrupt.store(true, Ordering::SeqCst);
+            close_shell(&mut app, &mut pty, &open);
             close_session(&mut open, &events.session);
             return Ok(exit::INTERRUPTED);
         }
         let (effects, redraw) = app.update(ev);
         dirty |= redraw;
+        // The shell exited (or the pane was closed): its pty goes too.
+        if app.shell.is_none() {
+            close_shell(&mut app, &mut pty, &open);
+        }
         for effect in effects {
             match effect {
                 Effect::Open(i) => {
+                    close_shell(&mut app, &mut pty, &open);
                     close_session(&mut open, &events.session);
                     open = Some(open_session(&app, i, exe, &interrupt, &sess_tx));
                 }
@@ -214,6 +223,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                     if let Some(l) = &mut app.lesson {
                         l.busy = Some(text::TEARING_DOWN.get(&app.lang).into());
                     }
+                    close_shell(&mut app, &mut pty, &open);
                     tui.terminal.draw(|f| ui::draw(f, &app))?;
                     close_session(&mut open, &events.session);
                     app.close();
@@ -234,61 +244,32 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
                         app.message = Some(fill(text::CANNOT_SAVE.get(&app.lang), &[&e]));
                     }
                 }
-                Effect::Shell { mut pid, mut label } => {
-                    let mut note = None;
-                    // A process that has exited has no namespaces to enter: use the sandbox.
-                    let enterable =
-                        |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok();
-                    if !enterable(pid) {
-                        let holder = app.lesson.as_ref().and_then(|l| {
-                            l.pids
-                                .get("sandbox")
-                                .map(|p| (*p, format!("{}:sandbox", l.lesson.id)))
-                        });
-                        match holder {
-                            Some((p, l)) if enterable(p) => {
-                                let said =
-                                    fill(text::EXITED_SHELL_IN_SANDBOX.get(&app.lang), &[&label]);
-                                // Said in the shell first, where the learner is looking.
-                                note = Some(said.clone());
-                                app.message = Some(said);
-                                pid = p;
-                                label = l;
-                            }
-                            _ => {
-                                app.message =
-                                    Some(fill(text::EXITED_NOTHING.get(&app.lang), &[&label]));
-                                dirty = true;
-                                continue;
-                            }
-                        }
-                    }
-                    let mut req = sample_request(&app);
-                    req.paused = true;
-                    sampler.request(req);
-                    tui.suspend();
-                    let result = shell(exe, pid, &label, &app.lang, note.as_deref());
-                    // A Ctrl-C typed in the shell is not meant for us.
-                    tui.sigint.store(false, Ordering::SeqCst);
-                    tui.resume()?;
-                    dirty = true;
-                    match result {
-                        Ok(()) => {
-                            if let Some(l) = &mut app.lesson {
-                                if l.ran(l.cursor).is_some() && l.busy.is_none() {
-                                    l.busy = Some(text::CHECKING.get(&app.lang).into());
-                                    if let Some(o) = &open {
-                                        o.send(Cmd::Judge(l.cursor));
-                                    }
-                                }
+                Effect::OpenShell { pid, label, env } => {
+                    // The pane is laid out before the shell starts, so it starts at its size.
+                    tui.terminal.draw(|f| ui::draw(f, &app))?;
+                    match open_shell(&mut app, exe, pid, label, env, &shell_tx) {
+                        Ok((p, entered)) => {
+                            pty = Some(p);
+                            // The session watches what the shell changes on the host.
+                            if let Some(o) = &open {
+                                o.send(Cmd::ShellOpened(entered));
                             }
                         }
                         Err(e) => {
-                            app.message = Some(fill(text::CANNOT_OPEN_SHELL.get(&app.lang), &[&e]))
+                            app.shell = None;
+                            app.message = Some(fill(text::CANNOT_OPEN_SHELL.get(&app.lang), &[&e]));
                         }
                     }
+                    dirty = true;
                 }
+                Effect::ShellInput(bytes) => {
+                    if let Some(p) = &mut pty {
+                        let _ = p.write(&bytes);
+                    }
+                }
+                Effect::CloseShell => app.shell = None,
                 Effect::Quit => {
+                    close_shell(&mut app, &mut pty, &open);
                     if let Some(l) = &mut app.lesson {
                         l.busy = Some(text::TEARING_DOWN.get(&app.lang).into());
                         tui.terminal.draw(|f| ui::draw(f, &app))?;
@@ -299,6 +280,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
             }
         }
     }
+    close_shell(&mut app, &mut pty, &open);
     if let Some(l) = &mut app.lesson {
         l.busy = Some(text::TEARING_DOWN.get(&app.lang).into());
         let _ = tui.terminal.draw(|f| ui::draw(f, &app));
@@ -324,48 +306,80 @@ fn sample_request(app: &App) -> SampleRequest {
     }
 }
 
-/// Runs `containerlab __enter` with the terminal and waits for it.
-fn shell(exe: &Path, pid: i32, label: &str, lang: &str, note: Option<&str>) -> std::io::Result<()> {
+/// Starts `containerlab __enter` into `pid` on a pty the size of the shell pane. A process that
+/// has exited has no namespaces to enter: then the sandbox's holder, and the shell says so first.
+fn open_shell(
+    app: &mut App,
+    exe: &Path,
+    mut pid: i32,
+    mut label: String,
+    env: Vec<(String, String)>,
+    out: &Sender<ShellEvent>,
+) -> std::io::Result<(Pty, i32)> {
+    let enterable = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok();
+    let mut note = None;
+    if !enterable(pid) {
+        let holder = app.lesson.as_ref().and_then(|l| {
+            l.pids
+                .get("sandbox")
+                .map(|p| (*p, format!("{}:sandbox", l.lesson.id)))
+        });
+        match holder {
+            Some((p, l)) if enterable(p) => {
+                let said = fill(text::EXITED_SHELL_IN_SANDBOX.get(&app.lang), &[&label]);
+                note = Some(said.clone());
+                app.message = Some(said);
+                pid = p;
+                label = l;
+            }
+            _ => {
+                let said = fill(text::EXITED_NOTHING.get(&app.lang), &[&label]);
+                return Err(std::io::Error::other(said));
+            }
+        }
+    }
     let mut cmd = Command::new(exe);
-    cmd.args(["--lang", lang, "__enter", "--pid"])
+    cmd.args(["--lang", &app.lang, "__enter", "--pid"])
         .arg(pid.to_string())
         .arg("--label")
-        .arg(label);
-    if let Some(note) = note {
+        .arg(&label);
+    if let Some(note) = &note {
         cmd.arg("--note").arg(note);
     }
-    cmd.stdin(Stdio::inherit()).stdout(Stdio::inherit());
-    if let Some(fd) = terminal::real_stderr() {
-        // SAFETY: the fd stays open for the whole run.
-        let owned: OwnedFd = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()?;
-        cmd.stderr(Stdio::from(owned));
+    // What the pane emulates (vt100's screen follows xterm's sequences).
+    cmd.env("TERM", "xterm-256color").envs(env);
+    let (rows, cols) = app
+        .shell
+        .as_ref()
+        .map(|sh| sh.drawn_size.get())
+        .unwrap_or((24, 80));
+    if let Some(sh) = &mut app.shell {
+        sh.parser.screen_mut().set_size(rows, cols);
+        sh.label = label.clone();
     }
-    // Job control, as a shell does it: the child gets its own process group and the terminal's
-    // foreground (so Ctrl-C and Ctrl-Z in it reach it, not us); afterwards we take it back.
-    cmd.process_group(0);
-    // SAFETY: signal and tcsetpgrp are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
-            libc::tcsetpgrp(0, libc::getpid());
-            libc::signal(libc::SIGTTOU, libc::SIG_DFL);
-            Ok(())
-        });
-    }
-    let status = cmd.status();
-    take_foreground();
-    let status = status?;
-    log(&format!("shell in {label} (pid {pid}) ended: {status}"));
-    Ok(())
+    log(&format!("shell in {label} (pid {pid}) opened"));
+    Ok((Pty::spawn(cmd, rows, cols, out.clone())?, pid))
 }
 
-/// Makes our process group the terminal's foreground again (a shell we ran may have kept it).
-fn take_foreground() {
-    // SAFETY: plain libc calls; SIGTTOU is ignored only around tcsetpgrp.
-    unsafe {
-        let old = libc::signal(libc::SIGTTOU, libc::SIG_IGN);
-        libc::tcsetpgrp(0, libc::getpgrp());
-        libc::signal(libc::SIGTTOU, old);
+/// After a drawing: the shell's terminal takes the size its pane was drawn at.
+fn fit_shell(app: &mut App, pty: &Option<Pty>) {
+    if let (Some(p), Some(sh)) = (pty, &mut app.shell) {
+        let (rows, cols) = sh.drawn_size.get();
+        if sh.parser.screen().size() != (rows, cols) {
+            sh.parser.screen_mut().set_size(rows, cols);
+            p.resize(rows, cols);
+        }
+    }
+}
+
+/// Closes the learner's shell, if open: its processes are killed before the lesson is torn down,
+/// and the session journals what it changed on the host.
+fn close_shell(app: &mut App, pty: &mut Option<Pty>, open: &Option<SessionThread>) {
+    app.shell = None;
+    if pty.take().is_some() {
+        if let Some(o) = open {
+            o.send(Cmd::ShellClosed);
+        }
     }
 }
 

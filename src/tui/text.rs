@@ -9,10 +9,12 @@ messages! {
     // Picker. The key lines in the footer fit 80 columns (each wide character takes two).
     PICKER_HEADER = " containerlab · learn how Linux containers work by making the real syscalls",
         " containerlab · 本物のシステムコールで Linux コンテナの仕組みを学ぶ";
-    PICKER_KEYS = "↑↓ Enter open · type to filter · ^R reset · ^A reset all · ? keys · Esc quit",
-        "↑↓ Enter 開く · 文字で絞り込み · ^R 消去 · ^A 全消去 · ? キー · Esc 終了";
+    PICKER_KEYS = "↑↓ Enter open · / filter · ^R reset · ^A reset all · ? keys · q quit",
+        "↑↓ Enter 開く · / 絞り込み · ^R 消去 · ^A 全消去 · ? キー · q 終了";
+    FILTERING_KEYS = "type to filter · Enter open · ↑↓ choose · Esc clear",
+        "文字で絞り込み · Enter 開く · ↑↓ 選ぶ · Esc 消去";
     FILTER = "Filter", "絞り込み";
-    TYPE_TO_FILTER = "(type to filter)", "(文字を入力して絞り込み)";
+    TYPE_TO_FILTER = "(/ to filter)", "(/ で絞り込み)";
     COL_LESSON = "LESSON", "レッスン";
     COL_TITLE = "TITLE", "タイトル";
     COL_STEPS = "STEPS", "ステップ数";
@@ -36,6 +38,18 @@ messages! {
         "Enter 実行 · ← 戻る · s シェル · c 確認 · h ヒント · S 解答 · ? キー · q 一覧";
     LESSON_KEYS = "Enter run · ← back · g goto · r restart · s shell · Tab view · ? keys · q list",
         "Enter 実行 · ← 戻る · g 移動 · r 再実行 · s シェル · Tab 表示 · ? キー · q 一覧";
+    SHELL_FOCUS_KEYS = "keys go to the shell · Ctrl-G back to the lesson · exit closes it",
+        "キーはシェルへ · Ctrl-G でレッスンに戻る · exit で閉じる";
+    SHELL_OPEN_KEYS = "Enter run · Ctrl-G shell · Z full shell · v view/shell · c check · h hint · q list",
+        "Enter 実行 · Ctrl-G シェル · Z 全画面 · v 表示切替 · c 確認 · h ヒント · q 一覧";
+    SHELL_TITLE = "shell in {}", "{} の中のシェル";
+    SHELL_TITLE_FOCUS = "Ctrl-G: back to the lesson", "Ctrl-G: レッスンに戻る";
+    SHELL_TITLE_UNFOCUSED = "Ctrl-G: type here", "Ctrl-G: ここに入力";
+    SHELL_CLOSED = "the shell closed; the step was checked again", "シェルを閉じました。ステップをもう一度チェックしました";
+    NO_SHELL_YET = "no shell is open: s opens one", "シェルは開いていません: s で開きます";
+    SOLVED = "✓ solved! {}", "✓ 解けました! {}";
+    SOLVED_NEXT = "Ctrl-G, then Enter: next step", "Ctrl-G のあと Enter で次のステップへ";
+    SOLVED_LAST = "that was the last step", "これが最後のステップでした";
     STEP_OF = "step {}/{}", "ステップ {}/{}";
     STEP_PASSED = "step passed ✓", "ステップ成功 ✓";
     YOUR_TURN = "your turn", "あなたの番";
@@ -73,7 +87,11 @@ messages! {
     H_VIEW = "switch the live view (0 is the tenth)", "ライブビューを切り替え (0 は 10 番目)";
     H_ZOOM = "zoom the live view to the whole screen; the arrows scroll it (z or Esc: back)",
         "ライブビューを画面いっぱいに拡大し、矢印キーでスクロール (z か Esc で戻る)";
-    H_SHELL = "shell inside the sandbox's namespaces (exit to return)", "サンドボックスの名前空間でシェル (exit で戻る)";
+    H_SHELL = "a shell beside the lesson, inside the sandbox's namespaces (exit closes it)",
+        "レッスンの横にシェル、サンドボックスの名前空間の中 (exit で閉じる)";
+    H_SHELL_FOCUS = "keys to the shell and back to the lesson", "キーをシェルへ / レッスンへ戻す";
+    H_SHELL_ZOOM = "the shell on the whole screen, and back", "シェルを画面いっぱいに / 元に戻す";
+    H_FLIP = "narrow screens: show the shell or the live view", "狭い画面: シェルとライブビューを切り替え";
     H_TARGET = "choose which process the shell enters", "シェルが入るプロセスを選ぶ";
     H_CHECK = "check again (after using the shell)", "もう一度チェック (シェルを使った後に)";
     H_HINT = "next hint (exercises)", "次のヒント (演習)";
@@ -105,8 +123,8 @@ messages! {
     CHECKS_PASSED = "Checks: {}/{} passed", "チェック: {}/{} 件成功";
     CLAIM_OBSERVED = "{} (observed {})", "{} (観測値 {})";
     OBSERVED_EXPECTED = "observed {}, expected {}", "観測値 {}、期待値 {}";
-    EXERCISE_OPEN = "Your turn: s opens a shell inside the sandbox; the checks run again when you leave it (or press c). Enter skips ahead.",
-        "あなたの番: s でサンドボックスの中のシェルが開きます。シェルを出ると (または c で) チェックをやり直します。Enter で先へ進みます。";
+    EXERCISE_OPEN = "Your turn: s opens a shell beside the lesson; the checks run again as you work in it (c checks now). Enter skips ahead.",
+        "あなたの番: s でレッスンの横にシェルが開きます。シェルで作業するたびにチェックをやり直します (c ですぐに確認)。Enter で先へ進みます。";
     BROKEN = "An action failed: later steps cannot run. r restarts the lesson.",
         "アクションが失敗したので、この先のステップは実行できません。r でレッスンをやり直します。";
     NEXT_STEP = "Enter: next step", "Enter: 次のステップへ";

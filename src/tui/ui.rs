@@ -2,6 +2,7 @@
 //! with fake data.
 
 use super::app::{view_name, App, Confirm, LessonState, Overlay, Screen, SCROLL_TO_RESULTS};
+use super::shell_pane;
 use super::text as T;
 use super::widgets::{step_lines, view_lines, wrap, Theme};
 use super::width::{ellipsize, pad_left, pad_right, pad_to, truncate, width};
@@ -216,6 +217,13 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
 }
 
 fn lesson_keys(app: &App, l: &LessonState) -> &'static str {
+    if let Some(sh) = &app.shell {
+        return if sh.focus {
+            T::SHELL_FOCUS_KEYS.get(&app.lang)
+        } else {
+            T::SHELL_OPEN_KEYS.get(&app.lang)
+        };
+    }
     if l.zoom.is_some() {
         T::ZOOMED_FOOTER.get(&app.lang)
     } else if l.lesson.steps[l.cursor].exercise.is_some() {
@@ -260,14 +268,30 @@ fn draw_lesson_header(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: 
 
 fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
     let lang = app.lang.as_str();
+    let shell = app.shell.as_ref();
+    if let Some(sh) = shell.filter(|sh| sh.zoomed) {
+        shell_pane::draw(f, sh, lang, area, t);
+        return;
+    }
     if l.zoom.is_some() {
         draw_views(f, app, l, area, t);
         return;
     }
-    let [text_area, views_area] = if area.width >= SIDE_BY_SIDE_MIN_WIDTH {
+    let wide = area.width >= SIDE_BY_SIDE_MIN_WIDTH;
+    // A narrow screen gives the shell, when it shows, more of the height than a view gets.
+    let below = if shell.is_some_and(|sh| sh.shown) {
+        55
+    } else {
+        38
+    };
+    let [text_area, side] = if wide {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
     } else {
-        Layout::vertical([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area)
+        Layout::vertical([
+            Constraint::Percentage(100 - below),
+            Constraint::Percentage(below),
+        ])
+        .areas(area)
     };
     // Step text, scrollable.
     let inner_w = text_area.width.saturating_sub(2) as usize;
@@ -301,7 +325,19 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
             .scroll((scroll as u16, 0)),
         text_area,
     );
-    draw_views(f, app, l, views_area, t);
+    match shell {
+        // Wide: the live view above the shell, both in sight while the learner types.
+        Some(sh) if wide => {
+            let [views, pane] =
+                Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)])
+                    .areas(side);
+            draw_views(f, app, l, views, t);
+            shell_pane::draw(f, sh, lang, pane, t);
+        }
+        // Narrow: one pane, the shell or the view (`v` flips).
+        Some(sh) if sh.shown => shell_pane::draw(f, sh, lang, side, t),
+        _ => draw_views(f, app, l, side, t),
+    }
 }
 
 /// The live views: a tab row and the chosen view. Zoomed (`z`), it fills the lesson's area and
@@ -402,10 +438,10 @@ pub const HELP: &[(&str, Msg)] = &[
     ("", T::H_PICKER),
     ("↑ ↓ / mouse wheel", T::H_CHOOSE),
     ("Enter, →", T::H_OPEN),
-    ("letters", T::H_FILTER),
+    ("/", T::H_FILTER),
     ("Ctrl-R", T::H_RESET_ONE),
     ("Ctrl-A", T::H_RESET_ALL),
-    ("Esc", T::H_QUIT_EMPTY),
+    ("q, Esc", T::H_QUIT_EMPTY),
     ("", T::H_LESSON),
     ("Enter, →, Space", T::H_RUN),
     ("←, Backspace", T::H_BACK),
@@ -415,6 +451,9 @@ pub const HELP: &[(&str, Msg)] = &[
     ("Tab, Shift-Tab, 0-9", T::H_VIEW),
     ("z", T::H_ZOOM),
     ("s", T::H_SHELL),
+    ("Ctrl-G", T::H_SHELL_FOCUS),
+    ("Z", T::H_SHELL_ZOOM),
+    ("v", T::H_FLIP),
     ("m", T::H_TARGET),
     ("c", T::H_CHECK),
     ("h", T::H_HINT),

@@ -292,7 +292,11 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     // Where the view starts once the step ran: at its `$ command` when that is short, so the
     // results follow it; past a long one, at the results, never in the middle of the command.
     let mut command_at = None;
-    if let Some(cmd) = &words.command {
+    // An exercise's command is its answer: shown once solved, or once the solution is asked for.
+    let answer_kept = step.exercise.is_some()
+        && !l.solution_shown
+        && !l.ran(l.cursor).is_some_and(|r| r.passed());
+    if let Some(cmd) = words.command.as_ref().filter(|_| !answer_kept) {
         out.push(blank());
         let lines = wrapped(cmd, width, "$ ", t.command());
         if lines.len() <= 3 {

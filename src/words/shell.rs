@@ -10,8 +10,10 @@ use crate::i18n::fill;
 crate::i18n::messages! {
     CANNOT_ENTER = "containerlab: cannot enter process {}: {}", "containerlab: プロセス {} に入れません: {}";
     PRESS_ENTER = "(press Enter to go back)", "(Enter でレッスンに戻ります)";
-    BANNER = "containerlab: a shell inside {} (pid {}); namespaces joined: {}; {}. Type `exit` or Ctrl-D to go back to the lesson.",
-        "containerlab: {} (PID {}) の中のシェルです。入った名前空間: {}。{}。`exit` か Ctrl-D でレッスンに戻ります。";
+    BANNER = "containerlab: a shell inside {} (pid {}); namespaces joined: {}; {}. Ctrl-G goes back to the lesson, `exit` or Ctrl-D closes the shell.",
+        "containerlab: {} (PID {}) の中のシェルです。入った名前空間: {}。{}。Ctrl-G でレッスンに戻り、`exit` か Ctrl-D でシェルを閉じます。";
+    SHARES_HOST = "containerlab: ⚠ this shell shares the HOST's {} namespace: what you change here changes this machine. Mounts made here are undone when the lesson ends.",
+        "containerlab: ⚠ このシェルはホストの {} 名前空間を共有しています: ここでの変更はこのマシンを変えます。ここでのマウントはレッスンの終わりに元に戻します。";
     HOST_NAMESPACES = "the host's namespaces", "ホストの名前空間";
     NOT_QUITE = "containerlab: warning: this shell is not quite like {}: {}",
         "containerlab: 警告: このシェルは {} と同じではありません: {}";
@@ -23,14 +25,18 @@ crate::i18n::messages! {
 /// `label` names the place in the prompt, `lang` is the learner's language, and `note`, if any,
 /// is said before anything else.
 pub fn enter(pid: i32, label: &str, lang: &str, note: Option<&str>) -> i32 {
-    // A rule sets this shell apart from what an earlier one left on the terminal.
-    eprintln!("\n{}", "─".repeat(60));
     if let Some(note) = note {
-        eprintln!("containerlab: {note}");
+        say(&format!("containerlab: {note}"));
     }
     let entered = enter::join(pid).and_then(|entered| {
         say_entered(&entered, pid, label, lang);
-        enter::run_shell(label)
+        // The prompt says it too, on every line the learner types.
+        let shared = host_shared(&entered);
+        let label = match shared.is_empty() {
+            true => label.to_string(),
+            false => format!("{label} HOST:{}", shared.join(",")),
+        };
+        enter::run_shell(&label)
     });
     match entered {
         Ok(code) => code,
@@ -38,8 +44,36 @@ pub fn enter(pid: i32, label: &str, lang: &str, note: Option<&str>) -> i32 {
     }
 }
 
+/// Of the namespaces that make a shell touch the machine (mounts, links and routes, the
+/// hostname), those the shell still shares with the host: the ones it did not have to join.
+/// (`__enter` starts in the host's namespaces: the lab's front end runs there.)
+fn host_shared(entered: &Entered) -> Vec<&'static str> {
+    use crate::engine::namespaces::Namespace;
+    [Namespace::Mnt, Namespace::Net, Namespace::Uts]
+        .into_iter()
+        .filter(|ns| !entered.joined.contains(ns))
+        .map(|ns| ns.proc_name())
+        .collect()
+}
+
+/// A line for the learner, wrapped at words to the terminal's width (a terminal cuts a long
+/// line anywhere, in the middle of a word).
+fn say(text: &str) {
+    // SAFETY: TIOCGWINSZ fills one winsize; a failure leaves it zeroed.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) };
+    let width = if ws.ws_col >= 20 {
+        ws.ws_col as usize
+    } else {
+        80
+    };
+    for line in crate::tui::widgets::wrap(text, width) {
+        eprintln!("{line}");
+    }
+}
+
 fn cannot_enter(pid: i32, e: &EnterError, lang: &str) -> i32 {
-    eprintln!("{}", fill(CANNOT_ENTER.get(lang), &[&pid, e]));
+    say(&fill(CANNOT_ENTER.get(lang), &[&pid, e]));
     eprintln!("{}", PRESS_ENTER.get(lang));
     let mut s = String::new();
     let _ = std::io::stdin().read_line(&mut s);
@@ -59,11 +93,15 @@ fn say_entered(entered: &Entered, pid: i32, label: &str, lang: &str) {
     if !like.cgroup_procs.is_empty() {
         like_text.push_str(IN_CGROUP.get(lang));
     }
-    eprintln!(
-        "{}",
-        fill(BANNER.get(lang), &[&label, &pid, &joined, &like_text])
-    );
+    say(&fill(
+        BANNER.get(lang),
+        &[&label, &pid, &joined, &like_text],
+    ));
+    let shared = host_shared(entered);
+    if !shared.is_empty() {
+        say(&fill(SHARES_HOST.get(lang), &[&shared.join(", ")]));
+    }
     for e in &entered.unlike {
-        eprintln!("{}", fill(NOT_QUITE.get(lang), &[&label, e]));
+        say(&fill(NOT_QUITE.get(lang), &[&label, e]));
     }
 }

@@ -41,6 +41,14 @@ pub enum Entry {
     SysvShm { id: i32 },
     /// A POSIX message queue, by name.
     PosixMq { name: String },
+    /// A mount a learner's shell made in the host's mount namespace (the lab found it there; it
+    /// did not make it). Detached only while the mount with this id is still the top one at
+    /// `target`: the learner may have unmounted it already, and then `target` shows the host's
+    /// own mount again, which must stay.
+    HostMount { target: PathBuf, mount_id: i32 },
+    /// The host's hostname before a learner's shell that shares the host's UTS namespace
+    /// changed it; teardown sets it back.
+    HostName { name: String },
 }
 
 impl std::fmt::Display for Entry {
@@ -59,6 +67,12 @@ impl std::fmt::Display for Entry {
             Entry::Link { name } => write!(f, "network link {name}"),
             Entry::SysvShm { id } => write!(f, "System V shared memory segment {id}"),
             Entry::PosixMq { name } => write!(f, "POSIX message queue {name}"),
+            Entry::HostMount { target, mount_id } => write!(
+                f,
+                "mount {mount_id} a learner's shell made on {}",
+                target.display()
+            ),
+            Entry::HostName { name } => write!(f, "the host's hostname {name}"),
         }
     }
 }

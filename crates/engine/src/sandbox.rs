@@ -161,6 +161,17 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Journals what the lab did not make but must undo: what a learner's shell changed on the
+    /// host (see [`Entry::HostMount`], [`Entry::HostName`]).
+    pub fn adopt(&self, entries: &[Entry]) -> std::io::Result<()> {
+        // The holder appends to the same file; each entry is one O_APPEND write, whole.
+        let mut journal = Journal::open(&self.rundir.journal_path())?;
+        for e in entries {
+            journal.append(e)?;
+        }
+        Ok(())
+    }
+
     /// Ends the session: the agents are stopped and every journaled object is undone, newest
     /// first; then the session directory goes.
     pub fn teardown(mut self) -> TeardownReport {

@@ -57,7 +57,40 @@ fn undo_one(entry: &Entry) -> Result<(), String> {
         Entry::Link { name } => super::host_objects::delete_link(name),
         Entry::SysvShm { id } => super::host_objects::remove_shm(*id),
         Entry::PosixMq { name } => super::host_objects::unlink_mq(name),
+        Entry::HostMount { target, mount_id } => detach_if_top(target, *mount_id),
+        Entry::HostName { name } => restore_hostname(name),
     }
+}
+
+/// Detaches the mount `id` at `target` if it is the top one there (the one a path lookup finds).
+fn detach_if_top(target: &Path, id: i32) -> Result<(), String> {
+    let mounts = procfs::process::Process::myself()
+        .and_then(|p| p.mountinfo())
+        .map_err(|e| format!("mountinfo: {e}"))?;
+    let here: Vec<_> = mounts
+        .into_iter()
+        .filter(|m| m.mount_point == target)
+        .collect();
+    if !here.iter().any(|m| m.mnt_id == id) {
+        return Ok(()); // Unmounted already.
+    }
+    // Stacked on one point, each mount's parent is the one below: the top is nobody's parent.
+    let on_top = !here.iter().any(|m| m.pid == id);
+    if !on_top {
+        return Err("another mount covers it; left in place".into());
+    }
+    match nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => Ok(()),
+        Err(e) => Err(format!("umount2: {e}")),
+    }
+}
+
+fn restore_hostname(name: &str) -> Result<(), String> {
+    let now = nix::unistd::gethostname().map_err(|e| e.to_string())?;
+    if now.to_string_lossy() == name {
+        return Ok(());
+    }
+    nix::unistd::sethostname(name).map_err(|e| format!("sethostname: {e}"))
 }
 
 fn kill_process(pid: i32, started: u64) -> Result<(), String> {

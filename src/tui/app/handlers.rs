@@ -11,6 +11,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
     pub(super) fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        // While the shell has the keys, they are the shell's (Ctrl-C too), but for the focus key.
+        let shell_focused = self.shell.as_ref().is_some_and(|s| s.focus);
+        if shell_focused && self.screen == Screen::Lesson && self.overlay == Overlay::None {
+            self.message = None;
+            return self.shell_key(k);
+        }
         if keys::lookup(keys::GLOBAL, &k) == Some(Intent::Quit) {
             return vec![Effect::Quit];
         }
@@ -87,9 +93,14 @@ impl App {
 
     fn picker_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         let list = self.filtered();
-        let Some(intent) = keys::lookup(keys::PICKER, &k) else {
-            // Any other printable key types into the filter.
-            if let KeyCode::Char(c) = k.code {
+        let table = if self.filtering {
+            keys::FILTERING
+        } else {
+            keys::PICKER
+        };
+        let Some(intent) = keys::lookup(table, &k) else {
+            // Typing into the filter once `/` started it.
+            if let (true, KeyCode::Char(c)) = (self.filtering, k.code) {
                 if !k.modifiers.contains(KeyModifiers::CONTROL) {
                     self.filter.push(c);
                     self.selected = 0;
@@ -98,6 +109,7 @@ impl App {
             return vec![];
         };
         match intent {
+            Intent::Filter => self.filtering = true,
             Intent::ResetLesson => {
                 if let Some(&i) = list.get(self.selected) {
                     self.overlay =
@@ -115,14 +127,19 @@ impl App {
             Intent::SelectFirst => self.selected = 0,
             Intent::SelectLast => self.move_selection(i64::MAX / 2),
             Intent::Open => {
+                self.filtering = false;
                 if let Some(&i) = list.get(self.selected) {
                     self.open(i);
                     return vec![Effect::Open(i)];
                 }
             }
-            Intent::Escape if self.filter.is_empty() => return vec![Effect::Quit],
+            Intent::Quit => return vec![Effect::Quit],
+            Intent::Escape if self.filter.is_empty() && !self.filtering => {
+                return vec![Effect::Quit]
+            }
             Intent::Escape => {
                 self.filter.clear();
+                self.filtering = false;
                 self.selected = 0;
             }
             _ => {}
@@ -269,16 +286,16 @@ impl App {
                     self.message = Some(fill(T::SHELL_IN.get(&lang), &[&l.shell_target()]));
                 }
             }
-            Intent::Shell if idle => {
-                let name = l.shell_target();
-                match l.pids.get(&name) {
-                    Some(&pid) => {
-                        return vec![Effect::Shell {
-                            pid,
-                            label: format!("{}:{name}", l.lesson.id),
-                        }]
-                    }
-                    None => self.message = Some(T::NOTHING_TO_ENTER_YET.get(&lang).into()),
+            Intent::Shell if idle || self.shell.is_some() => return self.open_shell(),
+            Intent::FocusShell | Intent::ZoomShell | Intent::FlipPane => {
+                let Some(sh) = &mut self.shell else {
+                    self.message = Some(T::NO_SHELL_YET.get(&lang).into());
+                    return vec![];
+                };
+                match intent {
+                    Intent::FocusShell => (sh.focus, sh.shown) = (true, true),
+                    Intent::ZoomShell => sh.zoomed = !sh.zoomed,
+                    _ => sh.shown = !sh.shown,
                 }
             }
             _ => {}

@@ -19,6 +19,8 @@ pub enum Intent {
     FilterBack,
     /// Esc: clear the filter, or quit when it is empty.
     Escape,
+    /// `/`: start typing a filter.
+    Filter,
     ResetLesson,
     ResetAll,
     // The lesson screen.
@@ -42,6 +44,12 @@ pub enum Intent {
     Recheck,
     NextShellTarget,
     Shell,
+    /// Give the keys to the open shell (Ctrl-G; from the shell, Ctrl-G gives them back).
+    FocusShell,
+    /// The shell fills the lesson's area, or no longer.
+    ZoomShell,
+    /// On a narrow screen: show the shell or the live view in their shared pane.
+    FlipPane,
     // The zoomed view only.
     ScrollRight,
     ScrollLeft,
@@ -77,8 +85,10 @@ const fn ch(c: char, intent: Intent) -> Binding {
 /// Keys that mean the same everywhere, looked up first.
 pub const GLOBAL: &[Binding] = &[ctrl('c', Intent::Quit)];
 
-/// The lesson list. Other printable keys type into the filter.
+/// The lesson list, as every list a learner knows: `q` quits, `/` starts a filter.
 pub const PICKER: &[Binding] = &[
+    ch('q', Intent::Quit),
+    ch('/', Intent::Filter),
     ctrl('r', Intent::ResetLesson),
     ctrl('a', Intent::ResetAll),
     ch('?', Intent::Help),
@@ -88,6 +98,15 @@ pub const PICKER: &[Binding] = &[
     key(KeyCode::End, Intent::SelectLast),
     key(KeyCode::Enter, Intent::Open),
     key(KeyCode::Right, Intent::Open),
+    key(KeyCode::Backspace, Intent::FilterBack),
+    key(KeyCode::Esc, Intent::Escape),
+];
+
+/// The lesson list while a filter is typed: printable keys type into it.
+pub const FILTERING: &[Binding] = &[
+    key(KeyCode::Up, Intent::SelectUp),
+    key(KeyCode::Down, Intent::SelectDown),
+    key(KeyCode::Enter, Intent::Open),
     key(KeyCode::Backspace, Intent::FilterBack),
     key(KeyCode::Esc, Intent::Escape),
 ];
@@ -131,6 +150,9 @@ pub const LESSON: &[Binding] = &[
     ch('c', Intent::Recheck),
     ch('m', Intent::NextShellTarget),
     ch('s', Intent::Shell),
+    ctrl('g', Intent::FocusShell),
+    ch('Z', Intent::ZoomShell),
+    ch('v', Intent::FlipPane),
 ];
 
 /// The zoomed view: the arrows move the view; keys not listed here act as on the lesson screen.
@@ -163,7 +185,7 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_on_one_screen() {
-        for table in [GLOBAL, PICKER, LESSON, ZOOM] {
+        for table in [GLOBAL, PICKER, FILTERING, LESSON, ZOOM] {
             for (i, a) in table.iter().enumerate() {
                 let twice = table[i + 1..]
                     .iter()

@@ -48,6 +48,8 @@ pub struct LessonState {
     pub solution_shown: bool,
     /// The lesson's words as the session filled them.
     pub texts: LessonTexts,
+    /// What a learner's shell gets in its environment (PATH, WORK, each process's pid).
+    pub shell_env: Vec<(String, String)>,
     /// Turns the session's events into the learner's progress.
     pub tracker: Tracker,
     /// The shell's target chosen with `m` (a process name), when not the default.
@@ -79,6 +81,7 @@ impl LessonState {
             hints: BTreeMap::new(),
             solution_shown: false,
             texts: LessonTexts::default(),
+            shell_env: Vec::new(),
             tracker,
             shell_target: None,
             finished: false,

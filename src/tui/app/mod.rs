@@ -6,16 +6,21 @@ use super::text as T;
 use crate::i18n::fill;
 use crate::lesson::schema::{Lesson, View};
 use crate::progress::{Progress, Status};
+use crate::session::events::CheckOutcome;
 use crate::session::live::{Cmd, SessionMsg};
 use crossterm::event::MouseEventKind;
 
 mod handlers;
 pub mod keys;
 mod lesson_state;
+pub mod pty_keys;
+pub mod shell;
+mod shell_handlers;
 #[cfg(test)]
 mod tests;
 
 pub use lesson_state::{LessonState, SCROLL_TO_RESULTS};
+pub use shell::ShellState;
 
 /// Every view, in the order of the number keys.
 pub const ALL_VIEWS: [View; 12] = [
@@ -67,11 +72,16 @@ pub enum Effect {
     /// Close the lesson (tear down) and go back to the picker.
     Close,
     Session(Cmd),
-    /// Suspend the UI and open a shell inside this process.
-    Shell {
+    /// Open the learner's shell in the pane, inside this process, with this environment.
+    OpenShell {
         pid: i32,
         label: String,
+        env: Vec<(String, String)>,
     },
+    /// Type these bytes into the shell.
+    ShellInput(Vec<u8>),
+    /// Close the shell (the lesson is left).
+    CloseShell,
     SaveProgress,
     Quit,
 }
@@ -85,6 +95,8 @@ pub struct App {
     pub progress_file: Option<std::path::PathBuf>,
     pub screen: Screen,
     pub filter: String,
+    /// `/` was pressed: keys type into the filter.
+    pub filtering: bool,
     /// Selected row of the filtered list.
     pub selected: usize,
     pub lesson: Option<LessonState>,
@@ -98,6 +110,8 @@ pub struct App {
     pub generation: u64,
     /// The learner's own OCI image layout (`--image`), for the lessons that build an image.
     pub image: Option<std::path::PathBuf>,
+    /// The learner's shell in the lesson screen, while it is open.
+    pub shell: Option<ShellState>,
 }
 
 const SPIN: [&str; 4] = ["|", "/", "-", "\\"];
@@ -111,6 +125,7 @@ impl App {
             progress_file: None,
             screen: Screen::Picker,
             filter: String::new(),
+            filtering: false,
             selected: 0,
             lesson: None,
             overlay: Overlay::None,
@@ -119,6 +134,7 @@ impl App {
             tick: 0,
             generation: 0,
             image: None,
+            shell: None,
         }
     }
 
@@ -126,10 +142,12 @@ impl App {
         SPIN[(self.tick % 4) as usize]
     }
 
-    /// Lessons matching the filter (by id or title), as indexes into `lessons`.
+    /// Lessons matching the filter (by id or title), as indexes into `lessons`; the lesson whose
+    /// id is the filter comes first (`cgroup` opens cgroup, not cgroupns listed before it).
     pub fn filtered(&self) -> Vec<usize> {
         let f = self.filter.to_lowercase();
-        self.lessons
+        let mut found: Vec<usize> = self
+            .lessons
             .iter()
             .enumerate()
             .filter(|(_, l)| {
@@ -138,7 +156,9 @@ impl App {
                     || l.title.get(&self.lang).to_lowercase().contains(&f)
             })
             .map(|(i, _)| i)
-            .collect()
+            .collect();
+        found.sort_by_key(|&i| self.lessons[i].id.to_lowercase() != f);
+        found
     }
 
     pub fn status(&self, lesson: &Lesson) -> Status {
@@ -188,8 +208,9 @@ impl App {
                 if busy {
                     self.tick += 1;
                 }
-                (vec![], busy)
+                (self.shell_tick(std::time::Instant::now()), busy)
             }
+            AppEvent::Shell(ev) => (self.on_shell(ev), true),
             AppEvent::Resize => (vec![], true),
             AppEvent::Hangup => (vec![Effect::Quit], false),
             AppEvent::Views { generation, views } => {
@@ -234,6 +255,7 @@ impl App {
         let Some(l) = &mut self.lesson else {
             return vec![];
         };
+        let mut judged = None;
         let events = match msg {
             SessionMsg::Refused(reasons) => {
                 l.refused = reasons;
@@ -259,6 +281,7 @@ impl App {
                 pids,
                 subjects,
                 texts,
+                shell_env,
                 restarted,
                 events,
             } => {
@@ -275,6 +298,7 @@ impl App {
                 l.pids = pids;
                 l.subjects = *subjects;
                 l.texts = texts;
+                l.shell_env = shell_env;
                 l.error = None;
                 self.generation += 1;
                 events
@@ -284,10 +308,19 @@ impl App {
                 checks,
                 events,
             } => {
-                if let Some(r) = l.results.get_mut(&step) {
-                    r.checks = checks;
+                let before = match l.results.get_mut(&step) {
+                    Some(r) => std::mem::replace(&mut r.checks, checks.clone()),
+                    None => Vec::new(),
+                };
+                let verdicts = |c: &[CheckOutcome]| c.iter().map(|c| c.passed).collect::<Vec<_>>();
+                let changed = verdicts(&before) != verdicts(&checks);
+                judged = Some((step, before));
+                // Judged again and again while the shell is open: progress records a change.
+                if changed {
+                    events
+                } else {
+                    Vec::new()
                 }
-                events
             }
             SessionMsg::Solved {
                 step,
@@ -304,6 +337,14 @@ impl App {
                 }
                 events
             }
+        };
+        if let Some((step, before)) = judged {
+            let now = self.lesson.as_ref().and_then(|l| l.results.get(&step));
+            let now = now.map(|r| r.checks.clone()).unwrap_or_default();
+            self.judged(step, &before, &now);
+        }
+        let Some(l) = &mut self.lesson else {
+            return vec![];
         };
         l.busy = None;
         if l.results.contains_key(&l.cursor) && events.iter().any(|e| e.step() == Some(l.cursor)) {

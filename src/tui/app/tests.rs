@@ -52,6 +52,7 @@ fn ran(app: &mut App, step: usize, checks: Vec<CheckOutcome>) -> Vec<Effect> {
         pids: BTreeMap::new(),
         subjects: Default::default(),
         texts: Default::default(),
+        shell_env: vec![("WORK".into(), "/w".into())],
         restarted: false,
         events,
     }))
@@ -189,12 +190,93 @@ fn goto_hints_solution_and_shell() {
     a.lesson.as_mut().unwrap().busy = None;
     assert_eq!(
         key(&mut a, KeyCode::Char('s')),
-        vec![Effect::Shell {
+        vec![Effect::OpenShell {
             pid: 1,
-            label: "uts:sandbox".into()
+            label: "uts:sandbox".into(),
+            env: vec![],
         }]
     );
+    // The shell has the keys: `q` is typed into it, Ctrl-G gives the keys back to the lesson.
+    assert_eq!(
+        key(&mut a, KeyCode::Char('q')),
+        vec![Effect::ShellInput(b"q".to_vec())]
+    );
+    let ctrl_g = KeyEvent::new(KeyCode::Char('g'), KeyModifiers::CONTROL);
+    assert_eq!(a.update(AppEvent::Key(ctrl_g)).0, vec![]);
     assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+}
+
+#[test]
+fn the_shell_pane_shows_output_and_judges_the_step_while_the_learner_types() {
+    use crate::session::events::Phase;
+    use crate::tui::pty::ShellEvent;
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    // The exercise step (uts step 4) ran; its check fails until the learner acts.
+    let exercise = a.lessons[0]
+        .steps
+        .iter()
+        .position(|s| s.exercise.is_some())
+        .unwrap();
+    ready(&mut a, exercise + 1);
+    let failing = vec![CheckOutcome::bare("mybox", false, Phase::BeforeSolution)];
+    a.lesson.as_mut().unwrap().cursor = exercise;
+    a.lesson
+        .as_mut()
+        .unwrap()
+        .results
+        .get_mut(&exercise)
+        .unwrap()
+        .checks = failing.clone();
+    let opened = key(&mut a, KeyCode::Char('s'));
+    assert!(
+        matches!(opened[..], [Effect::OpenShell { .. }]),
+        "{opened:?}"
+    );
+    a.update(AppEvent::Shell(ShellEvent::Output(
+        b"# hostname mybox\r\n# ".to_vec(),
+    )));
+    assert!(a
+        .shell
+        .as_ref()
+        .unwrap()
+        .contents()
+        .contains("hostname mybox"));
+    // Enter is typed into the shell, and the step is judged soon after.
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::ShellInput(b"\r".to_vec())]
+    );
+    let sh = a.shell.as_mut().unwrap();
+    let entered = sh.entered.unwrap();
+    sh.entered = Some(entered - super::shell::JUDGE_AFTER_ENTER);
+    let (effects, _) = a.update(AppEvent::Tick);
+    assert_eq!(effects, vec![Effect::Session(Cmd::Judge(exercise))]);
+    // Not again while that judge is under way.
+    assert_eq!(a.update(AppEvent::Tick).0, vec![]);
+    let passing = vec![CheckOutcome::bare("mybox", true, Phase::AfterSolution)];
+    let judged = Event::Judged {
+        step: exercise,
+        passed: true,
+    };
+    let saved = a
+        .update(AppEvent::Session(SessionMsg::Judged {
+            step: exercise,
+            events: events(&passing, judged),
+            checks: passing,
+        }))
+        .0;
+    assert_eq!(saved, vec![Effect::SaveProgress]);
+    assert!(
+        a.message.as_deref().unwrap().starts_with("✓ solved!"),
+        "{:?}",
+        a.message
+    );
+    assert!(a.lesson.as_ref().unwrap().results[&exercise].passed());
+    // `exit`: the pane closes and the step is judged once more.
+    let (effects, _) = a.update(AppEvent::Shell(ShellEvent::Exited));
+    assert!(a.shell.is_none());
+    assert_eq!(effects, vec![Effect::Session(Cmd::Judge(exercise))]);
 }
 
 #[test]
@@ -288,10 +370,16 @@ fn picker_filters_and_resets_with_confirmation() {
     let mut a = app();
     let first = a.lessons[0].steps[0].id.clone();
     a.progress.step_done("uts", &first);
+    // Letters do nothing until `/` starts the filter.
+    key(&mut a, KeyCode::Char('x'));
+    assert_eq!(a.filtered(), vec![0]);
+    key(&mut a, KeyCode::Char('/'));
     key(&mut a, KeyCode::Char('x'));
     assert!(a.filtered().is_empty());
     key(&mut a, KeyCode::Backspace);
     assert_eq!(a.filtered(), vec![0]);
+    key(&mut a, KeyCode::Esc);
+    assert!(!a.filtering);
     let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
     a.update(AppEvent::Key(ctrl_r));
     assert_eq!(
@@ -304,4 +392,25 @@ fn picker_filters_and_resets_with_confirmation() {
     assert_eq!(key(&mut a, KeyCode::Char('y')), vec![Effect::SaveProgress]);
     assert_eq!(a.status(&a.lessons[0].clone()), Status::NotStarted);
     assert_eq!(key(&mut a, KeyCode::Esc), vec![Effect::Quit]);
+}
+
+#[test]
+fn q_quits_the_list_and_an_exact_id_opens_its_own_lesson() {
+    let lessons: Vec<_> = BUILTIN
+        .iter()
+        .filter(|(n, _)| ["cgroupns.yaml", "cgroup.yaml"].contains(n))
+        .map(|(n, t)| parse(n, t).unwrap())
+        .collect();
+    let mut a = App::new(lessons, "en", Progress::default(), false);
+    for c in "/cgroup".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    let opened = key(&mut a, KeyCode::Enter);
+    let Effect::Open(i) = opened[0] else {
+        panic!("{opened:?}")
+    };
+    assert_eq!(a.lessons[i].id, "cgroup");
+    assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
+    a.close();
+    assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Quit]);
 }
