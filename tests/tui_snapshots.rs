@@ -10,7 +10,7 @@ use containerlab::session::placeholders::Facts;
 use containerlab::session::player::{ActionRecord, StepResult};
 use containerlab::session::runner::lesson_texts;
 use containerlab::session::views::RenderedView;
-use containerlab::tui::app::{App, Confirm, Overlay};
+use containerlab::tui::app::{App, Confirm, Overlay, ShellState};
 use containerlab::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -444,4 +444,53 @@ fn image_placeholders_in_step_text_are_filled_once_layers_are_unpacked() {
     let after = screen(&app, 160, 48);
     assert!(after.contains("(/etc/picked-by-the-lab"), "{after}");
     assert!(!after.contains("{image_file:1}"), "{after}");
+}
+
+// The learner's shell in the lesson screen: the uts exercise right after `hostname mybox` was
+// typed in it and the check turned ✓.
+
+/// What the shell shows after the learner typed `hostname mybox` (its banner cut short).
+const SHELL_OUTPUT: &[u8] = b"containerlab: a shell inside uts:sandbox (pid 4100); namespaces \
+joined: uts.\r\n[containerlab uts:sandbox /]# hostname mybox\r\n[containerlab uts:sandbox /]# ";
+
+/// The uts exercise solved in the shell, the keys in the shell (`focus`) or in the lesson.
+fn solved_in_the_shell(app: App, claim: &str, focus: bool) -> App {
+    let mut app = exercise(app, claim);
+    let l = app.lesson.as_mut().unwrap();
+    l.solution_shown = false;
+    l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
+    let r = l.results.get_mut(&3).unwrap();
+    r.checks[0].passed = true;
+    r.checks[0].phase = Phase::AfterSolution;
+    r.checks[0].observed = "\"mybox\"".into();
+    let mut shell = ShellState::new("uts:sandbox".into(), 10, 60);
+    shell.focus = focus;
+    app.shell = Some(shell);
+    app
+}
+
+/// `app` drawn at `w`x`h` once to lay the shell's pane out, its terminal sized to the pane (as
+/// the main loop does), the shell's output fed in, then drawn again.
+fn screen_with_shell(app: &mut App, w: u16, h: u16) -> String {
+    screen(app, w, h);
+    let sh = app.shell.as_mut().unwrap();
+    let (rows, cols) = sh.drawn_size.get();
+    sh.parser.screen_mut().set_size(rows, cols);
+    sh.parser.process(SHELL_OUTPUT);
+    screen(app, w, h)
+}
+
+#[test]
+fn the_shell_beside_the_lesson() {
+    for (w, h) in SIZES {
+        let mut app = solved_in_the_shell(app(), "The hostname inside is mybox", true);
+        let s = screen_with_shell(&mut app, w, h);
+        assert!(s.contains("hostname mybox") && s.contains("Ctrl-G"), "{s}");
+        insta::assert_snapshot!(format!("shell_open_{w}x{h}"), s);
+    }
+    // The keys back in the lesson: the footer says how to reach the shell again.
+    let mut app = solved_in_the_shell(app(), "The hostname inside is mybox", false);
+    insta::assert_snapshot!("shell_unfocused_80x24", screen_with_shell(&mut app, 80, 24));
+    let mut app = solved_in_the_shell(app_ja(), "内側のホスト名は mybox", true);
+    insta::assert_snapshot!("ja_shell_open_80x24", screen_with_shell(&mut app, 80, 24));
 }

@@ -19,6 +19,11 @@ impl Tmux {
     /// A detached 120x40 session running a plain shell with a fresh environment: progress in
     /// `home`, sessions in `run_dir`. Answers it and the shell's pid.
     fn start(home: &Path, run_dir: &Path) -> (Tmux, i32) {
+        Tmux::start_sized(home, run_dir, 120, 40)
+    }
+
+    /// [`Tmux::start`] on a terminal of `w` columns and `h` lines.
+    fn start_sized(home: &Path, run_dir: &Path, w: u16, h: u16) -> (Tmux, i32) {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let tmux = Tmux {
@@ -30,17 +35,8 @@ impl Tmux {
             home = home.display(),
             run = run_dir.display()
         );
-        let out = tmux.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-s",
-            "e2e",
-            &shell,
-        ]);
+        let (w, h) = (w.to_string(), h.to_string());
+        let out = tmux.run(&["new-session", "-d", "-x", &w, "-y", &h, "-s", "e2e", &shell]);
         assert!(out.status.success(), "{out:?}");
         tmux.wait_for("the shell prompt", |s| s.contains("E2E-PROMPT$"));
         let pane_pid: i32 = String::from_utf8_lossy(
@@ -321,4 +317,150 @@ fn layers_lesson_in_tmux_imports_the_learners_own_image() {
         "containerlab processes left"
     );
     assert_empty_dir(rundir.path());
+}
+
+/// The uts exercise done as a learner does it, at 80x24 and at 160x48: `s` opens the shell in the
+/// lesson screen, `hostname mybox` typed there turns the check ✓ without leaving the shell, the
+/// live view shows the new hostname, `exit` gives the keys back to the lesson; then nothing is
+/// left and the host keeps its name.
+#[test]
+fn uts_exercise_typed_in_the_shell_pane() {
+    let Setup {
+        exe, state, rundir, ..
+    } = &setup(true);
+    let host = nix::unistd::gethostname().unwrap();
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let (tmux, _) = Tmux::start_sized(state.path(), rundir.path(), w, h);
+        tmux.keys(&[&format!("{} tui uts", exe.display()), "Enter"]);
+        // The header says "not run yet" once the session is idle (it says what it is busy with).
+        let shown = |step: &'static str| {
+            move |s: &str| {
+                let header = s.lines().next().unwrap_or("");
+                header.contains(step) && header.contains("not run yet")
+            }
+        };
+        tmux.wait_for("the sandbox to start", shown("step 1/4"));
+        // Straight to the exercise (the sandbox replays the steps before it), then run it.
+        tmux.keys(&["g", "4", "Enter"]);
+        tmux.wait_for("step 4 shown", shown("step 4/4"));
+        tmux.keys(&["Enter"]);
+        let s = tmux.wait_for("the exercise to start", |s| s.contains("your turn"));
+        // The command that solves it is not shown before the learner tries.
+        assert!(!s.contains("--uts hostname mybox"), "{s}");
+        tmux.keys(&["s"]);
+        tmux.wait_for("the shell's prompt", |s| {
+            s.contains("[containerlab uts:sandbox") && s.contains("Ctrl-G")
+        });
+        tmux.keys(&["hostname mybox", "Enter"]);
+        let typed = Instant::now();
+        let s = tmux.wait_for("the check to turn ✓ while the shell is open", |s| {
+            s.contains("✓ The hostname inside is mybox")
+        });
+        eprintln!("{w}x{h}: ✓ {} ms after Enter", typed.elapsed().as_millis());
+        assert!(s.contains("✓ solved!"), "{s}");
+        assert!(
+            s.contains("Ctrl-G: back to the lesson"),
+            "the shell still has the keys:\n{s}"
+        );
+        // The live view: the ns inodes tab shows each process's hostname. On a narrow screen
+        // the view shares its pane with the shell: `v` shows it.
+        tmux.keys(&["C-g"]);
+        if w < 120 {
+            tmux.keys(&["v"]);
+        }
+        tmux.keys(&["2"]);
+        tmux.wait_for("the new hostname in the live view", |s| {
+            s.lines()
+                .any(|l| l.contains("(hostname)") && l.contains("mybox"))
+        });
+        // Ctrl-G: back to the shell (shown again); `exit` closes it, the keys are the lesson's.
+        tmux.keys(&["C-g"]);
+        tmux.keys(&["exit", "Enter"]);
+        let s = tmux.wait_for("the shell to close", |s| s.contains("the shell closed"));
+        assert!(!s.contains("[containerlab uts:sandbox"), "{s}");
+        tmux.keys(&["q"]);
+        tmux.wait_for("the lesson list", |s| s.contains("Lessons"));
+        tmux.keys(&["q"]);
+        tmux.wait_for_prompt();
+        assert!(
+            wait_until(30, || running(exe).is_empty()),
+            "containerlab processes left"
+        );
+        assert_empty_dir(rundir.path());
+        assert_eq!(nix::unistd::gethostname().unwrap(), host);
+    }
+}
+
+/// Puts the machine's hostname back if a test that changes it fails half-way.
+struct HostnameGuard(std::ffi::OsString);
+
+impl Drop for HostnameGuard {
+    fn drop(&mut self) {
+        if nix::unistd::gethostname().ok().as_ref() != Some(&self.0) {
+            let _ = nix::unistd::sethostname(&self.0);
+        }
+    }
+}
+
+/// In the pid lesson's first step the lesson's processes still share the host's mount and UTS
+/// namespaces, so a mount or a hostname typed in the learner's shell changes the machine. The
+/// shell says so, and whatever it did there is undone when the lesson is left, and also when the
+/// terminal is killed with the shell open.
+#[test]
+fn what_a_host_sharing_shell_changes_is_undone() {
+    let Setup {
+        exe, state, rundir, ..
+    } = &setup(true);
+    let host = HostnameGuard(nix::unistd::gethostname().unwrap());
+    let target = tempfile::tempdir().unwrap();
+    let mounted = || {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .any(|l| l.contains(&*target.path().to_string_lossy()))
+    };
+    for leave_by_killing_the_terminal in [false, true] {
+        let (tmux, _) = Tmux::start_sized(state.path(), rundir.path(), 120, 40);
+        tmux.keys(&[&format!("{} tui pid", exe.display()), "Enter"]);
+        tmux.wait_for("the first step", |s| {
+            s.contains("Press Enter to run this step")
+        });
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("step 1 to pass", |s| {
+            s.lines().next().unwrap_or("").contains("passed ✓")
+        });
+        tmux.keys(&["s"]);
+        tmux.wait_for("the warning", |s| s.contains("shares the HOST's mnt"));
+        let typed = format!(
+            "mount -t tmpfs clab-learner {} && hostname clab-learner-host",
+            target.path().display()
+        );
+        tmux.keys(&[&typed, "Enter"]);
+        assert!(
+            wait_until(20, mounted),
+            "the learner's mount did not happen"
+        );
+        assert!(wait_until(20, || {
+            nix::unistd::gethostname().unwrap() == "clab-learner-host"
+        }));
+        if leave_by_killing_the_terminal {
+            drop(tmux);
+        } else {
+            tmux.keys(&["C-g"]);
+            tmux.keys(&["q"]);
+            tmux.wait_for("the lesson list", |s| s.contains("Lessons"));
+            tmux.keys(&["q"]);
+            tmux.wait_for_prompt();
+        }
+        assert!(wait_until(30, || !mounted()), "the learner's mount is left");
+        assert!(
+            wait_until(30, || nix::unistd::gethostname().unwrap() == host.0),
+            "the hostname was not put back"
+        );
+        assert!(
+            wait_until(30, || running(exe).is_empty()),
+            "containerlab processes left"
+        );
+        assert_empty_dir(rundir.path());
+    }
 }

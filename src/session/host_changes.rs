@@ -11,6 +11,7 @@
 //! journaled already; they are left out.)
 
 use crate::engine::journal::Entry;
+use crate::inspect::namespaces::{ns_inode, own_ns_inode};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -23,14 +24,6 @@ pub struct HostWatch {
     hostname: Option<String>,
     /// Entries already handed to the journal.
     adopted: Vec<Entry>,
-}
-
-/// The namespace inode of `kind` for `pid` ("self" for this process).
-fn ns(pid: &str, kind: &str) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(format!("/proc/{pid}/ns/{kind}"))
-        .ok()
-        .map(|m| m.ino())
 }
 
 /// (mount id, mount point) of every mount in this process's mount table.
@@ -51,12 +44,11 @@ impl HostWatch {
     /// A shell was opened in `pid`: start watching what it shares with the host (the session
     /// runs in the host's namespaces).
     pub fn shell_opened(&mut self, pid: i32) {
-        let theirs = |kind| ns(&pid.to_string(), kind);
-        if self.mounts.is_none() && theirs("mnt").is_some() && theirs("mnt") == ns("self", "mnt") {
+        let shares = |kind| ns_inode(pid, kind).is_some_and(|i| Some(i) == own_ns_inode(kind));
+        if self.mounts.is_none() && shares("mnt") {
             self.mounts = Some(host_mounts().into_iter().map(|(id, _)| id).collect());
         }
-        if self.hostname.is_none() && theirs("uts").is_some() && theirs("uts") == ns("self", "uts")
-        {
+        if self.hostname.is_none() && shares("uts") {
             self.hostname = hostname();
         }
     }

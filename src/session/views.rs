@@ -213,19 +213,38 @@ fn ns_inodes_view(s: &Subjects) -> Vec<String> {
     let mut lines = vec![std::iter::once(format!("{:<18}", "NS"))
         .chain(headers.iter().zip(&widths).map(|(h, w)| format!("{h:>w$}")))
         .collect::<String>()];
+    // The hostname each one sees (what a UTS namespace holds) first, then the namespaces that
+    // differ from the host's (the ones a step is about), then the shared ones: a short pane
+    // shows what changed without scrolling.
+    let mut line = format!("{:<18}", "(hostname)");
+    for ((_, pid), w) in cols.iter().zip(&widths) {
+        let name = crate::inspect::uts::hostname_of(*pid).unwrap_or_else(|| "-".into());
+        let name = crate::inspect::namespaces::truncate(&name, w - 2);
+        line.push_str(&format!("{name:>w$}"));
+    }
+    lines.push(line);
+    let (mut differing, mut shared) = (Vec::new(), Vec::new());
     for link in crate::inspect::process::NS_LINKS {
         let host = namespaces::ns_inode(me, link);
         let mut line = format!("{link:<18}");
+        let mut differs = false;
         for ((_, pid), w) in cols.iter().zip(&widths) {
             let ino = namespaces::ns_inode(*pid, link);
             let mark = if ino != host { "*" } else { " " };
+            differs |= ino != host;
             let cell = ino
                 .map(|i| format!("{i}{mark}"))
                 .unwrap_or_else(|| "-".into());
             line.push_str(&format!("{cell:>w$}"));
         }
-        lines.push(line);
+        if differs {
+            differing.push(line);
+        } else {
+            shared.push(line);
+        }
     }
+    lines.extend(differing);
+    lines.extend(shared);
     lines.push(W::DIFFERS_FROM_HOST.get(&s.lang).into());
     lines
 }

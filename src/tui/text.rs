@@ -85,13 +85,11 @@ messages! {
     H_RESTART = "restart the lesson from a clean sandbox", "新しいサンドボックスで最初から";
     H_SCROLL = "scroll the text (or the mouse wheel)", "本文をスクロール (マウスホイールも可)";
     H_VIEW = "switch the live view (0 is the tenth)", "ライブビューを切り替え (0 は 10 番目)";
-    H_ZOOM = "zoom the live view to the whole screen; the arrows scroll it (z or Esc: back)",
-        "ライブビューを画面いっぱいに拡大し、矢印キーでスクロール (z か Esc で戻る)";
-    H_SHELL = "a shell beside the lesson, inside the sandbox's namespaces (exit closes it)",
-        "レッスンの横にシェル、サンドボックスの名前空間の中 (exit で閉じる)";
-    H_SHELL_FOCUS = "keys to the shell and back to the lesson", "キーをシェルへ / レッスンへ戻す";
-    H_SHELL_ZOOM = "the shell on the whole screen, and back", "シェルを画面いっぱいに / 元に戻す";
-    H_FLIP = "narrow screens: show the shell or the live view", "狭い画面: シェルとライブビューを切り替え";
+    H_ZOOM = "zoom the view; arrows scroll it (z/Esc: back)", "ビューを拡大、矢印でスクロール (z/Esc で戻る)";
+    H_SHELL = "a shell beside the lesson (exit closes it)", "レッスンの横にシェル (exit で閉じる)";
+    H_SHELL_FOCUS = "the keys to the shell, and back", "キーをシェルへ、またレッスンへ";
+    H_SHELL_ZOOM = "the shell full screen; v: shell or view (narrow)",
+        "シェルを全画面に。v: シェルかビューか (狭い画面)";
     H_TARGET = "choose which process the shell enters", "シェルが入るプロセスを選ぶ";
     H_CHECK = "check again (after using the shell)", "もう一度チェック (シェルを使った後に)";
     H_HINT = "next hint (exercises)", "次のヒント (演習)";

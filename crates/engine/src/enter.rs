@@ -126,7 +126,21 @@ pub fn run_shell(label: &str) -> Result<i32, EnterError> {
     // SAFETY: this process is single-threaded (a fresh re-exec of the binary).
     match unsafe { fork() }.map_err(failed("fork"))? {
         ForkResult::Child => {
-            let ps1 = format!("[containerlab {label} \\w]\\$ ");
+            // bash and busybox's ash read `\w` and `\$`; dash (Debian's /bin/sh) does not, but
+            // every POSIX shell expands parameters in PS1.
+            let escapes = ["bash", "ash", "busybox"]
+                .iter()
+                .any(|name| shell.ends_with(name));
+            let ps1 = if escapes {
+                format!("[containerlab {label} \\w]\\$ ")
+            } else {
+                let mark = if nix::unistd::geteuid().is_root() {
+                    '#'
+                } else {
+                    '$'
+                };
+                format!("[containerlab {label} $PWD]{mark} ")
+            };
             std::env::set_var("PS1", &ps1);
             std::env::set_var("CONTAINERLAB_INSIDE", label);
             let mut argv = vec![CString::new(shell.clone()).unwrap_or_default()];

@@ -9,3 +9,4 @@ pub mod mounts;
 pub mod namespaces;
 pub mod process;
 pub mod sockets;
+pub mod uts;

@@ -144,7 +144,8 @@ pub fn render(rows: &[NsRow]) -> Vec<String> {
     out
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// `s` cut to `max` characters, ending in … when cut.
+pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
