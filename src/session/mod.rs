@@ -4,6 +4,7 @@
 
 pub mod engine_types;
 pub mod events;
+pub mod explore;
 pub mod host_changes;
 pub mod image_facts;
 pub mod image_views;

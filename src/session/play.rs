@@ -97,7 +97,13 @@ pub fn play(
 fn play_steps(runner: &mut Runner, sink: &mut dyn Sink) -> Result<bool, EngineError> {
     let (mut passed, mut failed) = (0, 0);
     let mut all_ok = true;
+    let explore = std::env::var(super::explore::EXPLORE_VAR).ok();
     for index in 0..runner.lesson().steps.len() {
+        if let Some(commands) = &explore {
+            if let Err(e) = super::explore::explore(runner, index, commands) {
+                eprintln!("containerlab: exploring before step {}: {e}", index + 1);
+            }
+        }
         let result = runner.play_step(index, StepMode::Solved, sink)?;
         let ok = result.checks.iter().filter(|c| c.passed).count();
         passed += ok;

@@ -382,6 +382,30 @@ impl Runner {
     }
 }
 
+/// The process a learner's shell enters at step `step` (0-based) of `lesson` once steps
+/// `0..done` ran: the exercise's (where its solution runs), else the most recently spawned one
+/// that `pids` knows, else the sandbox's holder. Every front end asks this, so the shell in the
+/// TUI and the headless exploration test enter the same process.
+pub fn shell_target(
+    lesson: &Lesson,
+    step: usize,
+    done: usize,
+    pids: &BTreeMap<String, i32>,
+) -> String {
+    if let Some(ex) = &lesson.steps[step].exercise {
+        return ex.solution.process.clone();
+    }
+    let ran = &lesson.steps[..done.min(lesson.steps.len())];
+    ran.iter()
+        .rev()
+        .flat_map(|s| s.actions.iter().rev())
+        .find_map(|a| match a {
+            Action::Spawn(sp) if pids.contains_key(&sp.name) => Some(sp.name.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "sandbox".into())
+}
+
 /// The lab's own commands for a learner's shell, as links to this binary in the session's
 /// directory (removed with it): `containerlab` (the lesson texts show `containerlab __alloc 200`,
 /// which must work typed also when the lab runs from a build tree) and the workloads' friendly

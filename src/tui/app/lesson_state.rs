@@ -2,7 +2,7 @@
 //! chosen, the hints shown. Changed only by the app's handlers; drawing reads it.
 
 use super::ALL_VIEWS;
-use crate::lesson::schema::{Action as LessonAction, Lesson, View};
+use crate::lesson::schema::{Lesson, View};
 use crate::progress::Tracker;
 use crate::session::player::StepResult;
 use crate::session::runner::LessonTexts;
@@ -135,20 +135,6 @@ impl LessonState {
                 return t.clone();
             }
         }
-        let step = &self.lesson.steps[self.cursor];
-        if let Some(ex) = &step.exercise {
-            return ex.solution.process.clone();
-        }
-        let upto = self.done.min(self.lesson.steps.len());
-        for s in self.lesson.steps[..upto].iter().rev() {
-            for a in s.actions.iter().rev() {
-                if let LessonAction::Spawn(sp) = a {
-                    if self.pids.contains_key(&sp.name) {
-                        return sp.name.clone();
-                    }
-                }
-            }
-        }
-        "sandbox".into()
+        crate::session::runner::shell_target(&self.lesson, self.cursor, self.done, &self.pids)
     }
 }

@@ -1,0 +1,53 @@
+//! A learner who explores, played without a learner: before each step, a shell is opened where
+//! the learner's would open (the same process, through the same `containerlab __enter`, with the
+//! same environment) and runs a few commands, then closes. A lesson whose later checks fail after
+//! that breaks for anyone who opened a shell, ran `ps` or made a file: its checks judge something
+//! other than what its steps are about.
+//!
+//! Test-only: headless runs do this when `CONTAINERLAB_TEST_EXPLORE` holds the commands to type.
+
+use super::runner::{shell_target, Runner};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The environment variable that turns exploring on, holding the commands a learner types.
+pub const EXPLORE_VAR: &str = "CONTAINERLAB_TEST_EXPLORE";
+
+/// How long one exploring shell may take before it is killed.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Opens the learner's shell as it would be opened before step `step` runs, types `commands`
+/// into it and waits for it to end. The error says why it could not be done.
+pub fn explore(runner: &Runner, step: usize, commands: &str) -> Result<(), String> {
+    let facts = runner.facts();
+    let name = shell_target(runner.lesson(), step, step, &facts.pids);
+    let pid = *facts
+        .pids
+        .get(&name)
+        .ok_or_else(|| format!("no process {name:?} to explore"))?;
+    let mut child = Command::new(&facts.exe)
+        .args(["__enter", "--pid", &pid.to_string(), "--label"])
+        .arg(format!("{}:{name}", runner.lesson().id))
+        .envs(facts.shell_env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", facts.exe))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = writeln!(stdin, "{commands}\nexit");
+    }
+    let started = Instant::now();
+    while started.elapsed() < LIMIT {
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(format!(
+        "the exploring shell in {name} did not end within {LIMIT:?}"
+    ))
+}
