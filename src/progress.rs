@@ -1,11 +1,11 @@
 //! A learner's saved progress: which steps of which lessons are done and which checks passed.
 //!
-//! Every front end records into the same file, so a workshop's instructor can collect one export
-//! per laptop (`containerlab progress --export`) whatever the learners used. Every front end
-//! records the same way: the session's events go through one [`Tracker`] (headless runs through
-//! [`Recorder`], a [`Sink`] that holds one; the TUI feeds it the events its session thread
-//! forwards), then [`Progress::save`]. One format, one set of rules: a file the TUI wrote is one
-//! `progress --export` reads, and the other way round.
+//! A workshop's instructor collects one export per laptop (`containerlab progress --export`).
+//! What the learner did in the TUI is recorded by one set of rules, [`Tracker`], from the events
+//! the session reports, then [`Progress::save`]. A headless run solves every exercise with its
+//! solution, so it never counts as the learner's: [`Recorder`] (its [`Sink`]) notes only that a
+//! headless play of the lesson ran and whether it passed (`headless`), so an instructor's
+//! `run all --headless` on a learner's VM marks nothing done.
 //!
 //! # Where
 //!
@@ -28,7 +28,11 @@
 //!       "steps_done": ["shared", "unshare"],
 //!       "checks": {
 //!         "same-uts-at-start": {"passed": true, "at": "2026-11-28T04:31:10Z"}
-//!       }
+//!       },
+//!       "exercises": {
+//!         "yourself": {"by": "learner", "hints": 1, "at": "2026-11-28T04:31:12Z"}
+//!       },
+//!       "headless": {"runs": 1, "passed": true, "at": "2026-11-28T05:00:00Z"}
 //!     }
 //!   }
 //! }
@@ -39,6 +43,10 @@
 //! * `checks` is keyed by check id (unique within a lesson) and keeps the *latest* verdict with its
 //!   time: a check that failed and later passed shows as passed. Checks an exercise is expected to
 //!   fail before its solution are not recorded.
+//! * `exercises` is keyed by step id: how the learner solved each exercise, the best way so far
+//!   (`by`: `learner` before `solution`, then fewer `hints` shown before more). Absent until
+//!   solved; an exercise the lab solved on the way to a later step is not the learner's.
+//! * `headless` counts plays without a learner; they change nothing else.
 //! * `completed` is the first time the whole lesson passed (every step done, no check failing);
 //!   `null` until then. `runs` counts plays that reached the lesson's end.
 //! * Times are UTC, RFC 3339, to the second.
@@ -89,6 +97,42 @@ pub struct LessonProgress {
     pub steps_done: Vec<String>,
     #[serde(default)]
     pub checks: BTreeMap<String, CheckRecord>,
+    /// The exercises the learner solved, by step id (absent: not solved yet).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exercises: BTreeMap<String, ExerciseRecord>,
+    /// Plays without a learner (`--headless`): they solve every exercise with its solution, so
+    /// they count here, never as the learner's steps, checks or completion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headless: Option<HeadlessRecord>,
+}
+
+/// How an exercise was solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolvedBy {
+    /// The learner's own commands made the checks pass (maybe after hints).
+    Learner,
+    /// The lab ran the solution for the learner (`S`, twice).
+    Solution,
+}
+
+/// The best way an exercise was solved so far: by the learner before by the solution, with
+/// fewer hints before more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExerciseRecord {
+    pub by: SolvedBy,
+    /// How many hints were shown before.
+    pub hints: usize,
+    pub at: String,
+}
+
+/// What headless plays of a lesson did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadlessRecord {
+    pub runs: u32,
+    /// Whether the last one passed, and when it ended.
+    pub passed: bool,
+    pub at: String,
 }
 
 /// The latest verdict of one check.
@@ -269,6 +313,36 @@ impl Progress {
         true
     }
 
+    /// Notes that the learner solved an exercise (the step `step`); keeps the best way it was
+    /// solved so far. True when that changed.
+    pub fn exercise_solved(
+        &mut self,
+        lesson: &str,
+        step: &str,
+        by: SolvedBy,
+        hints: usize,
+    ) -> bool {
+        let at = now();
+        let l = self.lesson_mut(lesson, &at);
+        let better = l
+            .exercises
+            .get(step)
+            .is_none_or(|old| (by, hints) < (old.by, old.hints));
+        if better {
+            l.exercises
+                .insert(step.to_string(), ExerciseRecord { by, hints, at });
+        }
+        better
+    }
+
+    /// Notes a headless play of a lesson that reached its end.
+    pub fn headless_run(&mut self, lesson: &str, passed: bool) {
+        let at = now();
+        let l = self.lesson_mut(lesson, &at);
+        let runs = l.headless.as_ref().map_or(0, |h| h.runs) + 1;
+        l.headless = Some(HeadlessRecord { runs, passed, at });
+    }
+
     /// Whether every one of `step_ids` is done and no check's latest verdict is a failure.
     pub fn all_passed(&self, lesson: &str, step_ids: &[&str]) -> bool {
         self.lessons.get(lesson).is_some_and(|l| {
@@ -383,13 +457,12 @@ impl Tracker {
     }
 }
 
-/// A [`Sink`] that passes every event on and records progress from them into a file. The file is
-/// saved at the end of each lesson (and when dropped), so an interrupted run keeps what it did.
+/// A [`Sink`] for headless runs: passes every event on and records each play that reached a
+/// lesson's end into the file (saved then, and when dropped).
 pub struct Recorder<'a> {
     inner: &'a mut dyn Sink,
     path: PathBuf,
     progress: Progress,
-    tracker: Tracker,
     dirty: bool,
     /// The first error saving met (reported once by the caller).
     pub error: Option<ProgressError>,
@@ -403,7 +476,6 @@ impl<'a> Recorder<'a> {
             inner,
             path,
             progress,
-            tracker: Tracker::default(),
             dirty: false,
             error: None,
         }
@@ -423,8 +495,11 @@ impl<'a> Recorder<'a> {
 impl Sink for Recorder<'_> {
     fn emit(&mut self, event: &Event) {
         self.inner.emit(event);
-        self.dirty |= self.tracker.record(&mut self.progress, event);
-        if matches!(event, Event::LessonEnd { .. }) {
+        // A headless play solves every exercise with its solution: it is not the learner's
+        // progress, and counts apart (see [`HeadlessRecord`]).
+        if let Event::LessonEnd { lesson, passed, .. } = event {
+            self.progress.headless_run(lesson, *passed);
+            self.dirty = true;
             self.flush();
         }
     }
@@ -487,64 +562,101 @@ mod tests {
         Event::Check(CheckOutcome::bare(id, passed, phase))
     }
 
-    #[test]
-    fn recorder_keeps_steps_checks_and_latest_verdicts() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/progress.json");
-        let mut collect = Collect::default();
-        {
-            let mut r = Recorder::new(&mut collect, path.clone(), Progress::load(&path).unwrap());
-            r.emit(&Event::LessonStart {
-                lesson: "demo".into(),
-                title: String::new(),
-                intro: String::new(),
-                steps: 2,
-                lang: "en".into(),
-            });
-            for (i, id) in ["one", "two"].iter().enumerate() {
-                r.emit(&Event::StepStart {
-                    step: i,
-                    id: id.to_string(),
-                    title: String::new(),
-                    text: String::new(),
-                    command: None,
-                });
-            }
-            r.emit(&check("a", false, Phase::BeforeSolution));
-            r.emit(&check("a", true, Phase::AfterSolution));
-            r.emit(&check("b", false, Phase::Normal));
-            r.emit(&Event::StepEnd {
+    /// A two-step lesson's events: step one passes, step two has a failing check.
+    fn two_steps() -> Vec<Event> {
+        let step = |i: usize, id: &str| Event::StepStart {
+            step: i,
+            id: id.to_string(),
+            title: String::new(),
+            text: String::new(),
+            command: None,
+        };
+        vec![
+            step(0, "one"),
+            check("a", false, Phase::BeforeSolution),
+            check("a", true, Phase::AfterSolution),
+            Event::StepEnd {
                 step: 0,
                 passed: true,
-            });
-            r.emit(&Event::StepEnd {
+            },
+            step(1, "two"),
+            check("b", false, Phase::Normal),
+            Event::StepEnd {
                 step: 1,
                 passed: false,
-            });
-            r.emit(&Event::LessonEnd {
-                lesson: "demo".into(),
-                passed: false,
-                checks_passed: 1,
-                checks_failed: 1,
-            });
-            assert!(r.error.is_none());
+            },
+        ]
+    }
+
+    #[test]
+    fn the_learners_steps_checks_and_latest_verdicts_are_kept() {
+        let mut p = Progress::default();
+        let mut tracker = Tracker::new("demo", vec!["one".into(), "two".into()]);
+        for e in two_steps() {
+            tracker.record(&mut p, &e);
         }
-        assert_eq!(collect.0.len(), 9, "every event is passed on");
-        let p = Progress::load(&path).unwrap();
         let l = &p.lessons["demo"];
         assert_eq!(l.steps_done, vec!["one"]);
         assert_eq!(l.checks_passed(), vec!["a"]);
         assert_eq!(l.checks_failed(), vec!["b"]);
+        // Playing the last step reached the end: one run, not passed.
         assert_eq!(l.runs, 1);
         assert!(l.completed.is_none());
+        // The learner fixes step two and judges it again: the lesson is complete.
+        tracker.record(&mut p, &check("b", true, Phase::Normal));
+        tracker.record(
+            &mut p,
+            &Event::Judged {
+                step: 1,
+                passed: true,
+            },
+        );
+        assert_eq!(p.lessons["demo"].steps_done, vec!["one", "two"]);
+        assert!(p.lessons["demo"].completed.is_some());
+        assert_eq!(p.lessons["demo"].runs, 1);
+        assert!(p.reset(Some("demo")));
+        assert!(!p.reset(Some("demo")));
+    }
 
-        let mut p2 = p.clone();
-        p2.check("demo", "b", true);
-        p2.lesson_completed("demo", true);
-        assert_eq!(p2.lessons["demo"].checks_failed(), Vec::<String>::new());
-        assert!(p2.lessons["demo"].completed.is_some());
-        assert!(p2.reset(Some("demo")));
-        assert!(!p2.reset(Some("demo")));
+    #[test]
+    fn a_headless_play_counts_apart_from_the_learner() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/progress.json");
+        let mut collect = Collect::default();
+        let mut events = two_steps();
+        events.push(Event::LessonEnd {
+            lesson: "demo".into(),
+            passed: false,
+            checks_passed: 1,
+            checks_failed: 1,
+        });
+        {
+            let mut r = Recorder::new(&mut collect, path.clone(), Progress::load(&path).unwrap());
+            for e in &events {
+                r.emit(e);
+            }
+            assert!(r.error.is_none());
+        }
+        assert_eq!(collect.0.len(), events.len(), "every event is passed on");
+        let l = &Progress::load(&path).unwrap().lessons["demo"];
+        assert_eq!(
+            l.headless.as_ref().map(|h| (h.runs, h.passed)),
+            Some((1, false))
+        );
+        assert!(l.steps_done.is_empty() && l.checks.is_empty() && l.runs == 0);
+        assert!(l.completed.is_none());
+    }
+
+    #[test]
+    fn an_exercise_keeps_the_best_way_it_was_solved() {
+        let mut p = Progress::default();
+        assert!(p.exercise_solved("demo", "ex", SolvedBy::Solution, 2));
+        assert!(p.exercise_solved("demo", "ex", SolvedBy::Learner, 2));
+        assert!(p.exercise_solved("demo", "ex", SolvedBy::Learner, 0));
+        assert!(!p.exercise_solved("demo", "ex", SolvedBy::Learner, 1));
+        assert!(!p.exercise_solved("demo", "ex", SolvedBy::Solution, 0));
+        let r = &p.lessons["demo"].exercises["ex"];
+        assert_eq!((r.by, r.hints), (SolvedBy::Learner, 0));
     }
 
     #[test]

@@ -211,6 +211,58 @@ pub fn render_summary(exports: &[Export], catalog: &[Loaded]) -> String {
             out.push_str(&format!("  {n:>3}  {lesson}/{check}\n"));
         }
     }
+    out.push_str(&exercise_summary(exports, catalog));
+    out
+}
+
+/// Per exercise, among the learners who started its lesson: how many solved it themselves
+/// without a hint, themselves after hints, by running the solution, or not at all; the hardest
+/// (fewest solved by the learner themselves) first.
+fn exercise_summary(exports: &[Export], catalog: &[Loaded]) -> String {
+    let mut rows: Vec<(String, [usize; 4])> = Vec::new();
+    for loaded in catalog {
+        let lesson = &loaded.lesson;
+        for step in lesson.steps.iter().filter(|s| s.exercise.is_some()) {
+            let mut counts = [0usize; 4];
+            for e in exports {
+                let Some(l) = e.progress.lessons.get(&lesson.id) else {
+                    continue;
+                };
+                let column = match l.exercises.get(&step.id) {
+                    Some(r) if r.by == progress::SolvedBy::Learner && r.hints == 0 => 0,
+                    Some(r) if r.by == progress::SolvedBy::Learner => 1,
+                    Some(_) => 2,
+                    None => 3,
+                };
+                counts[column] += 1;
+            }
+            if counts.iter().sum::<usize>() > 0 {
+                rows.push((format!("{}/{}", lesson.id, step.id), counts));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    // Hardest first: the smallest share the learners solved themselves, then the most learners.
+    rows.sort_by(|(a, x), (b, y)| {
+        let own = |c: &[usize; 4]| (c[0] + c[1]) as f64 / c.iter().sum::<usize>() as f64;
+        own(x)
+            .total_cmp(&own(y))
+            .then(y.iter().sum::<usize>().cmp(&x.iter().sum()))
+            .then(a.cmp(b))
+    });
+    let mut out = String::from(
+        "\nexercises, hardest first (learners who: solved it alone, with hints, ran the \
+         solution, did not solve it):\n",
+    );
+    let width = rows.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
+    for (id, [alone, hinted, solution, open]) in rows {
+        out.push_str(&format!(
+            "  {id:<width$}  {alone:>3} alone  {hinted:>3} with hints  {solution:>3} solution  \
+             {open:>3} not solved\n"
+        ));
+    }
     out
 }
 

@@ -82,28 +82,23 @@ fn a_headless_run_records_progress_and_the_export_carries_it() {
     assert_eq!(progress["format"], "containerlab-progress");
     assert_eq!(progress["version"], 1);
     let uts = &progress["lessons"]["uts"];
-    let steps: Vec<&str> = uts["steps_done"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap())
-        .collect();
-    assert_eq!(steps, ["shared", "unshare", "sethostname", "yourself"]);
-    assert_eq!(uts["checks"]["inside-is-lab"]["passed"], true);
-    assert_eq!(uts["checks"]["now-mybox"]["passed"], true);
-    assert_eq!(uts["runs"], 1);
-    let completed = uts["completed"].as_str().unwrap();
-    assert!(
-        completed.ends_with('Z') && completed.len() == 20,
-        "{completed}"
-    );
+    // A headless play solves the exercise with its solution: none of it is the learner's, so
+    // an instructor's run on a learner's VM marks nothing done. It counts apart.
+    assert_eq!(uts["steps_done"], serde_json::json!([]), "{uts}");
+    assert!(uts["completed"].is_null(), "{uts}");
+    assert_eq!(uts["checks"], serde_json::json!({}), "{uts}");
+    assert!(uts.get("exercises").is_none(), "{uts}");
+    assert_eq!(uts["headless"]["runs"], 1, "{uts}");
+    assert_eq!(uts["headless"]["passed"], true, "{uts}");
+    let at = uts["headless"]["at"].as_str().unwrap();
+    assert!(at.ends_with('Z') && at.len() == 20, "{at}");
 
     // A second run adds to the same file.
     let out = run_in(state.path(), &["run", "lesson", "uts", "--headless"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let again = read_json(&state.path().join("progress.json"));
-    assert_eq!(again["lessons"]["uts"]["runs"], 2);
-    assert_eq!(again["lessons"]["uts"]["completed"], completed);
+    assert_eq!(again["lessons"]["uts"]["headless"]["runs"], 2);
+    assert!(again["lessons"]["uts"]["completed"].is_null());
 
     let export = state.path().join("alice.json");
     let out = run_in(
@@ -122,10 +117,7 @@ fn a_headless_run_records_progress_and_the_export_carries_it() {
     assert_eq!(e["learner"], "alice");
     let host = nix::unistd::gethostname().unwrap();
     assert_eq!(e["hostname"], host.to_string_lossy().as_ref());
-    assert_eq!(
-        e["lessons"]["uts"]["steps_done"].as_array().unwrap().len(),
-        4
-    );
+    assert_eq!(e["lessons"]["uts"]["headless"]["runs"], 2);
     assert!(e["exported"].as_str().unwrap().ends_with('Z'));
 
     // Without -o the export goes to standard output; the name defaults to $SUDO_USER/$USER.
@@ -190,6 +182,14 @@ fn lesson(steps: &[&str], checks: &[(&str, bool)], completed: bool) -> Value {
     })
 }
 
+/// `lesson` with its exercise (uts's `yourself`) solved `by` after `hints` hints.
+fn solved(mut lesson: Value, by: &str, hints: usize) -> Value {
+    lesson["exercises"] = serde_json::json!({
+        "yourself": {"by": by, "hints": hints, "at": "2026-11-28T08:05:00Z"}
+    });
+    lesson
+}
+
 #[test]
 fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
     let dir = tempfile::tempdir().unwrap();
@@ -198,7 +198,11 @@ fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
         export_file(
             dir.path(),
             "alice",
-            serde_json::json!({"uts": lesson(&all_uts, &[("now-mybox", true)], true)}),
+            serde_json::json!({"uts": solved(
+                lesson(&all_uts, &[("now-mybox", true)], true),
+                "learner",
+                0
+            )}),
         ),
         export_file(
             dir.path(),
@@ -211,7 +215,11 @@ fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
         export_file(
             dir.path(),
             "carol",
-            serde_json::json!({"uts": lesson(&all_uts[..3], &[("now-mybox", false)], false)}),
+            serde_json::json!({"uts": solved(
+                lesson(&all_uts[..3], &[("now-mybox", false)], false),
+                "solution",
+                2
+            )}),
         ),
     ];
     let out = lab()
@@ -255,6 +263,31 @@ fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
         "{t}"
     );
 
+    // Per exercise: alice solved uts's alone, carol ran the solution, bob has not solved it.
+    let yourself: Vec<&str> = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("uts/yourself"))
+        .unwrap_or_else(|| panic!("no exercise row:\n{t}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        yourself,
+        [
+            "uts/yourself",
+            "1",
+            "alone",
+            "0",
+            "with",
+            "hints",
+            "1",
+            "solution",
+            "1",
+            "not",
+            "solved"
+        ],
+        "{t}"
+    );
+
     // Something that is not an export is refused, naming the file.
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"format": "something-else", "version": 1}"#).unwrap();
@@ -293,7 +326,7 @@ fn an_unreadable_progress_file_is_kept_until_reset_moves_it_aside() {
     assert_eq!(std::fs::read_to_string(&aside).unwrap(), foreign);
     let out = run_in(state.path(), &["run", "lesson", "uts", "--headless"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(read_json(&file)["lessons"]["uts"]["completed"].is_string());
+    assert_eq!(read_json(&file)["lessons"]["uts"]["headless"]["runs"], 1);
 }
 
 #[test]

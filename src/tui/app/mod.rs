@@ -5,7 +5,7 @@ use super::event::AppEvent;
 use super::text as T;
 use crate::i18n::fill;
 use crate::lesson::schema::{Lesson, View};
-use crate::progress::{Progress, Status};
+use crate::progress::{Progress, SolvedBy, Status};
 use crate::session::events::CheckOutcome;
 use crate::session::live::{Cmd, SessionMsg};
 use crossterm::event::MouseEventKind;
@@ -256,6 +256,8 @@ impl App {
             return vec![];
         };
         let mut judged = None;
+        // An exercise solved now, and how (for the learner's progress).
+        let mut solved = None;
         let events = match msg {
             SessionMsg::Refused(reasons) => {
                 l.refused = reasons;
@@ -314,6 +316,9 @@ impl App {
                 };
                 let verdicts = |c: &[CheckOutcome]| c.iter().map(|c| c.passed).collect::<Vec<_>>();
                 let changed = verdicts(&before) != verdicts(&checks);
+                if !checks.is_empty() && checks.iter().all(|c| c.passed) {
+                    solved = Some((step, SolvedBy::Learner));
+                }
                 judged = Some((step, before));
                 // Judged again and again while the shell is open: progress records a change.
                 if changed {
@@ -330,6 +335,9 @@ impl App {
             } => {
                 if solution.as_ref().is_some_and(|s| !s.ok) {
                     self.message = Some(T::SOLUTION_FAILED.get(&lang).into());
+                }
+                if !checks.is_empty() && checks.iter().all(|c| c.passed) {
+                    solved = Some((step, SolvedBy::Solution));
                 }
                 if let Some(r) = l.results.get_mut(&step) {
                     r.checks = checks;
@@ -350,10 +358,18 @@ impl App {
         if l.results.contains_key(&l.cursor) && events.iter().any(|e| e.step() == Some(l.cursor)) {
             l.scroll = SCROLL_TO_RESULTS;
         }
-        // Progress follows the same events a headless run records, by the same rules.
+        // The learner's progress: the session's events, by the tracker's rules; and how an
+        // exercise was solved, which only the UI knows (the hints it showed, `S`).
         let mut changed = false;
         for e in &events {
             changed |= l.tracker.record(&mut self.progress, e);
+        }
+        if let Some((step, by)) =
+            solved.filter(|(step, _)| l.lesson.steps[*step].exercise.is_some())
+        {
+            let hints = l.hints.get(&step).copied().unwrap_or(0);
+            let id = &l.lesson.steps[step].id;
+            changed |= self.progress.exercise_solved(&l.lesson.id, id, by, hints);
         }
         if changed {
             vec![Effect::SaveProgress]
