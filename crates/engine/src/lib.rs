@@ -10,7 +10,7 @@ pub mod assume;
 pub mod cgroups;
 pub mod chroot;
 pub mod cleanup;
-mod dispatch;
+
 pub mod enter;
 pub mod host_objects;
 pub mod image_ops;
@@ -23,6 +23,7 @@ pub mod policy;
 pub mod privs;
 pub mod proxy;
 pub mod publish;
+pub mod reply;
 pub mod rundir;
 pub mod sandbox;
 pub mod syscalls;

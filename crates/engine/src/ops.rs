@@ -1,10 +1,22 @@
-//! The engine's vocabulary: what a front end can ask a sandbox process to do, and what it answers.
+//! Every operation a front end can ask a sandbox process to do, what it carries, and — matched
+//! once, in [`Agent::dispatch`] — which kernel calls it becomes.
 //!
 //! Requests travel as one JSON object per line to the sandbox's agent process (see
-//! [`crate::agent`]), which makes the syscalls and answers with the [`Reply`]: the value,
-//! or the kernel's error, and always the trace of every call it made.
+//! [`crate::agent`]), which makes the calls and answers with the [`Reply`] ([`super::reply`]):
+//! the value, or the kernel's error, and always the trace of every call it made.
+//!
+//! The dispatch is a single `match` with no catch-all arm, so a new variant of [`Op`] does not
+//! compile until it is given its calls. Most ops are a few syscalls with no state
+//! ([`super::interpret`] on the [`super::syscalls::Syscalls`] trait, [`super::ns_ops`],
+//! [`super::privs`], ...); starting, stopping and listing processes needs what the agent
+//! remembers of its members.
 
+use super::agent::{run_program, Agent};
+use super::interpret::Interpreter;
 use super::namespaces::Namespace;
+pub use super::reply::{FileStat, Life, Member, OpError, Reply, Request, Value};
+use super::syscalls::LiveKernel;
+use super::{cgroups, chroot, image_ops, ns_ops, policy, privs};
 use containerlab_trace::Trace;
 use serde::{Deserialize, Serialize};
 
@@ -220,138 +232,144 @@ impl Op {
     }
 }
 
-/// What a request carries over the wire: which process runs it, and the op.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Request {
-    pub target: String,
-    pub op: Op,
+/// The interpreter's question "still in the host's mount namespace?"; unknown counts as yes.
+fn in_host_mnt_ns() -> bool {
+    policy::in_host_ns(Namespace::Mnt) != Some(false)
 }
 
-/// The life of one process the sandbox started.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum Life {
-    Running,
-    Exited { code: i32 },
-    Killed { signal: String },
-}
-
-impl std::fmt::Display for Life {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Life::Running => write!(f, "running"),
-            Life::Exited { code } => write!(f, "exited with status {code}"),
-            Life::Killed { signal } => write!(f, "killed by {signal}"),
+impl Agent {
+    /// The plain kernel calls of [`super::interpret`], on the real kernel, for this process.
+    fn interpreter<'a>(&'a mut self, trace: &'a mut Trace) -> Interpreter<'a, LiveKernel> {
+        Interpreter {
+            sys: LiveKernel,
+            trace,
+            work: &self.work,
+            in_host_mnt_ns: &in_host_mnt_ns,
+            journal: Some(&mut self.journal),
         }
     }
-}
 
-/// One process of the sandbox, as the holder knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    pub name: String,
-    /// Its PID as the host sees it.
-    pub pid: i32,
-    pub life: Life,
-}
+    /// Runs `op` in this process, writing every call into `trace`.
+    pub(super) fn dispatch(&mut self, op: &Op, trace: &mut Trace) -> Result<Value, OpError> {
+        let work = self.work.clone();
+        match op {
+            // Namespaces and mounts.
+            Op::Unshare { namespaces } => self.interpreter(trace).unshare(namespaces),
+            Op::Join { pid, namespaces } => self.interpreter(trace).join(*pid, namespaces),
+            Op::SetHostname { name } => self.interpreter(trace).set_hostname(name),
+            Op::SetPropagation {
+                path,
+                propagation,
+                recursive,
+            } => self
+                .interpreter(trace)
+                .set_propagation(path, *propagation, *recursive),
+            Op::Mount {
+                source,
+                target,
+                fstype,
+                flags,
+                data,
+            } => self.interpreter(trace).mount(
+                source,
+                target,
+                fstype.as_deref(),
+                flags,
+                data.as_deref(),
+            ),
+            Op::MountCgroup { target } => self.interpreter(trace).mount_cgroup(target),
+            Op::Umount { target, detach } => self.interpreter(trace).umount(target, *detach),
+            Op::Mkdir { path } => self.interpreter(trace).mkdir(path),
+            Op::WriteFile { path, content } => self.interpreter(trace).write_file(path, content),
+            Op::CreateFile { path, content } => self.interpreter(trace).create_file(path, content),
+            Op::Unlink { path } => self.interpreter(trace).unlink(path),
+            Op::Hostname => self.interpreter(trace).hostname(),
+            Op::ReadDir { path } => self.interpreter(trace).read_dir(path),
+            Op::ReadFile { path } => self.interpreter(trace).read_file(path),
+            Op::Stat { path } => self.interpreter(trace).stat(path),
+            Op::Open { path } => ns_ops::open(path, trace),
 
-/// What lstat(2) says about a file, as the caller's mount and user namespaces show it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileStat {
-    /// Its type in words: `directory`, `regular file`, `char device 1:3`, ... A 0:0 character
-    /// device is named `whiteout`, as overlayfs reads it.
-    pub kind: String,
-    /// The device the file is on (st_dev): an overlay mount has its own.
-    pub dev_major: u32,
-    pub dev_minor: u32,
-    pub inode: u64,
-    /// Its owner as the caller's user namespace maps it (65534, the overflow id, for an owner
-    /// that has no mapping there).
-    pub uid: u32,
-    pub gid: u32,
-}
+            // Processes: the agent's own state.
+            Op::Spawn { name, namespaces } => self.spawn(name, namespaces, trace),
+            Op::Publish { name, listen, to } => self.publish(name, listen, to, trace),
+            Op::Unpublish { name } => self.unpublish(name, trace),
+            Op::Run {
+                argv,
+                env,
+                clear_env,
+                cgroup,
+            } => {
+                let files = match cgroup {
+                    Some(name) => cgroups::procs_files(&work, name)?,
+                    None => Vec::new(),
+                };
+                run_program(argv, env, *clear_env, &files, trace)
+            }
+            Op::Exit { code } => self.exit(*code, trace),
+            Op::Members => Ok(Value::Members(self.member_list())),
 
-impl FileStat {
-    /// `major:minor`, as `stat -c %Hd:%Ld` prints it.
-    pub fn device(&self) -> String {
-        format!("{}:{}", self.dev_major, self.dev_minor)
-    }
+            // Cgroups.
+            Op::CgroupCreate { name } => cgroups::create(&work, name, &mut self.journal, trace),
+            Op::CgroupLimit {
+                name,
+                memory_max,
+                swap_off,
+                pids_max,
+            } => cgroups::limit(&work, name, *memory_max, *swap_off, *pids_max, trace),
+            Op::LabCgroupCreate { name } => ns_ops::cgroup_create(name, trace, &mut self.journal),
+            Op::CgroupAdd { name, pid } => ns_ops::cgroup_add(name, *pid, trace),
 
-    /// `uid:gid`.
-    pub fn owner(&self) -> String {
-        format!("{}:{}", self.uid, self.gid)
-    }
-}
+            // Roots.
+            Op::Chroot { path } => chroot::chroot(path, trace),
+            Op::Chdir { path } => chroot::chdir(path, trace),
+            Op::PivotRoot { new_root, put_old } => chroot::pivot_root(new_root, put_old, trace),
+            Op::Rootfs { dest } => chroot::copy_rootfs(dest, &work, trace),
 
-/// A successful answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
-pub enum Value {
-    Done,
-    Pid(i32),
-    Text(String),
-    /// The names in a directory.
-    Entries(Vec<String>),
-    Stat(FileStat),
-    /// The directories layers were unpacked into, in manifest order.
-    Layers(Vec<std::path::PathBuf>),
-    Finished {
-        life: Life,
-        stdout: String,
-        stderr: String,
-    },
-    Members(Vec<Member>),
-}
+            // Credentials and capabilities.
+            Op::SetIds { uid, gid } => privs::set_ids(*uid, *gid, trace),
+            Op::CopyFile { from, to } => privs::copy_file(from, to, &work, trace),
+            Op::Chown { path, uid, gid } => privs::chown(path, *uid, *gid, &work, trace),
+            Op::SetFileCaps {
+                path,
+                caps,
+                effective,
+            } => privs::set_file_caps(path, caps, *effective, &work, trace),
+            Op::BsetDrop { caps } => privs::bset_drop(caps, trace),
+            Op::CapProfile { caps } => privs::apply_profile(caps, trace),
+            Op::NoNewPrivs => privs::no_new_privs(trace),
 
-/// A failed answer: the kernel's errno (when there is one) and a sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpError {
-    pub errno: Option<String>,
-    pub message: String,
-}
+            // Images: host file work by the holder, under the work directory only.
+            Op::ImageBuild { dir, recipe, from } => {
+                policy::work_file(dir, &work)?;
+                image_ops::image_build(dir, *recipe, from.as_deref(), trace)
+            }
+            Op::LayerUnpack {
+                image,
+                layer,
+                target,
+                keep_whiteouts,
+            } => {
+                policy::work_file(target, &work)?;
+                image_ops::unpack(image, *layer, target, *keep_whiteouts, trace)
+            }
+            Op::VerifyBlobs { dir } => image_ops::verify(dir, trace),
 
-impl std::fmt::Display for OpError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.errno {
-            Some(e) => write!(f, "{} ({e})", self.message),
-            None => write!(f, "{}", self.message),
+            // Network links.
+            Op::CreateVeth { host, peer } => {
+                ns_ops::create_veth(host, peer, trace, &mut self.journal)
+            }
+            Op::MoveLink { name, pid } => ns_ops::move_link(name, *pid, trace, &self.journal),
+            Op::AddAddress { dev, cidr } => ns_ops::add_address(dev, cidr, trace, &self.journal),
+            Op::SetLinkUp { dev } => ns_ops::set_link_up(dev, trace, &self.journal),
+            Op::AddDefaultRoute { via } => ns_ops::add_default_route(via, trace),
+
+            // IPC objects.
+            Op::ShmCreate { key, size } => {
+                ns_ops::shm_create(*key, *size, trace, &mut self.journal)
+            }
+            Op::ShmWrite { key, text } => ns_ops::shm_write(*key, text, trace),
+            Op::ShmRead { key } => ns_ops::shm_read(*key),
+            Op::MqOpen { name, create } => ns_ops::mq_open(name, *create, trace, &mut self.journal),
         }
     }
-}
-
-impl From<nix::Error> for OpError {
-    fn from(e: nix::Error) -> Self {
-        OpError {
-            errno: Some(containerlab_trace::errno_name(e)),
-            message: e.desc().to_string(),
-        }
-    }
-}
-
-impl From<std::io::Error> for OpError {
-    fn from(e: std::io::Error) -> Self {
-        match e.raw_os_error() {
-            Some(code) => nix::Error::from_raw(code).into(),
-            None => OpError {
-                errno: None,
-                message: e.to_string(),
-            },
-        }
-    }
-}
-
-impl OpError {
-    pub fn msg(message: impl Into<String>) -> Self {
-        OpError {
-            errno: None,
-            message: message.into(),
-        }
-    }
-}
-
-/// The whole answer to one request.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Reply {
-    pub trace: Trace,
-    pub result: Result<Value, OpError>,
 }
