@@ -56,7 +56,9 @@ fn the_vagrantfile_parses_and_asks_for_debian_12_on_both_providers() {
     // The VirtualBox name is the checkout's own, so two checkouts do not collide.
     let checkout = repo().file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        text.contains(&format!("provider virtualbox: name = \"containerlab-{checkout}-")),
+        text.contains(&format!(
+            "provider virtualbox: name = \"containerlab-{checkout}-"
+        )),
         "{text}"
     );
     assert!(text.contains("provider libvirt\n"), "{text}");
