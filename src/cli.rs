@@ -312,10 +312,20 @@ pub fn main() -> i32 {
 /// Loads the catalog; diagnostics with errors are printed, warnings are not (see `check`).
 fn catalog(extra: &[PathBuf]) -> Vec<Loaded> {
     let (lessons, diags) = load::catalog(extra);
-    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
+    for d in once(diags.iter().filter(|d| d.severity == Severity::Error)) {
         eprintln!("{d}");
     }
     lessons
+}
+
+/// Each diagnostic once, in order: a file named twice (as a path and in --lessons, or by two
+/// directories) or a problem found by two passes must not print the same line twice.
+fn once<'a, D: std::fmt::Display + 'a>(diags: impl Iterator<Item = D>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    diags
+        .map(|d| d.to_string())
+        .filter(|line| seen.insert(line.clone()))
+        .collect()
 }
 
 fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
@@ -476,14 +486,12 @@ fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
             }
         }
     }
-    for d in &diags {
-        eprintln!("{d}");
+    let errors = once(diags.iter().filter(|d| d.severity == Severity::Error)).len();
+    let printed = once(diags.iter());
+    for line in &printed {
+        eprintln!("{line}");
     }
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = diags.len() - errors;
+    let warnings = printed.len() - errors;
     println!("checked {files} lesson file(s): {errors} error(s), {warnings} warning(s)");
     if errors > 0 {
         exit::USAGE
