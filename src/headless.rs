@@ -84,7 +84,7 @@ impl<W: Write> Sink for TextSink<W> {
             } => {
                 let mut lines: Vec<String> = trace
                     .iter()
-                    .map(|line| format!("  │ [{process}] {line}"))
+                    .map(|t| format!("  │ [{process}] {}", t.line))
                     .collect();
                 match error {
                     Some(e) if e.expected => lines.push(format!(
@@ -113,7 +113,14 @@ impl<W: Write> Sink for TextSink<W> {
             Event::Solution { shell, trace, .. } => format!(
                 "  {}: $ {shell}\n{}",
                 i18n::SOLUTION.get(l),
-                indent(&trace.join("\n"), "  │ ")
+                indent(
+                    &trace
+                        .iter()
+                        .map(|t| t.line.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    "  │ "
+                )
             ),
             Event::Views { views, .. } => views
                 .iter()
