@@ -79,7 +79,7 @@ pub fn check(req: Requirement) -> ProbeResult {
                             real.display()
                         )),
                     ),
-                    Err(e) => (false, e, None),
+                    Err(e) => (false, e.to_string(), None),
                 }
             }
         },
