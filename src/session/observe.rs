@@ -291,8 +291,7 @@ impl Scene<'_> {
             }
             Observe::Cgroup(c) => {
                 let session = self.sandbox.rundir().id.clone();
-                let text = crate::engine::cgroups::read_value(&session, &c.name, c.value.as_str())
-                    .map_err(anyhow::Error::msg)?;
+                let text = crate::engine::cgroups::read_value(&session, &c.name, c.value.as_str())?;
                 match text.parse::<i64>() {
                     Ok(n) => Observed::Number(n),
                     Err(_) => Observed::Text(text),

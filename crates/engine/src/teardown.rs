@@ -6,6 +6,7 @@
 //! as undone, so teardown can run twice, and a failure does not stop the rest: the report lists
 //! both what was undone and what could not be.
 
+use super::host_objects::UndoError;
 use super::journal::Entry;
 use super::rundir::start_time;
 use nix::sys::signal::{kill, Signal};
@@ -43,7 +44,7 @@ pub fn undo(entries: &[Entry]) -> TeardownReport {
     report
 }
 
-fn undo_one(entry: &Entry) -> Result<(), String> {
+fn undo_one(entry: &Entry) -> Result<(), UndoError> {
     match entry {
         Entry::Process {
             pid, start_time: t, ..
@@ -60,7 +61,7 @@ fn undo_one(entry: &Entry) -> Result<(), String> {
     }
 }
 
-fn kill_process(pid: i32, started: u64) -> Result<(), String> {
+fn kill_process(pid: i32, started: u64) -> Result<(), UndoError> {
     match start_time(pid) {
         Ok(t) if t == started || started == 0 => {}
         // Gone, a zombie, or the number now names another process: nothing of ours to kill.
@@ -68,13 +69,13 @@ fn kill_process(pid: i32, started: u64) -> Result<(), String> {
     }
     match kill(Pid::from_raw(pid), Signal::SIGKILL) {
         Ok(()) | Err(nix::Error::ESRCH) => {}
-        Err(e) => return Err(format!("kill: {e}")),
+        Err(e) => return Err(UndoError::Kill(e)),
     }
     // Our own child is reaped by whoever waits for it; here we only wait until it is dead.
     let deadline = Instant::now() + Duration::from_secs(5);
     while start_time(pid).is_ok_and(|t| t == started) {
         if Instant::now() > deadline {
-            return Err("still running 5 s after SIGKILL".into());
+            return Err(UndoError::StillRunning);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -96,7 +97,7 @@ pub fn mounts_below(dir: &Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-fn detach(target: &Path) -> Result<(), String> {
+fn detach(target: &Path) -> Result<(), UndoError> {
     // A mount can be stacked several times on one point; detach until none is left.
     for _ in 0..16 {
         if !mounts_below(target).iter().any(|m| m == target) {
@@ -104,13 +105,13 @@ fn detach(target: &Path) -> Result<(), String> {
         }
         match nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH) {
             Ok(()) | Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => {}
-            Err(e) => return Err(format!("umount2: {e}")),
+            Err(e) => return Err(UndoError::Umount(e)),
         }
     }
-    Err("still mounted after 16 detaches".into())
+    Err(UndoError::StillMounted)
 }
 
-fn remove_dir(path: &Path) -> Result<(), String> {
+fn remove_dir(path: &Path) -> Result<(), UndoError> {
     // Never delete through a mount point: that would delete what the mount shows (a bind mount
     // of a host directory, say). Detach everything below first.
     for mount in mounts_below(path) {
@@ -119,6 +120,6 @@ fn remove_dir(path: &Path) -> Result<(), String> {
     match std::fs::remove_dir_all(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("remove: {e}")),
+        Err(e) => Err(UndoError::Remove(e)),
     }
 }
