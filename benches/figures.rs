@@ -10,7 +10,6 @@
 
 use containerlab::inspect::namespaces;
 use containerlab::lesson::load;
-use containerlab::lesson::schema::View;
 use containerlab::session::events::Collect;
 use containerlab::session::player::StepMode;
 use containerlab::session::runner::Runner;
@@ -36,36 +35,6 @@ fn median(mut f: impl FnMut()) -> Duration {
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
-
-/// Every view; the match makes a new variant a compile error here until it is listed.
-const VIEWS: [View; 12] = [
-    View::Namespaces,
-    View::NsInodes,
-    View::Status,
-    View::Processes,
-    View::Mounts,
-    View::IdMaps,
-    View::Caps,
-    View::Cgroups,
-    View::Net,
-    View::Cgroup,
-    View::Image,
-    View::Layers,
-];
-const _: fn(View) = |v| match v {
-    View::Namespaces
-    | View::NsInodes
-    | View::Status
-    | View::Processes
-    | View::Mounts
-    | View::IdMaps
-    | View::Caps
-    | View::Cgroups
-    | View::Net
-    | View::Cgroup
-    | View::Image
-    | View::Layers => {}
-};
 
 /// Sleeping processes in a process group of their own, under a shell that is not ours (so they
 /// are nobody's lab children); killed and reaped when dropped, also when a measurement panics.
@@ -129,7 +98,8 @@ fn views() {
         ..Subjects::default()
     };
     let mut line = Vec::new();
-    for view in VIEWS {
+    // Every view: the TUI's own list, the one its number keys choose from.
+    for view in containerlab::tui::app::ALL_VIEWS {
         let start = Instant::now();
         let rendered = render(view, &subjects);
         let took = start.elapsed();
