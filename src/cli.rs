@@ -529,3 +529,15 @@ fn run_cleanup(force: bool) -> i32 {
         exit::CHECK_FAILED
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+    use clap::ValueEnum;
+
+    #[test]
+    fn lang_offers_exactly_the_languages_lessons_are_written_in() {
+        let offered: Vec<&str> = Lang::value_variants().iter().map(|l| l.code()).collect();
+        assert_eq!(offered, crate::lesson::text::LANGUAGES);
+    }
+}

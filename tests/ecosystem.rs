@@ -173,3 +173,19 @@ fn check_takes_a_plain_title_as_english_and_says_each_error_once() {
     expect_exit(&out, 2);
     assert_eq!(stderr.matches("e.g. `title: Hello`").count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_report_that_cannot_be_written_fails_the_run() {
+    common::require_root();
+    let _m = common::machine();
+    // /dev/full takes the open and refuses every write (ENOSPC), like a full disk.
+    for format in ["json", "junit"] {
+        let out = lab()
+            .args(["run", "lesson", "uts", "--headless", "--format", format])
+            .args(["-o", "/dev/full"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(3), "{format}: {stderr}");
+    }
+}
