@@ -129,6 +129,58 @@ fn first_frame() {
     );
 }
 
+/// The same in a real terminal: `containerlab` started in a detached 80x24 tmux pane, until
+/// the lesson list shows (tmux's own round trips, a few ms, are included).
+fn first_frame_in_tmux() {
+    // A server of its own, so nobody's tmux sessions are touched.
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", "clab-figures"])
+            .args(args)
+            .output()
+    };
+    if tmux(&["-V"]).is_err() {
+        println!("  TUI first frame in tmux: skipped (no tmux)");
+        return;
+    }
+    let state = std::env::temp_dir().join(format!("clab-figures-{}", std::process::id()));
+    let lab = env!("CARGO_BIN_EXE_containerlab");
+    let session = format!("figures-{}", std::process::id());
+    let mut took = Vec::new();
+    for _ in 0..RUNS {
+        let command = format!("CONTAINERLAB_STATE_DIR={} {lab}", state.display());
+        let start = Instant::now();
+        let new = [
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-s",
+            &session,
+            &command,
+        ];
+        assert!(tmux(&new).unwrap().status.success());
+        loop {
+            let pane = tmux(&["capture-pane", "-p", "-t", &session]).unwrap();
+            if String::from_utf8_lossy(&pane.stdout).contains("uts") {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "no lesson list");
+        }
+        took.push(start.elapsed());
+        let _ = tmux(&["kill-session", "-t", &session]);
+    }
+    let _ = tmux(&["kill-server"]);
+    let _ = std::fs::remove_dir_all(&state);
+    took.sort();
+    println!(
+        "  TUI first frame in tmux (start to lesson list): {}",
+        ms(took[RUNS / 2])
+    );
+}
+
 /// The uts lesson's `unshare` step played through the session (agent request, trace, checks,
 /// views) against what it asks of the kernel done directly: fork, unshare(CLONE_NEWUTS), exit,
 /// wait.
@@ -196,6 +248,7 @@ fn main() {
         ns_vs_lsns();
         views();
         first_frame();
+        first_frame_in_tmux();
         step_overhead();
     }
 }
