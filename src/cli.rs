@@ -30,7 +30,8 @@ pub struct Cli {
     /// Replace a lesson variable, e.g. `--var subnet=10.99.0.0/24` (see the lesson's `vars`).
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
-    /// Where the learner's progress is saved (progress.json).
+    /// Where the learner's progress is saved (progress.json; default
+    /// $XDG_STATE_HOME/containerlab, else ~/.local/state/containerlab).
     #[arg(
         long,
         global = true,
@@ -38,7 +39,8 @@ pub struct Cli {
         env = "CONTAINERLAB_STATE_DIR"
     )]
     pub state_dir: Option<PathBuf>,
-    /// Where running sessions keep their journals (`cleanup` reads them).
+    /// Where running sessions keep their journals, which `cleanup` reads (default
+    /// /run/containerlab).
     #[arg(long, global = true, value_name = "DIR", env = "CONTAINERLAB_RUN_DIR")]
     pub run_dir: Option<PathBuf>,
     #[command(subcommand)]
