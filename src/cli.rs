@@ -3,12 +3,11 @@
 use crate::engine::{agent, cleanup};
 use crate::exit;
 use crate::headless::{Format, JsonSink, JunitSink, TextSink};
-use crate::inspect::namespaces;
 use crate::lesson::load::{self, Loaded};
 use crate::lesson::text::pick_language;
 use crate::lesson::validate::Severity;
 use crate::session::events::Sink;
-use crate::session::play::{play, requirements, PlayOutcome};
+use crate::session::play::{play, PlayOutcome};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -22,17 +21,46 @@ use std::sync::Arc;
     after_help = "Start with `sudo containerlab run lesson uts --headless`, or `containerlab list`."
 )]
 pub struct Cli {
-    /// Language of lesson texts (en, ja); default from LC_ALL / LANG.
-    #[arg(long, global = true)]
-    pub lang: Option<String>,
+    /// Language of lesson texts; default from LC_ALL / LC_MESSAGES / LANG, else English.
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
     /// An extra directory (or file) of lessons, adding to or replacing the built-in ones by id.
     #[arg(long = "lessons", global = true, value_name = "DIR")]
     pub lessons: Vec<PathBuf>,
     /// Replace a lesson variable, e.g. `--var subnet=10.99.0.0/24` (see the lesson's `vars`).
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Where the learner's progress is saved (progress.json; default
+    /// $XDG_STATE_HOME/containerlab, else ~/.local/state/containerlab).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "CONTAINERLAB_STATE_DIR"
+    )]
+    pub state_dir: Option<PathBuf>,
+    /// Where running sessions keep their journals, which `cleanup` reads (default
+    /// /run/containerlab).
+    #[arg(long, global = true, value_name = "DIR", env = "CONTAINERLAB_RUN_DIR")]
+    pub run_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// The languages lesson texts come in (crate::lesson::text::LANGUAGES).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -43,16 +71,35 @@ pub enum Command {
         what: RunWhat,
     },
     /// List the lessons: id, title, number of steps.
-    List,
+    List {
+        /// One JSON document: {"lang", "lessons": [{"id", "title", "steps"}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate lesson files (default: the built-in lessons and any --lessons).
     Check {
         /// Lesson files or directories.
         paths: Vec<PathBuf>,
     },
     /// Print every namespace on the machine, like util-linux `lsns`.
-    Ns,
+    Ns {
+        /// As `lsns -J` prints it: {"namespaces": [{"ns", "type", "nprocs", "pid", "user", "command"}]}.
+        #[arg(long, short = 'J')]
+        json: bool,
+    },
     /// Probe this machine for what the lessons need.
-    Doctor,
+    Doctor {
+        /// One JSON document: {"features": [{"feature", "ok", "detail", "fix", "affects"}], "runnable", "refused"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script, e.g. `containerlab completions bash > /etc/bash_completion.d/containerlab`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `containerlab manpage | man -l -`.
+    Manpage,
     /// Remove what crashed or killed sessions left behind (mounts, cgroups, links, processes).
     Cleanup {
         /// Also clean sessions whose owner process still runs.
@@ -107,8 +154,8 @@ pub enum Command {
     },
     /// Build ahead of time what lessons would build on first use (the busybox rootfs cache).
     Prepare {
-        /// Cache directory (default $CONTAINERLAB_CACHE_DIR or /var/cache/containerlab).
-        #[arg(long, value_name = "DIR")]
+        /// Cache directory (default /var/cache/containerlab); lessons read the same variable.
+        #[arg(long, value_name = "DIR", env = "CONTAINERLAB_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
     },
     /// Saved progress: export this learner's, or summarize many learners' exports.
@@ -182,7 +229,7 @@ pub struct RunOpts {
     pub output: Option<PathBuf>,
     /// The root filesystem for the chroot lesson: a directory, or an alpine minirootfs
     /// tarball (default: a static-busybox rootfs built in /var/cache/containerlab).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "CONTAINERLAB_ROOTFS")]
     pub rootfs: Option<PathBuf>,
     /// Run image lessons (layers) on this OCI image layout (a directory, or a .tar of one, as
     /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds.
@@ -196,7 +243,17 @@ pub fn main() -> i32 {
         return code;
     }
     let cli = Cli::parse();
-    let lang = pick_language(cli.lang.as_deref());
+    let lang = pick_language(cli.lang.map(Lang::code));
+    // The state and run directories are read deep inside (progress, the engine's journal) from
+    // these variables; an option given on the command line takes their place. No thread runs yet.
+    for (var, dir) in [
+        ("CONTAINERLAB_STATE_DIR", &cli.state_dir),
+        ("CONTAINERLAB_RUN_DIR", &cli.run_dir),
+    ] {
+        if let Some(dir) = dir {
+            std::env::set_var(var, dir);
+        }
+    }
     let mut overrides = std::collections::BTreeMap::new();
     for v in &cli.vars {
         match v.split_once('=') {
@@ -215,15 +272,12 @@ pub fn main() -> i32 {
             agent::run_holder(agent::AgentArgs { journal, work })
         }
         Some(Command::Run { what }) => run(what, &cli.lessons, &lang),
-        Some(Command::List) => list(&cli.lessons, &lang),
+        Some(Command::List { json }) => crate::reports::list(&catalog(&cli.lessons), &lang, json),
         Some(Command::Check { paths }) => check(&paths, &cli.lessons),
-        Some(Command::Ns) => {
-            for line in namespaces::render(&namespaces::table()) {
-                println!("{line}");
-            }
-            exit::OK
-        }
-        Some(Command::Doctor) => doctor(&cli.lessons),
+        Some(Command::Ns { json }) => crate::reports::ns(json),
+        Some(Command::Doctor { json }) => crate::reports::doctor(&catalog(&cli.lessons), json),
+        Some(Command::Completions { shell }) => crate::shell_files::completions(shell),
+        Some(Command::Manpage) => crate::shell_files::manpage(),
         Some(Command::Cleanup { force }) => run_cleanup(force),
         Some(Command::Alloc { mib }) => crate::workloads::alloc(mib),
         Some(Command::Proxy {
@@ -260,10 +314,20 @@ pub fn main() -> i32 {
 /// Loads the catalog; diagnostics with errors are printed, warnings are not (see `check`).
 fn catalog(extra: &[PathBuf]) -> Vec<Loaded> {
     let (lessons, diags) = load::catalog(extra);
-    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
+    for d in once(diags.iter().filter(|d| d.severity == Severity::Error)) {
         eprintln!("{d}");
     }
     lessons
+}
+
+/// Each diagnostic once, in order: a file named twice (as a path and in --lessons, or by two
+/// directories) or a problem found by two passes must not print the same line twice.
+fn once<'a, D: std::fmt::Display + 'a>(diags: impl Iterator<Item = D>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    diags
+        .map(|d| d.to_string())
+        .filter(|line| seen.insert(line.clone()))
+        .collect()
 }
 
 fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
@@ -309,9 +373,10 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(sig, interrupt.clone());
     }
+    let write_failed = Arc::new(AtomicBool::new(false));
     let out: Box<dyn std::io::Write> = match &opts.output {
         Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(f),
+            Ok(f) => Box::new(crate::headless::Noticed::new(f, write_failed.clone())),
             Err(e) => {
                 eprintln!("containerlab: {}: {e}", path.display());
                 return exit::USAGE;
@@ -328,7 +393,7 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
             &mut text
         }
         Format::Json => {
-            json = JsonSink(out);
+            json = JsonSink::new(out);
             &mut json
         }
         Format::Junit => &mut junit,
@@ -360,7 +425,12 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         };
         if let Err(e) = written {
             eprintln!("containerlab: cannot write the report: {e}");
+            write_failed.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+    if write_failed.load(std::sync::atomic::Ordering::Relaxed) {
+        // A CI job must not pass on a report nobody can read.
+        return exit::ENVIRONMENT.max(exit_code(&outcomes));
     }
     exit_code(&outcomes)
 }
@@ -381,26 +451,6 @@ fn exit_code(outcomes: &[PlayOutcome]) -> i32 {
 fn tui(extra: &[PathBuf], lang: &str, lesson: Option<&str>) -> i32 {
     let lessons: Vec<_> = catalog(extra).into_iter().map(|l| l.lesson).collect();
     crate::tui::run(lessons, lang, lesson, None)
-}
-
-fn list(extra: &[PathBuf], lang: &str) -> i32 {
-    let lessons = catalog(extra);
-    let width = lessons
-        .iter()
-        .map(|l| l.lesson.id.len())
-        .chain([10])
-        .max()
-        .unwrap_or(10);
-    println!("{:<width$} {:>5}  TITLE", "ID", "STEPS");
-    for l in &lessons {
-        println!(
-            "{:<width$} {:>5}  {}",
-            l.lesson.id,
-            l.lesson.steps.len(),
-            l.lesson.title.get(lang)
-        );
-    }
-    exit::OK
 }
 
 fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
@@ -438,77 +488,17 @@ fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
             }
         }
     }
-    for d in &diags {
-        eprintln!("{d}");
+    let errors = once(diags.iter().filter(|d| d.severity == Severity::Error)).len();
+    let printed = once(diags.iter());
+    for line in &printed {
+        eprintln!("{line}");
     }
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = diags.len() - errors;
+    let warnings = printed.len() - errors;
     println!("checked {files} lesson file(s): {errors} error(s), {warnings} warning(s)");
     if errors > 0 {
         exit::USAGE
     } else {
         exit::OK
-    }
-}
-
-fn doctor(extra: &[PathBuf]) -> i32 {
-    use crate::lesson::schema::Requirement;
-    let all = Requirement::ALL;
-    let lessons = catalog(extra);
-    println!("{:<24} {:<4} DETAIL", "FEATURE", "OK");
-    let mut all_ok = true;
-    for probe in crate::probe::check_all(&all) {
-        let affected: Vec<&str> = lessons
-            .iter()
-            .filter(|l| requirements(&l.lesson).contains(&probe.requirement))
-            .map(|l| l.lesson.id.as_str())
-            .collect();
-        let name = serde_json::to_value(probe.requirement)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        println!(
-            "{name:<24} {:<4} {}",
-            if probe.ok { "yes" } else { "NO" },
-            probe.detail
-        );
-        if !probe.ok {
-            all_ok = false;
-            if let Some(fix) = &probe.fix {
-                println!("{:<29} fix: {fix}", "");
-            }
-            if !affected.is_empty() {
-                println!("{:<29} affects: {}", "", affected.join(", "));
-            }
-        }
-    }
-    // The verdict per lesson, from the same probes a run uses before it starts.
-    let (runnable, refused): (Vec<&Loaded>, Vec<&Loaded>) = lessons
-        .iter()
-        .partition(|l| crate::session::play::refusals(&l.lesson).is_empty());
-    let ids = |v: &[&Loaded]| {
-        v.iter()
-            .map(|l| l.lesson.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    println!();
-    println!(
-        "lessons runnable here: {} of {}: {}",
-        runnable.len(),
-        lessons.len(),
-        ids(&runnable)
-    );
-    if !refused.is_empty() {
-        println!("lessons refused here: {}", ids(&refused));
-    }
-    if all_ok {
-        exit::OK
-    } else {
-        exit::ENVIRONMENT
     }
 }
 
@@ -539,5 +529,17 @@ fn run_cleanup(force: bool) -> i32 {
         exit::OK
     } else {
         exit::CHECK_FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+    use clap::ValueEnum;
+
+    #[test]
+    fn lang_offers_exactly_the_languages_lessons_are_written_in() {
+        let offered: Vec<&str> = Lang::value_variants().iter().map(|l| l.code()).collect();
+        assert_eq!(offered, crate::lesson::text::LANGUAGES);
     }
 }

@@ -84,7 +84,7 @@ impl<W: Write> Sink for TextSink<W> {
             } => {
                 let mut lines: Vec<String> = trace
                     .iter()
-                    .map(|line| format!("  │ [{process}] {line}"))
+                    .map(|t| format!("  │ [{process}] {}", t.line))
                     .collect();
                 match error {
                     Some(e) if e.expected => lines.push(format!(
@@ -113,7 +113,14 @@ impl<W: Write> Sink for TextSink<W> {
             Event::Solution { shell, trace, .. } => format!(
                 "  {}: $ {shell}\n{}",
                 i18n::SOLUTION.get(l),
-                indent(&trace.join("\n"), "  │ ")
+                indent(
+                    &trace
+                        .iter()
+                        .map(|t| t.line.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    "  │ "
+                )
             ),
             Event::Views { views, .. } => views
                 .iter()
@@ -186,15 +193,74 @@ fn check_text(c: &crate::session::events::CheckOutcome, l: &str) -> String {
     }
 }
 
-/// One JSON object per event, one per line, flushed as it happens.
-pub struct JsonSink<W: Write>(pub W);
+/// The version of the JSON event stream's format (docs/events.md): raised when a field is
+/// removed or changes meaning, not when one is added.
+pub const EVENTS_VERSION: u32 = 1;
+
+/// One JSON object per event, one per line, flushed as it happens. The first line is a `stream`
+/// event with the format's version, so a reader can refuse a stream it does not know.
+pub struct JsonSink<W: Write> {
+    out: W,
+    started: bool,
+}
+
+impl<W: Write> JsonSink<W> {
+    pub fn new(out: W) -> Self {
+        JsonSink {
+            out,
+            started: false,
+        }
+    }
+}
 
 impl<W: Write> Sink for JsonSink<W> {
     fn emit(&mut self, event: &Event) {
-        if let Ok(line) = serde_json::to_string(event) {
-            let _ = writeln!(self.0, "{line}");
-            let _ = self.0.flush();
+        if !self.started {
+            self.started = true;
+            let head = serde_json::json!({
+                "event": "stream",
+                "version": EVENTS_VERSION,
+                "containerlab": env!("CARGO_PKG_VERSION"),
+            });
+            let _ = writeln!(self.out, "{head}");
         }
+        if let Ok(line) = serde_json::to_string(event) {
+            let _ = writeln!(self.out, "{line}");
+            let _ = self.out.flush();
+        }
+    }
+}
+
+/// A report file's writer that notes a failed write (a full disk, a closed pipe), which the
+/// sinks cannot return mid-run, so the run can end with a non-zero exit code.
+pub struct Noticed<W: Write> {
+    inner: W,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<W: Write> Noticed<W> {
+    pub fn new(inner: W, failed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        Noticed { inner, failed }
+    }
+
+    fn note<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if r.is_err() {
+            self.failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for Noticed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
     }
 }
 

@@ -79,7 +79,7 @@ pub fn check(req: Requirement) -> ProbeResult {
                             real.display()
                         )),
                     ),
-                    Err(e) => (false, e, None),
+                    Err(e) => (false, e.to_string(), None),
                 }
             }
         },
@@ -216,19 +216,21 @@ fn cgroup_controller(name: &str) -> (bool, String, Option<String>) {
 /// short-lived thread is in, so nothing reaches the host and everything dies with the thread.
 /// (A built-in veth leaves no trace in /sys/module, so looking is not enough.)
 fn veth() -> (bool, String, Option<String>) {
-    let attempt = std::thread::spawn(|| {
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| e.to_string())?;
+    let attempt = std::thread::spawn(|| -> anyhow::Result<()> {
+        use anyhow::Context;
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+            .context("unshare(CLONE_NEWNET)")?;
         let mut trace = containerlab_trace::Trace::new();
-        containerlab_net::create_veth("clab-probe0", "clab-probe1", &mut trace)
-            .map_err(|e| e.to_string())
+        containerlab_net::create_veth("clab-probe0", "clab-probe1", &mut trace)?;
+        Ok(())
     })
     .join()
-    .unwrap_or_else(|_| Err("the probe thread panicked".into()));
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the probe thread panicked")));
     match attempt {
         Ok(()) => (true, "veth pairs can be created".into(), None),
         Err(e) => (
             false,
-            format!("cannot create a veth pair: {e}"),
+            format!("cannot create a veth pair: {e:#}"),
             Some("load the veth module (modprobe veth), and run as root".into()),
         ),
     }

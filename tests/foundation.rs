@@ -72,9 +72,13 @@ fn json_lines_and_junit_describe_the_same_checks() {
         .filter(|e| e["event"] == "check" && e["phase"] != "before_solution")
         .count();
     assert!(counted >= 6);
-    assert!(events
-        .iter()
-        .any(|e| e["event"] == "action" && e["trace"][0] == "unshare(CLONE_NEWUTS) = 0"));
+    // The stream says its format's version first; a trace is structured, with its strace line.
+    assert_eq!(events[0]["event"], "stream");
+    assert_eq!(events[0]["version"], 1);
+    assert!(events.iter().any(|e| e["event"] == "action"
+        && e["trace"][0]["call"] == "unshare(CLONE_NEWUTS)"
+        && e["trace"][0]["result"]["returned"] == "0"
+        && e["trace"][0]["line"] == "unshare(CLONE_NEWUTS) = 0"));
 
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.xml");

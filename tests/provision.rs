@@ -51,7 +51,16 @@ fn the_vagrantfile_parses_and_asks_for_debian_12_on_both_providers() {
         .env_remove("CONTAINERLAB_BOX"));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("vm.box = \"debian/bookworm64\""), "{text}");
+    assert!(text.contains("vm.box_version = \"12."), "{text}");
     assert!(text.contains("provider virtualbox\n"), "{text}");
+    // The VirtualBox name is the checkout's own, so two checkouts do not collide.
+    let checkout = repo().file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        text.contains(&format!(
+            "provider virtualbox: name = \"containerlab-{checkout}-"
+        )),
+        "{text}"
+    );
     assert!(text.contains("provider libvirt\n"), "{text}");
     // The whole checkout (not just vagrant/) is synced, without build output.
     let sync = text
@@ -92,6 +101,8 @@ fn the_vagrantfile_parses_and_asks_for_debian_12_on_both_providers() {
         text.contains("vm.box = \"example/arm64-bookworm\""),
         "{text}"
     );
+    // The pinned version belongs to the default box only.
+    assert!(!text.contains("vm.box_version"), "{text}");
 }
 
 #[test]
@@ -109,8 +120,16 @@ fn the_lima_config_runs_the_same_script_on_arm64_and_amd64() {
         "{arches:?}"
     );
     for image in doc["images"].as_sequence().unwrap() {
-        assert!(image["location"].as_str().unwrap().contains("debian-12-"));
+        let location = image["location"].as_str().unwrap();
+        assert!(location.contains("debian-12-"));
+        // A dated image is checked against its digest; only the `latest` fallback has none.
+        if !location.contains("/latest/") {
+            let digest = image["digest"].as_str().unwrap_or_default();
+            assert!(digest.starts_with("sha512:"), "{location}: {digest:?}");
+        }
     }
+    // vz and virtiofs exist on macOS only; Lima picks them there by itself.
+    assert!(doc.get("vmType").is_none() && doc.get("mountType").is_none());
     assert_eq!(
         doc["mounts"][0]["mountPoint"].as_str(),
         Some("/mnt/containerlab")

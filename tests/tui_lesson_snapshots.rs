@@ -102,7 +102,11 @@ fn step_result(events: &[Value], index: usize) -> (StepText, StepResult, Vec<Ren
             Some("action") => result.actions.push(ActionRecord {
                 action: text(&e["action"]),
                 process: text(&e["process"]),
-                trace: strings(&e["trace"]),
+                trace: e["trace"]
+                    .as_array()
+                    .map(|a| a.iter().map(|t| text(&t["line"])).collect())
+                    .unwrap_or_default(),
+                calls: vec![],
                 error: e["error"].as_object().map(|err| ActionError {
                     errno: err["errno"].as_str().map(str::to_string),
                     message: text(&err["message"]),

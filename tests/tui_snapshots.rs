@@ -136,12 +136,14 @@ fn pid_step_one() -> App {
                     action: "unshare".into(),
                     process: "sandbox".into(),
                     trace: vec!["unshare(CLONE_NEWPID) = 0".into()],
+                    calls: vec![],
                     error: None,
                 },
                 ActionRecord {
                     action: "spawn".into(),
                     process: "sandbox".into(),
                     trace: vec!["fork() = 4107".into()],
+                    calls: vec![],
                     error: None,
                 },
             ],
@@ -238,6 +240,7 @@ fn check_results_with_a_failure() {
                 action: "sethostname".into(),
                 process: "sandbox".into(),
                 trace: vec!["sethostname(\"lab\", 3) = -1 EPERM (Operation not permitted)".into()],
+                calls: vec![],
                 error: Some(ActionError {
                     errno: Some("EPERM".into()),
                     message: "Operation not permitted".into(),
@@ -339,6 +342,7 @@ fn uts_checks_ja() -> App {
                 action: "sethostname".into(),
                 process: "sandbox".into(),
                 trace: vec!["sethostname(\"lab\", 3) = 0".into()],
+                calls: vec![],
                 error: None,
             }],
             checks: vec![

@@ -2,6 +2,7 @@
 //! else; `--format json` prints them as they are, one per line.
 
 use super::views::RenderedView;
+use containerlab_trace::Record;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,7 +32,7 @@ pub enum Event {
         step: usize,
         action: String,
         process: String,
-        trace: Vec<String>,
+        trace: Vec<TraceCall>,
         error: Option<ActionError>,
     },
     /// An exercise: its task, before the learner (or the headless runner) solves it.
@@ -44,7 +45,7 @@ pub enum Event {
     Solution {
         step: usize,
         shell: String,
-        trace: Vec<String>,
+        trace: Vec<TraceCall>,
     },
     Views {
         step: usize,
@@ -90,6 +91,29 @@ impl Event {
             | Event::LessonEnd { .. }
             | Event::Teardown { .. } => None,
         }
+    }
+}
+
+/// One call of a trace as the events carry it: the call and the kernel's answer as the engine
+/// recorded them (`{"call": "unshare(CLONE_NEWUTS)", "result": {"returned": "0"}}`, or
+/// `"result": {"failed": {"errno": "EPERM", "message": "..."}}`), and the strace-style `line`
+/// the text front ends print, so no reader has to format or parse one from the other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceCall {
+    #[serde(flatten)]
+    pub record: Record,
+    pub line: String,
+}
+
+impl TraceCall {
+    pub fn of(records: &[Record]) -> Vec<TraceCall> {
+        records
+            .iter()
+            .map(|r| TraceCall {
+                record: r.clone(),
+                line: r.to_string(),
+            })
+            .collect()
     }
 }
 

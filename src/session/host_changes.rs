@@ -28,10 +28,11 @@ pub struct HostWatch {
 
 /// (mount id, mount point) of every mount in this process's mount table.
 fn host_mounts() -> Vec<(i32, PathBuf)> {
-    procfs::process::Process::myself()
-        .and_then(|p| p.mountinfo())
-        .map(|m| m.into_iter().map(|m| (m.mnt_id, m.mount_point)).collect())
-        .unwrap_or_default()
+    let me = std::process::id() as i32;
+    crate::inspect::mounts::mounts_of(me)
+        .into_iter()
+        .map(|m| (m.id, PathBuf::from(m.mount_point)))
+        .collect()
 }
 
 fn hostname() -> Option<String> {

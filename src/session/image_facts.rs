@@ -8,6 +8,7 @@
 //! (the unpacked layer directory holding it), filled by [`super::placeholders`].
 
 use super::verdict::Observed;
+use anyhow::{anyhow, Context};
 use containerlab_oci::image::open_layout;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -145,12 +146,12 @@ pub fn whiteout_count(dir: &Path) -> usize {
 }
 
 /// `.wh.NAME` entries (not the opaque marker) in a layer blob, gzipped or not.
-fn tar_whiteouts(blob: &Path) -> Result<usize, String> {
-    let file = std::fs::File::open(blob).map_err(|e| format!("{}: {e}", blob.display()))?;
+fn tar_whiteouts(blob: &Path) -> anyhow::Result<usize> {
+    let file = std::fs::File::open(blob).with_context(|| blob.display().to_string())?;
     let mut reader = std::io::BufReader::new(file);
     let gz = {
         use std::io::BufRead;
-        let buf = reader.fill_buf().map_err(|e| e.to_string())?;
+        let buf = reader.fill_buf()?;
         buf.starts_with(&[0x1f, 0x8b])
     };
     let input: Box<dyn Read> = if gz {
@@ -160,8 +161,8 @@ fn tar_whiteouts(blob: &Path) -> Result<usize, String> {
     };
     let mut archive = tar::Archive::new(input);
     let mut n = 0;
-    for entry in archive.entries().map_err(|e| e.to_string())? {
-        let entry = entry.map_err(|e| e.to_string())?;
+    for entry in archive.entries()? {
+        let entry = entry?;
         let path = entry.path_bytes();
         let name = path
             .rsplit(|b| *b == b'/')
@@ -191,8 +192,8 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// One field of the layout at `dir`, read as a runtime reads it.
-pub fn field(dir: &Path, name: &str) -> Result<Observed, String> {
-    let image = open_layout(dir).map_err(|e| e.to_string())?;
+pub fn field(dir: &Path, name: &str) -> anyhow::Result<Observed> {
+    let image = open_layout(dir)?;
     let text = |s: String| Observed::Text(s);
     let list = |v: Vec<String>| Observed::List(v.into_iter().map(Observed::Text).collect());
     Ok(match name {
@@ -239,7 +240,7 @@ pub fn field(dir: &Path, name: &str) -> Result<Observed, String> {
         }
         "blob_count" => Observed::Number(image.layers.len() as i64 + 2),
         other => {
-            return Err(format!(
+            return Err(anyhow!(
                 "unknown image field {other:?}; one of {}",
                 FIELDS.join(", ")
             ))

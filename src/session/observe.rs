@@ -11,6 +11,7 @@ use crate::engine::ops::{Life, Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::inspect::{mounts, namespaces, process::ProcessView};
 use crate::lesson::schema::{CapSet, Observe};
+use anyhow::{anyhow, bail, Context};
 use std::collections::HashMap;
 
 /// What an action left for checks to look at.
@@ -32,7 +33,7 @@ pub struct Scene<'a> {
 }
 
 impl Scene<'_> {
-    fn pid(&self, who: &str) -> Result<i32, String> {
+    fn pid(&self, who: &str) -> anyhow::Result<i32> {
         if who == "host" {
             return Ok(std::process::id() as i32);
         }
@@ -40,18 +41,19 @@ impl Scene<'_> {
             .pids
             .get(who)
             .copied()
-            .ok_or_else(|| format!("no process named {who:?} has been started"))
+            .with_context(|| format!("no process named {who:?} has been started"))
     }
 
-    fn ask(&mut self, who: &str, op: Op) -> Result<Value, String> {
+    fn ask(&mut self, who: &str, op: Op) -> anyhow::Result<Value> {
         match self.sandbox.request(who, op) {
-            Ok(reply) => reply.result.map_err(|e| e.to_string()),
-            Err(EngineError::Interrupted) => Err("interrupted".into()),
-            Err(e) => Err(e.to_string()),
+            // OpError is the agent protocol's plain data (errno and message), not an Error type.
+            Ok(reply) => reply.result.map_err(|e| anyhow!("{e}")),
+            Err(EngineError::Interrupted) => Err(anyhow!("interrupted")),
+            Err(e) => Err(e.into()),
         }
     }
 
-    fn life(&mut self, who: &str) -> Result<Life, String> {
+    fn life(&mut self, who: &str) -> anyhow::Result<Life> {
         if who == "sandbox" || who == "host" {
             return Ok(Life::Running);
         }
@@ -60,40 +62,41 @@ impl Scene<'_> {
                 .into_iter()
                 .find(|m| m.name == who)
                 .map(|m| m.life)
-                .ok_or_else(|| format!("no process named {who:?}")),
-            other => Err(format!("unexpected answer {other:?}")),
+                .with_context(|| format!("no process named {who:?}")),
+            other => Err(anyhow!("unexpected answer {other:?}")),
         }
     }
 
     /// Reads the value `obs` names, now.
     pub fn observe(&mut self, obs: &Observe) -> Observed {
-        self.try_observe(obs).unwrap_or_else(Observed::Missing)
+        // `{:#}`: the error with its context chain on one line, as the check's observed value.
+        self.try_observe(obs)
+            .unwrap_or_else(|e| Observed::Missing(format!("{e:#}")))
     }
 
-    fn try_observe(&mut self, obs: &Observe) -> Result<Observed, String> {
+    fn try_observe(&mut self, obs: &Observe) -> anyhow::Result<Observed> {
         let facts = self.facts;
-        let path = |p: &str| facts.resolve(p).map_err(|e| e.to_string());
+        let path = |p: &str| facts.resolve(p);
         Ok(match obs {
             Observe::Hostname(who) if who == "host" => Observed::Text(
-                nix::unistd::gethostname()
-                    .map(|h| h.to_string_lossy().into_owned())
-                    .map_err(|e| e.to_string())?,
+                nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned())?,
             ),
             Observe::Hostname(who) => match self.ask(who, Op::Hostname)? {
                 Value::Text(t) => Observed::Text(t),
-                other => return Err(format!("unexpected answer {other:?}")),
+                other => return Err(anyhow!("unexpected answer {other:?}")),
             },
             Observe::NsInode(n) => {
                 let pid = self.pid(&n.of)?;
                 let ino = namespaces::ns_inode(pid, n.ns.as_str())
-                    .ok_or_else(|| format!("/proc/{pid}/ns/{} cannot be read", n.ns))?;
+                    .with_context(|| format!("/proc/{pid}/ns/{} cannot be read", n.ns))?;
                 Observed::Number(ino as i64)
             }
             Observe::NsOwner(n) => {
                 let pid = self.pid(&n.of)?;
-                let ino = namespaces::owner_userns_inode(pid, n.ns.as_str()).ok_or_else(|| {
-                    format!("the owner of /proc/{pid}/ns/{} cannot be read", n.ns)
-                })?;
+                let ino =
+                    namespaces::owner_userns_inode(pid, n.ns.as_str()).with_context(|| {
+                        format!("the owner of /proc/{pid}/ns/{} cannot be read", n.ns)
+                    })?;
                 Observed::Number(ino as i64)
             }
             Observe::Nspid(who) => {
@@ -108,14 +111,13 @@ impl Scene<'_> {
             Observe::Pid(who) => Observed::Number(self.pid(who)? as i64),
             Observe::Status(s) => {
                 let view = self.process(&s.of)?;
-                let raw = std::fs::read_to_string(format!("/proc/{}/status", view.pid))
-                    .map_err(|e| e.to_string())?;
+                let raw = std::fs::read_to_string(format!("/proc/{}/status", view.pid))?;
                 let fields = crate::inspect::process::status_fields(&raw);
                 let value = fields
                     .into_iter()
                     .find(|(k, _)| *k == s.field)
                     .map(|(_, v)| v)
-                    .ok_or_else(|| format!("/proc/PID/status has no field {:?}", s.field))?;
+                    .with_context(|| format!("/proc/PID/status has no field {:?}", s.field))?;
                 Observed::Text(value)
             }
             Observe::ProcPids(who) => {
@@ -147,11 +149,11 @@ impl Scene<'_> {
             Observe::File(p) => {
                 let file = path(&p.path)?;
                 let text = if p.of == "host" {
-                    std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?
+                    std::fs::read_to_string(&file).with_context(|| file.to_string())?
                 } else {
                     match self.ask(&p.of, Op::ReadFile { path: file })? {
                         Value::Text(t) => t,
-                        other => return Err(format!("unexpected answer {other:?}")),
+                        other => return Err(anyhow!("unexpected answer {other:?}")),
                     }
                 };
                 Observed::Text(text.trim().to_string())
@@ -180,13 +182,13 @@ impl Scene<'_> {
                 self.results
                     .get(id)
                     .map(|r| r.outcome.clone())
-                    .ok_or_else(|| format!("action {id:?} has not run"))?,
+                    .with_context(|| format!("action {id:?} has not run"))?,
             ),
             Observe::Output(id) => Observed::Text(
                 self.results
                     .get(id)
                     .map(|r| r.stdout.trim().to_string())
-                    .ok_or_else(|| format!("action {id:?} has not run"))?,
+                    .with_context(|| format!("action {id:?} has not run"))?,
             ),
             Observe::SelfStatus(s) => {
                 let raw = self.read_as(&s.of, "/proc/self/status")?;
@@ -196,7 +198,7 @@ impl Scene<'_> {
                         .into_iter()
                         .find(|(k, _)| *k == s.field)
                         .map(|(_, v)| v)
-                        .ok_or_else(|| format!("/proc/self/status has no field {:?}", s.field))?,
+                        .with_context(|| format!("/proc/self/status has no field {:?}", s.field))?,
                 )
             }
             Observe::Links(who) => {
@@ -215,7 +217,7 @@ impl Scene<'_> {
                     .links
                     .into_iter()
                     .find(|l| l.name == dev)
-                    .ok_or_else(|| format!("no interface {dev} there"))?;
+                    .with_context(|| format!("no interface {dev} there"))?;
                 Observed::List(link.flags.into_iter().map(Observed::Text).collect())
             }
             Observe::Addresses(who) => {
@@ -275,10 +277,10 @@ impl Scene<'_> {
                 let key: i32 = key
                     .trim()
                     .parse()
-                    .map_err(|_| format!("{key:?} is not an IPC key"))?;
+                    .map_err(|_| anyhow!("{key:?} is not an IPC key"))?;
                 match self.ask(&k.of, Op::ShmRead { key })? {
                     Value::Text(t) => Observed::Text(t),
-                    other => return Err(format!("unexpected answer {other:?}")),
+                    other => return Err(anyhow!("unexpected answer {other:?}")),
                 }
             }
             Observe::CgroupPath(c) => {
@@ -298,15 +300,15 @@ impl Scene<'_> {
             Observe::Ended(id) => Observed::Text(
                 self.results
                     .get(id)
-                    .ok_or_else(|| format!("action {id:?} has not run"))?
+                    .with_context(|| format!("action {id:?} has not run"))?
                     .ended
                     .clone()
-                    .ok_or_else(|| format!("action {id:?} did not run a program"))?,
+                    .with_context(|| format!("action {id:?} did not run a program"))?,
             ),
             Observe::Environ(who) => {
                 let pid = self.pid(who)?;
                 let raw = std::fs::read(format!("/proc/{pid}/environ"))
-                    .map_err(|e| format!("/proc/{pid}/environ: {e}"))?;
+                    .with_context(|| format!("/proc/{pid}/environ"))?;
                 Observed::List(
                     raw.split(|b| *b == 0)
                         .filter(|v| !v.is_empty())
@@ -332,12 +334,12 @@ impl Scene<'_> {
                     .iter()
                     .find(|(k, _)| k == field)
                     .map(|(_, v)| v.clone())
-                    .ok_or_else(|| format!("/proc/PID/status has no {field}"))?;
+                    .with_context(|| format!("/proc/PID/status has no {field}"))?;
                 Observed::List(names.into_iter().map(Observed::Text).collect())
             }
             Observe::FileCaps(p) => {
                 if p.of != "host" {
-                    return Err("file_caps is read on the host: use `of: host`".into());
+                    bail!("file_caps is read on the host: use `of: host`");
                 }
                 let file = path(&p.path)?;
                 Observed::Text(crate::inspect::filecaps::read(std::path::Path::new(&file))?)
@@ -352,19 +354,19 @@ impl Scene<'_> {
                     match std::fs::symlink_metadata(&target) {
                         Ok(m) => Some(crate::engine::syscalls::describe_stat(&m)),
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                        Err(e) => return Err(format!("{target}: {e}")),
+                        Err(e) => return Err(anyhow::Error::new(e).context(target.clone())),
                     }
                 } else {
                     match self.sandbox.stat(&p.of, &target) {
                         Ok(Ok(s)) => Some(s),
                         Ok(Err(e)) if e.errno.as_deref() == Some("ENOENT") => None,
-                        Ok(Err(e)) => return Err(e.to_string()),
-                        Err(e) => return Err(e.to_string()),
+                        Ok(Err(e)) => return Err(anyhow!("{e}")),
+                        Err(e) => return Err(e.into()),
                     }
                 };
                 match (obs, stat) {
                     (Observe::FileType(_), None) => Observed::Text("missing".into()),
-                    (_, None) => return Err(format!("{target} does not exist")),
+                    (_, None) => return Err(anyhow!("{target} does not exist")),
                     (Observe::FileType(_), Some(s)) => Observed::Text(s.kind),
                     (Observe::Device(_), Some(s)) => Observed::Text(s.device()),
                     (Observe::Owner(_), Some(s)) => Observed::Text(s.owner()),
@@ -381,40 +383,40 @@ impl Scene<'_> {
     }
 
     /// A file's text as `who` reads it (`host`: this process).
-    fn read_as(&mut self, who: &str, file: &str) -> Result<String, String> {
+    fn read_as(&mut self, who: &str, file: &str) -> anyhow::Result<String> {
         if who == "host" {
-            return std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"));
+            return std::fs::read_to_string(file).with_context(|| file.to_string());
         }
         match self.ask(who, Op::ReadFile { path: file.into() })? {
             Value::Text(t) => Ok(t),
-            other => Err(format!("unexpected answer {other:?}")),
+            other => Err(anyhow!("unexpected answer {other:?}")),
         }
     }
 
     /// What `ip` would show in that process's network namespace.
-    fn net(&self, who: &str) -> Result<containerlab_net::NetSnapshot, String> {
+    fn net(&self, who: &str) -> anyhow::Result<containerlab_net::NetSnapshot> {
         let pid = self.pid(who)?;
         let ns = format!("/proc/{pid}/ns/net");
-        containerlab_net::snapshot(Some(std::path::Path::new(&ns))).map_err(|e| e.to_string())
+        Ok(containerlab_net::snapshot(Some(std::path::Path::new(&ns)))?)
     }
 
-    fn process(&self, who: &str) -> Result<ProcessView, String> {
+    fn process(&self, who: &str) -> anyhow::Result<ProcessView> {
         let pid = self.pid(who)?;
-        ProcessView::read(pid).ok_or_else(|| format!("process {who:?} (pid {pid}) is gone"))
+        ProcessView::read(pid).with_context(|| format!("process {who:?} (pid {pid}) is gone"))
     }
 
-    fn entries(&mut self, who: &str, dir: &str) -> Result<Vec<String>, String> {
+    fn entries(&mut self, who: &str, dir: &str) -> anyhow::Result<Vec<String>> {
         match self.ask(who, Op::ReadDir { path: dir.into() })? {
             Value::Entries(e) => Ok(e),
-            other => Err(format!("unexpected answer {other:?}")),
+            other => Err(anyhow!("unexpected answer {other:?}")),
         }
     }
 }
 
 /// The path of the line of /proc/PID/cgroup for the hierarchy lab cgroups are made in for the
 /// memory controller: `0::PATH` on cgroup v2, the line listing `memory` on v1.
-pub fn lab_cgroup_line(text: &str) -> Result<String, String> {
-    let layout = containerlab_cgroup::detect().map_err(|e| e.to_string())?;
+pub fn lab_cgroup_line(text: &str) -> anyhow::Result<String> {
+    let layout = containerlab_cgroup::detect()?;
     let v2 = layout.memory.version == containerlab_cgroup::Version::V2;
     text.lines()
         .filter_map(|l| {
@@ -429,5 +431,5 @@ pub fn lab_cgroup_line(text: &str) -> Result<String, String> {
             }
         })
         .map(|(_, _, path)| path.to_string())
-        .ok_or_else(|| "no line for the lab's cgroup hierarchy".to_string())
+        .context("no line for the lab's cgroup hierarchy")
 }

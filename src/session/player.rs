@@ -7,9 +7,10 @@
 //! later steps make no sense); the views it names; its checks. An exercise's checks must *fail*
 //! before its solution (an exercise that starts solved teaches nothing) and pass after it.
 
-use super::events::{ActionError, CheckOutcome, Event, Phase, Sink};
+use super::events::{ActionError, CheckOutcome, Event, Phase, Sink, TraceCall};
 use super::runner::Runner;
 use crate::engine::sandbox::EngineError;
+use containerlab_trace::Record;
 
 /// How a step is played.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,10 @@ pub enum StepMode {
 pub struct ActionRecord {
     pub action: String,
     pub process: String,
+    /// The calls as strace lines, as the TUI shows them: the text of `calls`.
     pub trace: Vec<String>,
+    /// The same calls as the engine recorded them, for the JSON events.
+    pub calls: Vec<Record>,
     pub error: Option<ActionError>,
 }
 
@@ -37,7 +41,7 @@ impl ActionRecord {
             step,
             action: self.action.clone(),
             process: self.process.clone(),
-            trace: self.trace.clone(),
+            trace: TraceCall::of(&self.calls),
             error: self.error.clone(),
         }
     }
@@ -47,7 +51,9 @@ impl ActionRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SolutionRun {
     pub shell: String,
+    /// The calls as strace lines (the text of `calls`).
     pub trace: Vec<String>,
+    pub calls: Vec<Record>,
     /// The shell exited with status 0.
     pub ok: bool,
 }
@@ -90,6 +96,7 @@ impl Runner {
                     action: "engine".into(),
                     process: "sandbox".into(),
                     trace: vec![],
+                    calls: vec![],
                     error: Some(ActionError::plain(e.to_string())),
                 };
                 sink.emit(&record.event(index));
@@ -188,7 +195,7 @@ fn solution_event(step: usize, run: &SolutionRun) -> Event {
     Event::Solution {
         step,
         shell: run.shell.clone(),
-        trace: run.trace.clone(),
+        trace: TraceCall::of(&run.calls),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::engine::teardown::TeardownReport;
 use crate::i18n;
 use crate::lesson::schema::{Action, Lesson, View};
 use crate::words::errno;
+use containerlab_trace::Record;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -180,10 +181,11 @@ impl Runner {
     /// One action, and whether the step is still intact (false: it failed unexpectedly).
     fn run_action(&mut self, action: &Action) -> Result<(ActionRecord, bool), EngineError> {
         let common = action.common();
-        let record = |trace: Vec<String>, error: Option<ActionError>| ActionRecord {
+        let record = |calls: Vec<Record>, error: Option<ActionError>| ActionRecord {
             action: action.name().to_string(),
             process: common.process.clone(),
-            trace,
+            trace: calls.iter().map(Record::to_string).collect(),
+            calls,
             error,
         };
         let image = self.image.as_deref();
@@ -195,7 +197,7 @@ impl Runner {
             }
         };
         let reply = self.sandbox.request(&common.process, op.clone())?;
-        let trace: Vec<String> = reply.trace.records.iter().map(|r| r.to_string()).collect();
+        let trace = reply.trace.records.clone();
         let last_call = reply
             .trace
             .records
@@ -347,7 +349,8 @@ impl Runner {
         )?;
         Ok(Some(super::player::SolutionRun {
             shell: ex.solution.shell,
-            trace: reply.trace.records.iter().map(|r| r.to_string()).collect(),
+            trace: reply.trace.records.iter().map(Record::to_string).collect(),
+            calls: reply.trace.records.clone(),
             ok: matches!(
                 reply.result,
                 Ok(Value::Finished {

@@ -473,7 +473,13 @@ fn listening_lines(pid: i32, host: bool, s: &Subjects, lines: &mut Vec<String>) 
         }
     };
     let inodes: Vec<u64> = sockets.iter().map(|l| l.inode).collect();
-    let owners = crate::inspect::sockets::owners(&inodes);
+    // On the host only the lab's sockets are shown: only the lab's descriptors need reading.
+    let owners = if host {
+        let pids: Vec<i32> = lab.values().copied().collect();
+        crate::inspect::sockets::owners_among(&inodes, &pids)
+    } else {
+        crate::inspect::sockets::owners(&inodes)
+    };
     let named = |pid: i32, comm: &str| {
         lab.iter()
             .find(|(_, p)| **p == pid)

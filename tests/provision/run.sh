@@ -181,6 +181,7 @@ provision() {
 }
 fingerprint() { # what provisioning made, with inode numbers and times: a re-run must keep them
     (cd "$ROOT" && stat -c '%n %i %Y %s' usr/local/bin/containerlab etc/profile.d/containerlab.sh \
+        usr/share/bash-completion/completions/containerlab usr/local/share/man/man1/containerlab.1 \
         var/cache/containerlab/rootfs var/cache/containerlab/rootfs/etc/containerlab-rootfs-version)
     # shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
     in_root dpkg-query -W -f='${Package} ${Version}\n' | sort | md5sum
@@ -216,6 +217,9 @@ not_installed() { ! in_root dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep
 check "no build tools were installed for a given binary" not_installed build-essential
 check "containerlab is on PATH in /usr/local/bin" \
     test "$(in_root sh -c 'command -v containerlab')" == /usr/local/bin/containerlab
+check "bash completion is installed" \
+    grep -q containerlab "$ROOT/usr/share/bash-completion/completions/containerlab"
+check "the man page is installed" test -s "$ROOT/usr/local/share/man/man1/containerlab.1"
 check "the busybox rootfs cache was built" \
     test -x "$ROOT/var/cache/containerlab/rootfs/bin/busybox"
 

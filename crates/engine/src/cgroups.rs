@@ -140,9 +140,20 @@ pub const VALUES: &[&str] = &[
     "procs",
 ];
 
+/// Why a cgroup value could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    #[error("{0}")]
+    Open(OpError),
+    #[error("unknown cgroup value {name:?}; one of {}", VALUES.join(", "))]
+    Unknown { name: String },
+    #[error(transparent)]
+    Read(#[from] containerlab_cgroup::Error),
+}
+
 /// Reads one value (see [`VALUES`]); `None` limits read as `max`.
-pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, String> {
-    let lab = open(session, name).map_err(|e| e.to_string())?;
+pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, ValueError> {
+    let lab = open(session, name).map_err(ValueError::Open)?;
     let limit = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "max".into());
     let r = match value {
         "memory_current" => lab.memory_current().map(|v| v.to_string()),
@@ -155,13 +166,12 @@ pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, Stri
         "cpu_usage_usec" => lab.cpu_usage_usec().map(|v| v.to_string()),
         "procs" => lab.procs().map(|p| p.len().to_string()),
         other => {
-            return Err(format!(
-                "unknown cgroup value {other:?}; one of {}",
-                VALUES.join(", ")
-            ))
+            return Err(ValueError::Unknown {
+                name: other.to_string(),
+            })
         }
     };
-    r.map_err(|e| e.to_string())
+    Ok(r?)
 }
 
 /// The cgroup's files and contents, for the `cgroup` view.

@@ -3,16 +3,17 @@
 //! These change what paths mean for the calling process only, so they are run by a member of the
 //! sandbox (never the holder, which must keep seeing the host's session directory). The rootfs a
 //! lesson chroots into is a per-session copy under `{work}`, which teardown removes with the
-//! session directory; the built original is cached outside (`CONTAINERLAB_CACHE`, default
-//! `/var/cache/containerlab`) and never changed. `CONTAINERLAB_ROOTFS` (set by `--rootfs`) names a
-//! directory or an alpine minirootfs tarball to use instead of the built busybox rootfs.
+//! session directory; the built original is cached outside (`CONTAINERLAB_CACHE_DIR`, the
+//! directory `containerlab prepare` fills; default `/var/cache/containerlab`) and never changed.
+//! `CONTAINERLAB_ROOTFS` (set by `--rootfs`) names a directory or an alpine minirootfs tarball to
+//! use instead of the built busybox rootfs.
 
 use super::ops::{OpError, Value};
 use containerlab_trace::{quoted, Trace};
 use std::path::{Path, PathBuf};
 
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("CONTAINERLAB_CACHE")
+    std::env::var_os("CONTAINERLAB_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/var/cache/containerlab"))
 }

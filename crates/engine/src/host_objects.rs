@@ -2,22 +2,61 @@
 //!
 //! Each function treats "already gone" as success, because teardown and `cleanup` may both try.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why one journaled object could not be undone (its text goes into the teardown report).
+#[derive(Debug, thiserror::Error)]
+pub enum UndoError {
+    #[error("kill: {0}")]
+    Kill(nix::Error),
+    #[error("still running 5 s after SIGKILL")]
+    StillRunning,
+    #[error("umount2: {0}")]
+    Umount(nix::Error),
+    #[error("still mounted after 16 detaches")]
+    StillMounted,
+    #[error("remove: {0}")]
+    Remove(std::io::Error),
+    #[error("write {}: {source}", .file.display())]
+    Controllers {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("rmdir: {0}")]
+    Rmdir(std::io::Error),
+    #[error(transparent)]
+    Cgroup(#[from] containerlab_cgroup::Error),
+    #[error(transparent)]
+    Link(#[from] containerlab_net::NetError),
+    #[error("shmctl(IPC_RMID): {0}")]
+    Shmctl(nix::Error),
+    #[error("mq_unlink: {0}")]
+    MqUnlink(nix::Error),
+    #[error("mountinfo: {0}")]
+    Mountinfo(String),
+    #[error("another mount covers it; left in place")]
+    Covered,
+    #[error("hostname: {0}")]
+    Hostname(nix::Error),
+}
 
 /// Writes `-memory -pids` (say) to a `cgroup.subtree_control` the lab wrote `+memory +pids` to.
 /// EBUSY means some other cgroup below uses a controller now (another session's, or one made
 /// since): it must stay on, and then it is not ours to take back.
-pub fn take_back_controllers(file: &Path, controllers: &[String]) -> Result<(), String> {
+pub fn take_back_controllers(file: &Path, controllers: &[String]) -> Result<(), UndoError> {
     let line: Vec<String> = controllers.iter().map(|c| format!("-{c}")).collect();
     match std::fs::write(file, line.join(" ")) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
-        Err(e) => Err(format!("write {}: {e}", file.display())),
+        Err(source) => Err(UndoError::Controllers {
+            file: file.to_path_buf(),
+            source,
+        }),
     }
 }
 
-pub fn remove_cgroup(path: &Path) -> Result<(), String> {
+pub fn remove_cgroup(path: &Path) -> Result<(), UndoError> {
     if !path.exists() {
         return Ok(());
     }
@@ -38,34 +77,34 @@ pub fn remove_cgroup(path: &Path) -> Result<(), String> {
             {
                 Ok(())
             }
-            Err(e) => Err(format!("rmdir: {e}")),
+            Err(e) => Err(UndoError::Rmdir(e)),
         };
     }
-    containerlab_cgroup::remove_tree(path, &mut trace).map_err(|e| e.to_string())
+    Ok(containerlab_cgroup::remove_tree(path, &mut trace)?)
 }
 
 /// Deletes a link in this process's network namespace (one end of a veth takes the other along).
-pub fn delete_link(name: &str) -> Result<(), String> {
+pub fn delete_link(name: &str) -> Result<(), UndoError> {
     let mut trace = containerlab_trace::Trace::new();
     match containerlab_net::delete_link(name, &mut trace) {
         Ok(()) => Ok(()),
         Err(e) if e.is_no_such_device() => Ok(()),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub fn remove_shm(id: i32) -> Result<(), String> {
+pub fn remove_shm(id: i32) -> Result<(), UndoError> {
     // SAFETY: shmctl with IPC_RMID and a null buffer only marks the segment for removal.
     let r = unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) };
     match nix::errno::Errno::result(r) {
         Ok(_) | Err(nix::Error::EINVAL) | Err(nix::Error::EIDRM) => Ok(()),
-        Err(e) => Err(format!("shmctl(IPC_RMID): {e}")),
+        Err(e) => Err(UndoError::Shmctl(e)),
     }
 }
 
-pub fn unlink_mq(name: &str) -> Result<(), String> {
+pub fn unlink_mq(name: &str) -> Result<(), UndoError> {
     match nix::mqueue::mq_unlink(name) {
         Ok(()) | Err(nix::Error::ENOENT) => Ok(()),
-        Err(e) => Err(format!("mq_unlink: {e}")),
+        Err(e) => Err(UndoError::MqUnlink(e)),
     }
 }

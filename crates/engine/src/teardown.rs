@@ -6,6 +6,7 @@
 //! as undone, so teardown can run twice, and a failure does not stop the rest: the report lists
 //! both what was undone and what could not be.
 
+use super::host_objects::UndoError;
 use super::journal::Entry;
 use super::rundir::start_time;
 use nix::sys::signal::{kill, Signal};
@@ -43,7 +44,7 @@ pub fn undo(entries: &[Entry]) -> TeardownReport {
     report
 }
 
-fn undo_one(entry: &Entry) -> Result<(), String> {
+fn undo_one(entry: &Entry) -> Result<(), UndoError> {
     match entry {
         Entry::Process {
             pid, start_time: t, ..
@@ -63,10 +64,10 @@ fn undo_one(entry: &Entry) -> Result<(), String> {
 }
 
 /// Detaches the mount `id` at `target` if it is the top one there (the one a path lookup finds).
-fn detach_if_top(target: &Path, id: i32) -> Result<(), String> {
+fn detach_if_top(target: &Path, id: i32) -> Result<(), UndoError> {
     let mounts = procfs::process::Process::myself()
         .and_then(|p| p.mountinfo())
-        .map_err(|e| format!("mountinfo: {e}"))?;
+        .map_err(|e| UndoError::Mountinfo(e.to_string()))?;
     let here: Vec<_> = mounts
         .into_iter()
         .filter(|m| m.mount_point == target)
@@ -77,23 +78,23 @@ fn detach_if_top(target: &Path, id: i32) -> Result<(), String> {
     // Stacked on one point, each mount's parent is the one below: the top is nobody's parent.
     let on_top = !here.iter().any(|m| m.pid == id);
     if !on_top {
-        return Err("another mount covers it; left in place".into());
+        return Err(UndoError::Covered);
     }
     match nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH) {
         Ok(()) | Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => Ok(()),
-        Err(e) => Err(format!("umount2: {e}")),
+        Err(e) => Err(UndoError::Umount(e)),
     }
 }
 
-fn restore_hostname(name: &str) -> Result<(), String> {
-    let now = nix::unistd::gethostname().map_err(|e| e.to_string())?;
+fn restore_hostname(name: &str) -> Result<(), UndoError> {
+    let now = nix::unistd::gethostname().map_err(UndoError::Hostname)?;
     if now.to_string_lossy() == name {
         return Ok(());
     }
-    nix::unistd::sethostname(name).map_err(|e| format!("sethostname: {e}"))
+    nix::unistd::sethostname(name).map_err(UndoError::Hostname)
 }
 
-fn kill_process(pid: i32, started: u64) -> Result<(), String> {
+fn kill_process(pid: i32, started: u64) -> Result<(), UndoError> {
     match start_time(pid) {
         Ok(t) if t == started || started == 0 => {}
         // Gone, a zombie, or the number now names another process: nothing of ours to kill.
@@ -101,13 +102,13 @@ fn kill_process(pid: i32, started: u64) -> Result<(), String> {
     }
     match kill(Pid::from_raw(pid), Signal::SIGKILL) {
         Ok(()) | Err(nix::Error::ESRCH) => {}
-        Err(e) => return Err(format!("kill: {e}")),
+        Err(e) => return Err(UndoError::Kill(e)),
     }
     // Our own child is reaped by whoever waits for it; here we only wait until it is dead.
     let deadline = Instant::now() + Duration::from_secs(5);
     while start_time(pid).is_ok_and(|t| t == started) {
         if Instant::now() > deadline {
-            return Err("still running 5 s after SIGKILL".into());
+            return Err(UndoError::StillRunning);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -129,7 +130,7 @@ pub fn mounts_below(dir: &Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-fn detach(target: &Path) -> Result<(), String> {
+fn detach(target: &Path) -> Result<(), UndoError> {
     // A mount can be stacked several times on one point; detach until none is left.
     for _ in 0..16 {
         if !mounts_below(target).iter().any(|m| m == target) {
@@ -137,13 +138,13 @@ fn detach(target: &Path) -> Result<(), String> {
         }
         match nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH) {
             Ok(()) | Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => {}
-            Err(e) => return Err(format!("umount2: {e}")),
+            Err(e) => return Err(UndoError::Umount(e)),
         }
     }
-    Err("still mounted after 16 detaches".into())
+    Err(UndoError::StillMounted)
 }
 
-fn remove_dir(path: &Path) -> Result<(), String> {
+fn remove_dir(path: &Path) -> Result<(), UndoError> {
     // Never delete through a mount point: that would delete what the mount shows (a bind mount
     // of a host directory, say). Detach everything below first.
     for mount in mounts_below(path) {
@@ -152,6 +153,6 @@ fn remove_dir(path: &Path) -> Result<(), String> {
     match std::fs::remove_dir_all(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("remove: {e}")),
+        Err(e) => Err(UndoError::Remove(e)),
     }
 }

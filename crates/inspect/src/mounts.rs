@@ -9,6 +9,8 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mount {
+    /// The mount's id (unique on the machine while it exists; a new mount gets a new one).
+    pub id: i32,
     pub mount_point: String,
     pub source: String,
     pub fstype: String,
@@ -28,6 +30,7 @@ pub fn mounts_of(pid: i32) -> Vec<Mount> {
     infos
         .into_iter()
         .map(|m| Mount {
+            id: m.mnt_id,
             mount_point: m.mount_point.to_string_lossy().into_owned(),
             source: m.mount_source.unwrap_or_else(|| "none".into()),
             fstype: m.fs_type,
@@ -144,6 +147,7 @@ mod tests {
 
     fn mount(point: &str, fstype: &str, device: &str) -> Mount {
         Mount {
+            id: 0,
             mount_point: point.into(),
             source: fstype.into(),
             fstype: fstype.into(),

@@ -56,13 +56,40 @@ pub fn own_ns_inode(name: &str) -> Option<u64> {
     link_inode("self", name)
 }
 
+/// The inodes of all of a process's namespaces, in [`TYPES`] order. The link's text
+/// (`uts:[4026531838]`) names the inode: reading it, relative to one open `/proc/PID/ns`, costs
+/// a fraction of a `stat` that follows each link into nsfs, and `ns` and the namespaces view do
+/// this for every process on the machine.
+pub fn ns_inodes_of(pid: i32) -> [Option<u64>; TYPES.len()] {
+    use nix::fcntl::{open, readlinkat, OFlag};
+    let mut out = [None; TYPES.len()];
+    let Ok(dir) = open(
+        format!("/proc/{pid}/ns").as_str(),
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    ) else {
+        return out;
+    };
+    for (slot, kind) in out.iter_mut().zip(TYPES) {
+        *slot = readlinkat(&dir, kind).ok().and_then(|target| {
+            let text = target.to_str()?;
+            text.strip_prefix(kind)?
+                .strip_prefix(":[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        });
+    }
+    out
+}
+
 /// Every namespace of every process, sorted like `lsns` (by inode).
 pub fn table() -> Vec<NsRow> {
     // (inode, type) -> (count, lowest pid)
     let mut groups: BTreeMap<(u64, &str), (usize, i32)> = BTreeMap::new();
     for pid in pids() {
-        for kind in TYPES {
-            if let Some(ino) = ns_inode(pid, kind) {
+        for (kind, ino) in TYPES.into_iter().zip(ns_inodes_of(pid)) {
+            if let Some(ino) = ino {
                 let entry = groups.entry((ino, kind)).or_insert((0, pid));
                 entry.0 += 1;
                 entry.1 = entry.1.min(pid);
@@ -165,6 +192,16 @@ mod tests {
         for kind in ["uts", "net", "mnt", "ipc", "pid", "cgroup"] {
             assert_eq!(owner_userns_inode(me, kind), Some(user), "{kind}");
         }
+    }
+
+    #[test]
+    fn link_text_and_stat_agree_on_every_inode() {
+        let me = std::process::id() as i32;
+        let fast = ns_inodes_of(me);
+        for (kind, ino) in TYPES.into_iter().zip(fast) {
+            assert_eq!(ino, ns_inode(me, kind), "{kind}");
+        }
+        assert!(fast.iter().all(Option::is_some), "{fast:?}");
     }
 
     #[test]

@@ -23,12 +23,22 @@ impl Listener {
     }
 }
 
+/// Why a namespace's sockets could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum SocketsError {
+    #[error("pid {pid}: {source}")]
+    Process { pid: i32, source: procfs::ProcError },
+    #[error("/proc/{pid}/net/tcp: {source}")]
+    Tcp { pid: i32, source: procfs::ProcError },
+}
+
 /// The TCP sockets in LISTEN state in the network namespace of `pid`, IPv4 first, by port.
-pub fn listening(pid: i32) -> Result<Vec<Listener>, String> {
-    let process = procfs::process::Process::new(pid).map_err(|e| format!("pid {pid}: {e}"))?;
+pub fn listening(pid: i32) -> Result<Vec<Listener>, SocketsError> {
+    let process = procfs::process::Process::new(pid)
+        .map_err(|source| SocketsError::Process { pid, source })?;
     let mut entries = process
         .tcp()
-        .map_err(|e| format!("/proc/{pid}/net/tcp: {e}"))?;
+        .map_err(|source| SocketsError::Tcp { pid, source })?;
     // A kernel without IPv6 has no tcp6 file; that is no error.
     entries.extend(process.tcp6().unwrap_or_default());
     let mut found: Vec<Listener> = entries
@@ -46,7 +56,7 @@ pub fn listening(pid: i32) -> Result<Vec<Listener>, String> {
 /// For each socket inode, the processes (pid, command name) that hold it, found by walking
 /// /proc/*/fd like `ss -p`. Processes whose descriptors cannot be read are skipped.
 pub fn owners(inodes: &[u64]) -> BTreeMap<u64, Vec<(i32, String)>> {
-    let mut owners: BTreeMap<u64, Vec<(i32, String)>> = BTreeMap::new();
+    let mut owners = BTreeMap::new();
     if inodes.is_empty() {
         return owners;
     }
@@ -54,20 +64,44 @@ pub fn owners(inodes: &[u64]) -> BTreeMap<u64, Vec<(i32, String)>> {
         return owners;
     };
     for process in all.flatten() {
-        let Ok(fds) = process.fd() else { continue };
-        for fd in fds.flatten() {
-            if let procfs::process::FDTarget::Socket(inode) = fd.target {
-                if inodes.contains(&inode) {
-                    let comm = process.stat().map(|s| s.comm).unwrap_or_default();
-                    let list = owners.entry(inode).or_default();
-                    if !list.iter().any(|(p, _)| *p == process.pid) {
-                        list.push((process.pid, comm));
-                    }
+        add_owner(&process, inodes, &mut owners);
+    }
+    owners
+}
+
+/// [`owners`] among `pids` only: when only some processes' sockets matter (the lab's, on the
+/// host), without reading the descriptors of every process on the machine.
+pub fn owners_among(inodes: &[u64], pids: &[i32]) -> BTreeMap<u64, Vec<(i32, String)>> {
+    let mut owners = BTreeMap::new();
+    if inodes.is_empty() {
+        return owners;
+    }
+    for process in pids
+        .iter()
+        .filter_map(|&p| procfs::process::Process::new(p).ok())
+    {
+        add_owner(&process, inodes, &mut owners);
+    }
+    owners
+}
+
+fn add_owner(
+    process: &procfs::process::Process,
+    inodes: &[u64],
+    owners: &mut BTreeMap<u64, Vec<(i32, String)>>,
+) {
+    let Ok(fds) = process.fd() else { return };
+    for fd in fds.flatten() {
+        if let procfs::process::FDTarget::Socket(inode) = fd.target {
+            if inodes.contains(&inode) {
+                let comm = process.stat().map(|s| s.comm).unwrap_or_default();
+                let list = owners.entry(inode).or_default();
+                if !list.iter().any(|(p, _)| *p == process.pid) {
+                    list.push((process.pid, comm));
                 }
             }
         }
     }
-    owners
 }
 
 #[cfg(test)]
