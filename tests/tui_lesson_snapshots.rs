@@ -143,10 +143,28 @@ fn step_result(events: &[Value], index: usize) -> (StepText, StepResult, Vec<Ren
 /// Replaces what changes between runs: MAC addresses, hex ids and numbers of two or more
 /// digits become `#`, and runs of spaces shrink to two, so a value that gains a digit (memory
 /// usage, a PID) cannot shift the rest of its line.
+/// The machine's hostname (in views and observed values) as `HOST`: whole words only.
+fn without_hostname(screen: &str) -> String {
+    let host = nix::unistd::gethostname().unwrap();
+    let host = host.to_string_lossy();
+    screen
+        .split(' ')
+        .map(|word| {
+            let bare = word.trim_matches('"');
+            if bare == host {
+                word.replace(&*host, "HOST")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn stable(screen: &str) -> String {
     // Where the binary was built (the checkout's path) shows in command lines.
     let screen = screen.replace(env!("CARGO_BIN_EXE_containerlab"), "containerlab");
-    let masked = unnumbered(&without_macs(&screen));
+    let masked = unnumbered(&without_macs(&without_hostname(&screen)));
     let mut out = String::new();
     let mut spaces = 0;
     for c in masked.chars() {
