@@ -268,6 +268,7 @@ impl Runner {
         }
         if let Action::CgroupCreate(c) = action {
             self.cgroups.push(c.name.clone());
+            self.facts.cgroups.push(c.name.clone());
         }
         if let Op::ImageBuild { dir, recipe, .. } = op {
             if *recipe == crate::engine::ops::ImageRecipe::Example {
