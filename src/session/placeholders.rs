@@ -144,6 +144,11 @@ impl Facts {
             env.push((name.to_uppercase().replace('-', "_"), pid.to_string()));
         }
         env.extend(self.cgroup_dirs());
+        // `IMAGE_FILE_N`: what `{image_file:N}` names in the texts, so an exercise on the
+        // learner's own image (`--image`) has a solution that names the same file.
+        for (n, (file, _)) in self.samples.files.iter().enumerate() {
+            env.push((format!("IMAGE_FILE_{}", n + 1), file.clone()));
+        }
         env
     }
 
