@@ -342,8 +342,14 @@ mod tests {
                 ("DOCKER_PROXY".into(), "7".into()),
                 ("INIT".into(), "42".into()),
                 // The engine names the lesson's cgroup `lab` containerlab/<session>-lab.
-                ("CGROUP_LAB".into(), "/sys/fs/cgroup/containerlab/s1-lab".into()),
-                ("CGROUP_LAB_PIDS".into(), "/sys/fs/cgroup/containerlab/s1-lab".into()),
+                (
+                    "CGROUP_LAB".into(),
+                    "/sys/fs/cgroup/containerlab/s1-lab".into()
+                ),
+                (
+                    "CGROUP_LAB_PIDS".into(),
+                    "/sys/fs/cgroup/containerlab/s1-lab".into()
+                ),
             ]
         );
     }
