@@ -97,8 +97,10 @@ fn step_result(events: &[Value], index: usize) -> (StepText, StepResult, Vec<Ren
                     title: words_of("title").unwrap_or_default(),
                     text: words_of("text").unwrap_or_default(),
                     command: words_of("command"),
+                    ..StepText::default()
                 }
             }
+            Some("exercise") => words.task = e["task"].as_str().map(str::to_string),
             Some("action") => result.actions.push(ActionRecord {
                 action: text(&e["action"]),
                 process: text(&e["process"]),

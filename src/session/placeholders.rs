@@ -42,6 +42,8 @@ pub struct Facts {
     /// A directory of the lab's own commands for a learner's shell (`containerlab`, `alloc`,
     /// `forkbomb`), put first on its PATH.
     pub tools: Option<PathBuf>,
+    /// Short names of the cgroups the lesson made with `cgroup_create`, in order.
+    pub cgroups: Vec<String>,
 }
 
 /// The PATH a learner's shell gets after the tools directory: the usual one of a root shell.
@@ -140,6 +142,40 @@ impl Facts {
         );
         for (name, pid) in &self.pids {
             env.push((name.to_uppercase().replace('-', "_"), pid.to_string()));
+        }
+        env.extend(self.cgroup_dirs());
+        // `IMAGE_FILE_N`: what `{image_file:N}` names in the texts, so an exercise on the
+        // learner's own image (`--image`) has a solution that names the same file.
+        for (n, (file, _)) in self.samples.files.iter().enumerate() {
+            env.push((format!("IMAGE_FILE_{}", n + 1), file.clone()));
+        }
+        env
+    }
+
+    /// `CGROUP_<NAME>`: the directory of each cgroup the lesson made in the memory controller's
+    /// hierarchy (`containerlab/<session>-<name>`, as the engine names it), so a learner can
+    /// write `$CGROUP_LAB/memory.max` without knowing the session's id; `CGROUP_<NAME>_PIDS` the
+    /// one in the pids controller's (the same directory on v2, its own tree on v1).
+    fn cgroup_dirs(&self) -> Vec<(String, String)> {
+        let (Some(version), Some(work)) = (self.cgroup, &self.work) else {
+            return Vec::new();
+        };
+        let root = cgroup_file(version, "root").unwrap_or("/sys/fs/cgroup");
+        let pids_root = match version {
+            Version::V2 => root,
+            Version::V1 => "/sys/fs/cgroup/pids",
+        };
+        let session = work
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut env = Vec::new();
+        for name in &self.cgroups {
+            let var = format!("CGROUP_{}", name.to_uppercase().replace('-', "_"));
+            let dir = format!("containerlab/{session}-{name}");
+            env.push((var.clone(), format!("{root}/{dir}")));
+            env.push((format!("{var}_PIDS"), format!("{pids_root}/{dir}")));
         }
         env
     }
@@ -270,6 +306,7 @@ mod tests {
             samples: Samples::default(),
             cgroup: Some(Version::V2),
             tools: None,
+            cgroups: vec!["lab".into()],
         }
     }
 
@@ -296,13 +333,23 @@ mod tests {
         let mut f = facts();
         f.pids.insert("docker-proxy".into(), 7);
         f.tools = Some("/run/s/tools".into());
+        f.work = Some("/run/containerlab/s1/work".into());
         assert_eq!(
             f.shell_env(),
             [
                 ("PATH".to_string(), format!("/run/s/tools:{SHELL_PATH}")),
-                ("WORK".to_string(), "/w".to_string()),
+                ("WORK".to_string(), "/run/containerlab/s1/work".to_string()),
                 ("DOCKER_PROXY".into(), "7".into()),
                 ("INIT".into(), "42".into()),
+                // The engine names the lesson's cgroup `lab` containerlab/<session>-lab.
+                (
+                    "CGROUP_LAB".into(),
+                    "/sys/fs/cgroup/containerlab/s1-lab".into()
+                ),
+                (
+                    "CGROUP_LAB_PIDS".into(),
+                    "/sys/fs/cgroup/containerlab/s1-lab".into()
+                ),
             ]
         );
     }

@@ -43,6 +43,9 @@ pub struct StepText {
     pub title: String,
     pub text: String,
     pub command: Option<String>,
+    /// An exercise's task and hints (`{image_file:1}` and `{cgroup_file:...}` filled too).
+    pub task: Option<String>,
+    pub hints: Vec<String>,
 }
 
 /// A lesson's words for the learner: its intro and every step's.
@@ -64,6 +67,16 @@ pub fn lesson_texts(lesson: &Lesson, lang: &str, facts: &Facts) -> LessonTexts {
                 title: facts.display(step.title.get(lang)),
                 text: facts.display(step.text.get(lang)),
                 command: step.command.as_ref().map(|c| facts.display(c.get(lang))),
+                task: step
+                    .exercise
+                    .as_ref()
+                    .map(|e| facts.display(e.task.get(lang))),
+                hints: step
+                    .exercise
+                    .iter()
+                    .flat_map(|e| &e.hints)
+                    .map(|h| facts.display(h.get(lang)))
+                    .collect(),
             })
             .collect(),
     }
@@ -270,6 +283,7 @@ impl Runner {
         }
         if let Action::CgroupCreate(c) = action {
             self.cgroups.push(c.name.clone());
+            self.facts.cgroups.push(c.name.clone());
         }
         if let Op::ImageBuild { dir, recipe, .. } = op {
             if *recipe == crate::engine::ops::ImageRecipe::Example {

@@ -309,8 +309,9 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     if let Some(ex) = &step.exercise {
         out.push(blank());
         anchor = Some(out.len());
+        // The session's words, placeholders filled like the step's text.
         out.extend(wrapped(
-            ex.task.get(lang),
+            words.task.as_deref().unwrap_or(ex.task.get(lang)),
             width,
             T::YOUR_TURN_PREFIX.get(lang),
             t.title(),
@@ -318,7 +319,7 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
         let shown = l.hints.get(&l.cursor).copied().unwrap_or(0);
         for (i, h) in ex.hints.iter().take(shown).enumerate() {
             out.extend(wrapped(
-                h.get(lang),
+                words.hints.get(i).map_or(h.get(lang), String::as_str),
                 width,
                 &fill(T::HINT_N.get(lang), &[&(i + 1)]),
                 t.mark(),

@@ -160,6 +160,8 @@ fn v2_create_hands_controllers_down_and_records_everything() {
     )
     .unwrap();
     fs::write(leaf.join("pids.current"), "3\n").unwrap();
+    // Two forks refused at pids.max, as the kernel counts them.
+    fs::write(leaf.join("pids.events"), "max 2\n").unwrap();
     assert_eq!(lab.memory_max().unwrap(), Some(100 << 20));
     assert_eq!(lab.memory_current().unwrap(), 1 << 20);
     assert_eq!(lab.memory_peak().unwrap(), Some(0));
@@ -168,6 +170,7 @@ fn v2_create_hands_controllers_down_and_records_everything() {
     assert_eq!(lab.memory_events().unwrap()["oom"], 1);
     assert_eq!(lab.pids_current().unwrap(), 3);
     assert_eq!(lab.pids_max().unwrap(), Some(5));
+    assert_eq!(lab.pids_limit_hits().unwrap(), 2);
     assert_eq!(lab.cpu_usage_usec().unwrap(), 1500);
     assert_eq!(lab.cpu_stat().unwrap()["user_usec"], 1000);
     assert_eq!(lab.procs().unwrap(), vec![Pid::from_raw(4242)]);

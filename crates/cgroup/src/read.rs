@@ -87,6 +87,15 @@ impl LabCgroup {
         fsops::read_u64(&self.pids.file("pids.current"))
     }
 
+    /// How many times a fork or clone was refused because pids.max was reached (`max` in
+    /// pids.events, the same file in v1 and v2): the kernel's own count, not the program's word.
+    pub fn pids_limit_hits(&self) -> Result<u64> {
+        Ok(fsops::read_keyed(&self.pids.file("pids.events"))?
+            .get("max")
+            .copied()
+            .unwrap_or(0))
+    }
+
     /// The pids limit; `None` means `max` (unlimited).
     pub fn pids_max(&self) -> Result<Option<u64>> {
         fsops::read_limit(&self.pids.file("pids.max"))

@@ -136,6 +136,7 @@ pub const VALUES: &[&str] = &[
     "limit_hits",
     "pids_current",
     "pids_max",
+    "pids_limit_hits",
     "cpu_usage_usec",
     "procs",
 ];
@@ -163,6 +164,7 @@ pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, Valu
         "limit_hits" => lab.failcnt().map(|v| v.to_string()),
         "pids_current" => lab.pids_current().map(|v| v.to_string()),
         "pids_max" => lab.pids_max().map(limit),
+        "pids_limit_hits" => lab.pids_limit_hits().map(|v| v.to_string()),
         "cpu_usage_usec" => lab.cpu_usage_usec().map(|v| v.to_string()),
         "procs" => lab.procs().map(|p| p.len().to_string()),
         other => {

@@ -186,6 +186,7 @@ closed_set! {
         LimitHits = "limit_hits",
         PidsCurrent = "pids_current",
         PidsMax = "pids_max",
+        PidsLimitHits = "pids_limit_hits",
         CpuUsageUsec = "cpu_usage_usec",
         Procs = "procs",
     }
