@@ -29,8 +29,6 @@ pub struct Runner {
     /// What placeholders are filled from: work dir, pids, image samples, cgroup layout, binary.
     facts: Facts,
     results: HashMap<String, ActionResult>,
-    /// Short names of the cgroups this lesson made, for the `cgroup` view.
-    cgroups: Vec<String>,
     /// `--image`: the learner's OCI layout, used by `image_build` with the example recipe.
     image: Option<PathBuf>,
     /// Where the last `image_build` with the example recipe wrote its layout.
@@ -103,7 +101,6 @@ impl Runner {
             sandbox,
             facts,
             results: HashMap::new(),
-            cgroups: Vec::new(),
             image: None,
             image_dir: None,
         })
@@ -202,7 +199,7 @@ impl Runner {
             error,
         };
         let image = self.image.as_deref();
-        let op = match super::to_op::to_op(action, &self.facts, &self.cgroups, image) {
+        let op = match super::to_op::to_op(action, &self.facts, image) {
             Ok(op) => op,
             Err(unresolved) => {
                 let error = ActionError::plain(unresolved.to_string());
@@ -282,7 +279,6 @@ impl Runner {
             self.facts.pids.insert(name.clone(), *pid);
         }
         if let Action::CgroupCreate(c) = action {
-            self.cgroups.push(c.name.clone());
             self.facts.cgroups.push(c.name.clone());
         }
         if let Op::ImageBuild { dir, recipe, .. } = op {
@@ -386,7 +382,7 @@ impl Runner {
         Subjects {
             pids: self.facts.pids.clone(),
             session: self.sandbox.rundir().id.clone(),
-            cgroups: self.cgroups.clone(),
+            cgroups: self.facts.cgroups.clone(),
             image: self.image_dir.clone(),
             layers: self.facts.samples.layer_dirs.clone(),
             lang: self.lang.clone(),

@@ -7,15 +7,10 @@ use crate::engine::ops::Op;
 use crate::lesson::schema::Action;
 use std::path::Path;
 
-/// The engine operation for an action, every placeholder filled from `facts`. `cgroups` are the
-/// short names of the cgroups this lesson made with `cgroup_create`; `image` the learner's own
+/// The engine operation for an action, every placeholder filled from `facts` (which also know the
+/// cgroups this lesson made with `cgroup_create`, by short name); `image` is the learner's own
 /// layout (`--image`), which the example recipe copies instead of building.
-pub fn to_op(
-    action: &Action,
-    facts: &Facts,
-    cgroups: &[String],
-    image: Option<&Path>,
-) -> Result<Op, Unresolved> {
+pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op, Unresolved> {
     let x = |s: &str| facts.resolve(s);
     let pid = |name: &str| {
         facts
@@ -177,7 +172,7 @@ pub fn to_op(
         Action::LabCgroupCreate(a) => Op::LabCgroupCreate { name: x(&a.name)? },
         Action::CgroupAdd(a) => Op::CgroupAdd {
             // A cgroup this lesson made with `cgroup_create` is found by its short name.
-            name: match (cgroups.contains(&a.name), &facts.work) {
+            name: match (facts.cgroups.contains(&a.name), &facts.work) {
                 (true, Some(work)) => crate::engine::cgroups::full_name(
                     &crate::engine::cgroups::session_of(work),
                     &a.name,
