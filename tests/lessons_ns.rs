@@ -113,7 +113,7 @@ fn ipc_lesson_passes() {
 #[test]
 fn ipc_lesson_interrupted_removes_host_ipc_objects() {
     // After "join": host segment and queue exist, and others inside box's namespace.
-    interrupted(Wrap::Direct, "ipc", 3, "peer");
+    interrupted(Wrap::Direct, "ipc", 4, "peer");
 }
 
 #[test]
