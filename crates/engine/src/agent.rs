@@ -313,9 +313,12 @@ impl Agent {
     /// namespace's other processes, our children too, are reaped. So after any death, look again
     /// for a moment, so the next question already sees init's fate.
     fn reap(&mut self) {
+        if !self.reap_once() {
+            return;
+        }
+        // Up to 200 ms without a further death, enough for a loaded machine.
         let mut quiet = 0;
-        let mut progressed = self.reap_once();
-        while progressed && quiet < 10 {
+        while quiet < 40 {
             std::thread::sleep(std::time::Duration::from_millis(5));
             if self.reap_once() {
                 quiet = 0;
