@@ -88,7 +88,10 @@ fn a_headless_run_records_progress_and_the_export_carries_it() {
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["shared", "unshare", "sethostname", "yourself"]);
+    assert_eq!(
+        steps,
+        ["shared", "unshare", "sethostname", "yourself", "domainname"]
+    );
     assert_eq!(uts["checks"]["inside-is-lab"]["passed"], true);
     assert_eq!(uts["checks"]["now-mybox"]["passed"], true);
     assert_eq!(uts["runs"], 1);
@@ -124,7 +127,7 @@ fn a_headless_run_records_progress_and_the_export_carries_it() {
     assert_eq!(e["hostname"], host.to_string_lossy().as_ref());
     assert_eq!(
         e["lessons"]["uts"]["steps_done"].as_array().unwrap().len(),
-        4
+        5
     );
     assert!(e["exported"].as_str().unwrap().ends_with('Z'));
 
@@ -193,7 +196,7 @@ fn lesson(steps: &[&str], checks: &[(&str, bool)], completed: bool) -> Value {
 #[test]
 fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
     let dir = tempfile::tempdir().unwrap();
-    let all_uts = ["shared", "unshare", "sethostname", "yourself"];
+    let all_uts = ["shared", "unshare", "sethostname", "yourself", "domainname"];
     let files = [
         export_file(
             dir.path(),
@@ -234,9 +237,9 @@ fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
     // Built-in lessons in catalog order: uts (order 10) before pid.
     assert_eq!(header, ["LEARNER", "HOST", "uts", "pid"], "{t}");
     assert_eq!(row("alice"), ["alice", "alice-laptop", "done", "-"], "{t}");
-    // "2/4 steps": 2 steps done of the built-in lesson's 4.
-    assert_eq!(row("bob")[2..4], ["2/4", "steps"], "{t}");
-    assert_eq!(row("carol")[2..4], ["3/4", "steps"], "{t}");
+    // "2/5 steps": 2 steps done of the built-in lesson's 5.
+    assert_eq!(row("bob")[2..4], ["2/5", "steps"], "{t}");
+    assert_eq!(row("carol")[2..4], ["3/5", "steps"], "{t}");
     assert!(t.contains("  uts: 1\n"), "{t}");
     // now-mybox fails for two learners: first in the list.
     let failing: Vec<&str> = t
