@@ -268,7 +268,7 @@ fn uts_in_japanese_prints_japanese_and_passes() {
     let text = expect_exit(&out, 0);
     assert!(text.contains("UTS 名前空間"), "{text}");
     assert!(text.contains("✓ 内側のホスト名は lab"), "{text}");
-    assert!(text.contains("チェック 8 件成功、0 件失敗"), "{text}");
+    assert!(text.contains("チェック 11 件成功、0 件失敗"), "{text}");
 }
 
 #[test]

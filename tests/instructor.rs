@@ -193,7 +193,7 @@ fn solved(mut lesson: Value, by: &str, hints: usize) -> Value {
 #[test]
 fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
     let dir = tempfile::tempdir().unwrap();
-    let all_uts = ["shared", "unshare", "sethostname", "yourself"];
+    let all_uts = ["shared", "unshare", "sethostname", "yourself", "domainname"];
     let files = [
         export_file(
             dir.path(),
@@ -242,9 +242,9 @@ fn the_summary_merges_exports_into_who_finished_what_and_what_fails_most() {
     // Built-in lessons in catalog order: uts (order 10) before pid.
     assert_eq!(header, ["LEARNER", "HOST", "uts", "pid"], "{t}");
     assert_eq!(row("alice"), ["alice", "alice-laptop", "done", "-"], "{t}");
-    // "2/4 steps": 2 steps done of the built-in lesson's 4.
-    assert_eq!(row("bob")[2..4], ["2/4", "steps"], "{t}");
-    assert_eq!(row("carol")[2..4], ["3/4", "steps"], "{t}");
+    // "2/5 steps": 2 steps done of the built-in lesson's 5.
+    assert_eq!(row("bob")[2..4], ["2/5", "steps"], "{t}");
+    assert_eq!(row("carol")[2..4], ["3/5", "steps"], "{t}");
     assert!(t.contains("  uts: 1\n"), "{t}");
     // now-mybox fails for two learners: first in the list.
     let failing: Vec<&str> = t

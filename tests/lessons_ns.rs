@@ -90,7 +90,7 @@ fn net_lesson_passes_in_a_test_netns() {
 #[test]
 fn net_lesson_interrupted_deletes_the_veth() {
     // After "address": the veth pair exists, one end in box.
-    let run = interrupted(Wrap::NetNs, "net", 4, "box");
+    let run = interrupted(Wrap::NetNs, "net", 5, "box");
     run.assert_net_ns_clean();
 }
 
@@ -113,7 +113,7 @@ fn ipc_lesson_passes() {
 #[test]
 fn ipc_lesson_interrupted_removes_host_ipc_objects() {
     // After "join": host segment and queue exist, and others inside box's namespace.
-    interrupted(Wrap::Direct, "ipc", 3, "peer");
+    interrupted(Wrap::Direct, "ipc", 4, "peer");
 }
 
 #[test]

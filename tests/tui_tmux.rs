@@ -145,7 +145,7 @@ fn pid_lesson_in_tmux() {
 
     tmux.keys(&[&format!("{} tui pid", exe.display()), "Enter"]);
     tmux.wait_for("the first step", |s| {
-        s.contains("step 1/7") && s.contains("Press Enter to run this step")
+        s.contains("step 1/9") && s.contains("Press Enter to run this step")
     });
     let alt = tmux.run(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
     assert_eq!(
@@ -157,9 +157,20 @@ fn pid_lesson_in_tmux() {
         .first()
         .expect("the TUI runs under the shell");
 
-    for step in 1..=7 {
+    for step in 1..=9 {
         tmux.keys(&["Enter"]);
-        let header = format!("step {step}/7");
+        let header = format!("step {step}/9");
+        // The exercises (a /proc of init's own, SIGKILL to PID 1): solved by their solution,
+        // shown with S and run with S again.
+        if step == 5 || step == 8 {
+            tmux.wait_for(&format!("exercise {step} to wait"), |s| {
+                let first = s.lines().next().unwrap_or("");
+                first.contains(&header) && first.contains("your turn")
+            });
+            tmux.keys(&["S"]);
+            tmux.wait_for("the solution shown", |s| s.contains("Solution: "));
+            tmux.keys(&["S"]);
+        }
         let s = tmux.wait_for(&format!("step {step} to pass"), |s| {
             let first = s.lines().next().unwrap_or("");
             first.contains(&header) && (first.contains("passed ✓") || first.contains("fail"))

@@ -306,18 +306,43 @@ impl Agent {
             .collect()
     }
 
-    /// Collects the exit status of members that have ended, without blocking.
+    /// Collects the exit status of members that have ended, without blocking for long.
+    ///
+    /// Reaping one member can let another finish dying: a PID namespace's init killed from
+    /// outside (`kill -KILL $INIT` in a learner's shell) completes its exit only after the
+    /// namespace's other processes, our children too, are reaped. So after any death, look again
+    /// for a moment, so the next question already sees init's fate.
     fn reap(&mut self) {
+        if !self.reap_once() {
+            return;
+        }
+        // Up to 200 ms without a further death, enough for a loaded machine.
+        let mut quiet = 0;
+        while quiet < 40 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            if self.reap_once() {
+                quiet = 0;
+            } else {
+                quiet += 1;
+            }
+        }
+    }
+
+    /// One pass of waitpid(WNOHANG) over the running members; true when any had ended.
+    fn reap_once(&mut self) -> bool {
+        let mut ended = false;
         for member in self.members.values_mut() {
             if member.life == Life::Running {
                 if let Ok(status) = waitpid(member.pid, Some(WaitPidFlag::WNOHANG)) {
                     if let Some(life) = life_of(status) {
                         member.life = life;
                         member.channel = None;
+                        ended = true;
                     }
                 }
             }
         }
+        ended
     }
 
     /// Waits for a member whose channel closed: it is exiting.
