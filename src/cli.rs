@@ -11,8 +11,6 @@ use crate::session::events::Sink;
 use crate::session::play::{play, requirements, PlayOutcome};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -188,6 +186,9 @@ pub struct RunOpts {
     /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds.
     #[arg(long, value_name = "PATH")]
     pub image: Option<PathBuf>,
+    /// Stop a headless run after this many seconds (everything torn down, exit 124).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -305,10 +306,8 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
             return exit::ENVIRONMENT;
         }
     };
-    let interrupt = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register(sig, interrupt.clone());
-    }
+    let stop = crate::safety::Stop::install(opts.timeout.map(std::time::Duration::from_secs));
+    let interrupt = stop.interrupt.clone();
     let out: Box<dyn std::io::Write> = match &opts.output {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Box::new(f),
@@ -362,7 +361,10 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
             eprintln!("containerlab: cannot write the report: {e}");
         }
     }
-    exit_code(&outcomes)
+    match exit_code(&outcomes) {
+        exit::INTERRUPTED => stop.interrupted_exit(),
+        code => code,
+    }
 }
 
 /// The run's exit code: interrupted beats failed beats refused.

@@ -21,6 +21,7 @@ pub mod prepare;
 pub mod probe;
 pub mod progress;
 pub mod progress_cli;
+pub mod safety;
 pub mod session;
 pub mod tui;
 pub mod words;

@@ -12,6 +12,7 @@ pub mod placeholders;
 pub mod play;
 pub mod player;
 pub mod runner;
+pub mod test_hook;
 pub mod to_op;
 pub mod verdict;
 mod view_words;

@@ -9,6 +9,7 @@
 
 use super::events::{ActionError, CheckOutcome, Event, Phase, Sink};
 use super::runner::Runner;
+use super::test_hook::{self, Moment};
 use crate::engine::sandbox::EngineError;
 
 /// How a step is played.
@@ -98,6 +99,7 @@ impl Runner {
             }
         }
         if !result.broken {
+            test_hook::stop_here(index, Moment::Actions, self.sandbox())?;
             if sink.wants_views() {
                 let views = self.views(&self.lesson().steps[index].views);
                 sink.emit(&Event::Views { step: index, views });
@@ -116,6 +118,7 @@ impl Runner {
             step: index,
             passed: result.passed(),
         });
+        test_hook::stop_here(index, Moment::Checks, self.sandbox())?;
         Ok(result)
     }
 

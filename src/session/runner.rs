@@ -343,6 +343,10 @@ impl Runner {
                 env: self.facts.shell_env(),
                 clear_env: false,
                 cgroup: None,
+                timeout_secs: ex
+                    .solution
+                    .timeout_secs
+                    .unwrap_or(crate::lesson::schema::DEFAULT_RUN_TIMEOUT_SECS),
             },
         )?;
         Ok(Some(super::player::SolutionRun {

@@ -76,6 +76,9 @@ pub fn to_op(
                 .collect::<Result<_, Unresolved>>()?,
             clear_env: a.clear_env,
             cgroup: a.cgroup.clone(),
+            timeout_secs: a
+                .timeout_secs
+                .unwrap_or(crate::lesson::schema::DEFAULT_RUN_TIMEOUT_SECS),
         },
         Action::CgroupCreate(a) => Op::CgroupCreate {
             name: a.name.clone(),

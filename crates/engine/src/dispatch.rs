@@ -79,12 +79,14 @@ impl Agent {
                 env,
                 clear_env,
                 cgroup,
+                timeout_secs,
             } => {
                 let files = match cgroup {
                     Some(name) => cgroups::procs_files(&work, name)?,
                     None => Vec::new(),
                 };
-                run_program(argv, env, *clear_env, &files, trace)
+                let limit = std::time::Duration::from_secs(*timeout_secs);
+                run_program(argv, env, *clear_env, &files, limit, trace)
             }
             Op::Exit { code } => self.exit(*code, trace),
             Op::Members => Ok(Value::Members(self.member_list())),

@@ -91,6 +91,9 @@ pub enum Op {
         /// A lab cgroup the child writes its own pid into (cgroup.procs) before execve.
         #[serde(default)]
         cgroup: Option<String>,
+        /// Seconds the program may run; past them its process group is killed and the run fails
+        /// with ETIMEDOUT, so a workload that never ends cannot hang the lesson.
+        timeout_secs: u64,
     },
     /// exit(2) this process (an agent that is not the holder).
     Exit { code: i32 },
