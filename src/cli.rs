@@ -248,7 +248,10 @@ pub fn main() -> i32 {
             if export {
                 crate::progress_cli::export(output.as_deref(), name.as_deref())
             } else {
-                crate::progress_cli::summary(&summary, &catalog(&cli.lessons))
+                match catalog(&cli.lessons) {
+                    Ok(lessons) => crate::progress_cli::summary(&summary, &lessons),
+                    Err(code) => code,
+                }
             }
         }
         Some(Command::Reset { lesson, yes }) => crate::progress_cli::reset(lesson.as_deref(), yes),
@@ -258,17 +261,36 @@ pub fn main() -> i32 {
     }
 }
 
-/// Loads the catalog; diagnostics with errors are printed, warnings are not (see `check`).
-fn catalog(extra: &[PathBuf]) -> Vec<Loaded> {
+/// Loads the catalog. A lesson file with an error is bad input: its errors are printed (each
+/// once) and the command stops with exit 2, never falling back to a built-in lesson of the same
+/// id, so an instructor's CI does not pass on a broken lesson. Warnings are for `check`.
+fn catalog(extra: &[PathBuf]) -> Result<Vec<Loaded>, i32> {
     let (lessons, diags) = load::catalog(extra);
+    let mut errors: Vec<String> = Vec::new();
     for d in diags.iter().filter(|d| d.severity == Severity::Error) {
-        eprintln!("{d}");
+        let line = d.to_string();
+        if !errors.contains(&line) {
+            eprintln!("{line}");
+            errors.push(line);
+        }
     }
-    lessons
+    if errors.is_empty() {
+        Ok(lessons)
+    } else {
+        eprintln!(
+            "containerlab: {} error(s) in the lesson files; nothing was run (`containerlab check` \
+             lists them with the warnings)",
+            errors.len()
+        );
+        Err(exit::USAGE)
+    }
 }
 
 fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
-    let lessons = catalog(extra);
+    let lessons = match catalog(extra) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let single = matches!(what, RunWhat::Lesson { .. });
     let (chosen, opts): (Vec<&Loaded>, RunOpts) = match what {
         RunWhat::Lesson { id, opts } => match lessons.iter().find(|l| l.lesson.id == id) {
@@ -381,12 +403,18 @@ fn exit_code(outcomes: &[PlayOutcome]) -> i32 {
 }
 
 fn tui(extra: &[PathBuf], lang: &str, lesson: Option<&str>) -> i32 {
-    let lessons: Vec<_> = catalog(extra).into_iter().map(|l| l.lesson).collect();
+    let lessons: Vec<_> = match catalog(extra) {
+        Ok(l) => l.into_iter().map(|l| l.lesson).collect(),
+        Err(code) => return code,
+    };
     crate::tui::run(lessons, lang, lesson, None)
 }
 
 fn list(extra: &[PathBuf], lang: &str) -> i32 {
-    let lessons = catalog(extra);
+    let lessons = match catalog(extra) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let width = lessons
         .iter()
         .map(|l| l.lesson.id.len())
@@ -408,6 +436,7 @@ fn list(extra: &[PathBuf], lang: &str) -> i32 {
 fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
     let mut diags = Vec::new();
     let mut files = 0;
+    let mut seen = std::collections::HashSet::new();
     if paths.is_empty() {
         for (name, text) in load::BUILTIN {
             files += 1;
@@ -422,6 +451,10 @@ fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
             }
             Ok(found) => {
                 for f in found {
+                    // A file named twice (as a path and in --lessons) is checked once.
+                    if !seen.insert(std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone())) {
+                        continue;
+                    }
                     files += 1;
                     match std::fs::read_to_string(&f) {
                         Ok(text) => {
@@ -459,7 +492,10 @@ fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
 fn doctor(extra: &[PathBuf]) -> i32 {
     use crate::lesson::schema::Requirement;
     let all = Requirement::ALL;
-    let lessons = catalog(extra);
+    let lessons = match catalog(extra) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     println!("{:<24} {:<4} DETAIL", "FEATURE", "OK");
     let mut all_ok = true;
     for probe in crate::probe::check_all(&all) {
