@@ -24,6 +24,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub lang: Option<String>,
     /// An extra directory (or file) of lessons, adding to or replacing the built-in ones by id.
+    /// A lesson runs what it says as root: read lessons from elsewhere before passing them. A
+    /// file with an error stops the command (exit 2) before anything runs.
     #[arg(long = "lessons", global = true, value_name = "DIR")]
     pub lessons: Vec<PathBuf>,
     /// Replace a lesson variable, e.g. `--var subnet=10.99.0.0/24` (see the lesson's `vars`).
@@ -183,7 +185,9 @@ pub struct RunOpts {
     #[arg(long, value_name = "PATH")]
     pub rootfs: Option<PathBuf>,
     /// Run image lessons (layers) on this OCI image layout (a directory, or a .tar of one, as
-    /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds.
+    /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds. Verified before
+    /// the first step (digests, every layer entry; exit 2 if bad), but its programs run as root
+    /// in the lesson's container: read an image from elsewhere before using it.
     #[arg(long, value_name = "PATH")]
     pub image: Option<PathBuf>,
     /// Stop a headless run after this many seconds (everything torn down, exit 124).
