@@ -5,6 +5,7 @@
 
 pub mod lesson_run;
 pub mod oci;
+pub mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
