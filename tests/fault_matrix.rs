@@ -231,3 +231,96 @@ fn every_lesson_every_step_boundary_every_signal_leaves_the_host_as_it_was() {
         ),
     );
 }
+
+/// tmux on a socket of this test's own, removed with it.
+struct Tmux(String);
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.0])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "fm"]).stdout).into_owned()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The TUI with the learner's shell open in it, and its terminal closed (tmux killed: the
+/// kernel hangs the terminal up and SIGHUP goes to the TUI and to the shell): the TUI tears the
+/// session down, nothing is left.
+#[test]
+fn tui_with_the_shell_open_hung_up_by_its_terminal_leaves_the_host_as_it_was() {
+    let t = turn();
+    let run_dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux(format!("clab-fm-{}", std::process::id()));
+    let command = format!(
+        "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=xterm-256color HOME={home} \
+         XDG_STATE_HOME={home} CONTAINERLAB_RUN_DIR={run} unshare --net -- sh -c \
+         'ip link set lo up && exec {bin} tui uts'",
+        home = home.path().display(),
+        run = run_dir.path().display(),
+        bin = common::bin().display()
+    );
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-s",
+        "fm",
+        &command,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        common::wait_until(60, || tmux
+            .screen()
+            .contains("Press Enter to run this step")),
+        "{}",
+        tmux.screen()
+    );
+    tmux.run(&["send-keys", "-t", "fm", "Enter"]);
+    assert!(
+        common::wait_until(60, || tmux
+            .screen()
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("step 1/") && l.contains("passed"))),
+        "{}",
+        tmux.screen()
+    );
+    tmux.run(&["send-keys", "-t", "fm", "s"]);
+    let needle = run_dir.path().to_string_lossy().into_owned();
+    let shell_open = || {
+        processes()
+            .iter()
+            .any(|p| p.command().contains("__enter") && p.mentions(needle.as_bytes()))
+    };
+    assert!(common::wait_until(60, shell_open), "{}", tmux.screen());
+    // Closing the terminal: the pty's master goes, the kernel sends SIGHUP.
+    tmux.run(&["kill-server"]);
+    let gone = || {
+        processes()
+            .iter()
+            .all(|p| !p.mentions(needle.as_bytes()) || p.pid == std::process::id() as i32)
+    };
+    assert!(
+        common::wait_until(30, gone),
+        "{:?}",
+        leftovers(run_dir.path())
+    );
+    assert_eq!(leftovers(run_dir.path()), Leftovers::default());
+    t.assert_host_unchanged("the TUI with its shell open, hung up");
+}
