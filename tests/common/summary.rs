@@ -8,5 +8,6 @@ pub fn report(name: &str, line: &str) {
     let tmp = option_env!("CARGO_TARGET_TMPDIR")
         .unwrap_or(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/tmp"));
     let dir = std::path::Path::new(tmp).join("summaries");
-    let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(name), format!("{line}\n")));
+    let _ = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join(name), format!("{line}\n")));
 }
