@@ -275,12 +275,12 @@ fn tui_with_the_shell_open_hung_up_by_its_terminal_leaves_the_host_as_it_was() {
     let out = tmux.run(&[
         "new-session",
         "-d",
+        "-s",
+        "fm",
         "-x",
         "120",
         "-y",
         "40",
-        "-s",
-        "fm",
         &command,
     ]);
     assert!(out.status.success(), "{out:?}");

@@ -9,7 +9,6 @@ mod mutations;
 
 use containerlab::lesson::load::BUILTIN;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 #[test]
 fn check_exits_0_or_2_on_any_lesson_file() {
@@ -24,13 +23,8 @@ fn check_exits_0_or_2_on_any_lesson_file() {
             .prop_map(|((_, text), m)| mutations::mutate(text, &m)),
         ".{0,300}",
     ];
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let seen = std::cell::RefCell::new(std::collections::BTreeSet::new());
-    runner
+    common::summary::runner(cases)
         .run(&strategy, |text| {
             std::fs::write(&file, &text).unwrap();
             let out = common::lab().arg("check").arg(&file).output().unwrap();

@@ -11,3 +11,13 @@ pub fn report(name: &str, line: &str) {
     let _ = std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::write(dir.join(name), format!("{line}\n")));
 }
+
+/// A property-test runner for a fixed number of cases (CI time stays bounded, and the summary
+/// can say how many), which writes no regression files into the source tree.
+pub fn runner(cases: u32) -> proptest::test_runner::TestRunner {
+    proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })
+}

@@ -9,16 +9,8 @@ mod summary;
 use containerlab_cgroup::Layout;
 use containerlab_trace::Trace;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use std::path::Path;
-
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use summary::runner;
 
 /// What a cgroup file might hold.
 fn content() -> impl Strategy<Value = String> {
@@ -37,16 +29,17 @@ fn content() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Every file a reader below opens, in the order the readers come.
 const FILES: &[&str] = &[
-    "cgroup.procs",
-    "memory.max",
-    "memory.swap.max",
     "memory.current",
     "memory.peak",
+    "memory.max",
     "memory.events",
-    "pids.max",
     "pids.current",
+    "pids.max",
     "cpu.stat",
+    "cgroup.procs",
+    "memory.swap.max",
 ];
 
 #[test]

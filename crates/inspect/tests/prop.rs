@@ -9,15 +9,7 @@ mod summary;
 use containerlab_inspect::mounts::{diff, parse_mountinfo, render};
 use containerlab_inspect::process::{status_fields, Status};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use summary::runner;
 
 /// A field as the kernel might write it, or not: numbers, escapes (`\040`), separators, empty.
 fn field() -> impl Strategy<Value = String> {

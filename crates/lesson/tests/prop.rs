@@ -9,15 +9,7 @@ mod summary;
 
 use containerlab_lesson::load::{load_file, BUILTIN};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use summary::runner;
 
 /// A YAML value of any shape, with the format's own keys among the names so that documents get
 /// past the first level.

@@ -14,7 +14,6 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// One datagram holding a link, an address and a route, as a dump reply would.
@@ -52,6 +51,18 @@ fn datagram() -> Vec<u8> {
     out
 }
 
+/// The snapshot a datagram's messages make, each taken as a reply to all three dumps.
+fn snapshot_of(bytes: &[u8]) -> Result<crate::NetSnapshot, crate::rtnl::Failure> {
+    let inner: Vec<RouteNetlinkMessage> = split_datagram(bytes)?
+        .into_iter()
+        .filter_map(|m| match m.payload {
+            NetlinkPayload::InnerMessage(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    Ok(assemble(inner.clone(), inner.clone(), inner))
+}
+
 #[test]
 fn odd_netlink_replies_never_panic_the_snapshot() {
     let cases = 512;
@@ -63,12 +74,7 @@ fn odd_netlink_replies_never_panic_the_snapshot() {
         prop::collection::vec(any::<u8>(), 0..40),
         any::<u16>(),
     );
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    runner
+    summary::runner(cases)
         .run(&strategy, |(writes, cut, tail, flags)| {
             let mut bytes = good.clone();
             for (at, b) in writes {
@@ -77,15 +83,7 @@ fn odd_netlink_replies_never_panic_the_snapshot() {
             bytes.truncate(cut);
             bytes.extend_from_slice(&tail);
             let _ = ext_ack_message(flags, &bytes);
-            if let Ok(messages) = split_datagram(&bytes) {
-                let inner: Vec<RouteNetlinkMessage> = messages
-                    .into_iter()
-                    .filter_map(|m| match m.payload {
-                        NetlinkPayload::InnerMessage(i) => Some(i),
-                        _ => None,
-                    })
-                    .collect();
-                let snap = assemble(inner.clone(), inner.clone(), inner);
+            if let Ok(snap) = snapshot_of(&bytes) {
                 let _ = (
                     snap.render_ip_link(),
                     snap.render_ip_addr(),
@@ -96,15 +94,7 @@ fn odd_netlink_replies_never_panic_the_snapshot() {
         })
         .unwrap();
     // The unmutated datagram decodes into what was put in: the test does reach the snapshot.
-    let inner: Vec<_> = split_datagram(&good)
-        .unwrap()
-        .into_iter()
-        .filter_map(|m| match m.payload {
-            NetlinkPayload::InnerMessage(i) => Some(i),
-            _ => None,
-        })
-        .collect();
-    let snap = assemble(inner.clone(), inner.clone(), inner);
+    let snap = snapshot_of(&good).unwrap();
     assert!(snap.link("veth0").is_some(), "{}", snap.render_ip_link());
     summary::report(
         "net-netlink",

@@ -10,17 +10,9 @@ mod summary;
 use common::raw_header;
 use containerlab_oci::image::{open_layout, scan_layer, unpack_layer, verify_blobs, Whiteouts};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use std::fs;
 use std::path::Path;
-
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use summary::runner;
 
 /// A name no test makes: if it appears anywhere, an entry escaped.
 const ESCAPE: &str = "clab-prop-escaped";
