@@ -38,6 +38,28 @@ fn a_run_that_sleeps_forever_is_killed_at_its_limit_and_the_lesson_stops() {
 }
 
 #[test]
+fn a_solution_that_never_ends_is_killed_at_its_limit_and_counts_as_failed() {
+    let t = lab_turn();
+    let started = Instant::now();
+    let out = lab_in(t.dir())
+        .args(["--lessons"])
+        .arg(fixtures().join("forever-solution.yaml"))
+        .args(["run", "lesson", "forever-solution", "--headless"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let text = both(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // The fixture's solution may run 2 s.
+    assert!(took < Duration::from_secs(8), "took {took:?}:\n{text}");
+    assert!(text.contains("timed out after 2 s"), "{text}");
+    assert!(text.contains("did not end within its time limit"), "{text}");
+    assert!(common::sleepers("infinity").is_empty(), "{text}");
+    assert_nothing_left(t.dir());
+    t.turn.assert_host_unchanged(&text);
+}
+
+#[test]
 fn a_headless_run_stops_at_its_overall_timeout_and_tears_down() {
     let t = lab_turn();
     let started = Instant::now();

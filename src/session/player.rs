@@ -171,6 +171,10 @@ impl Runner {
         }
         let run = self.run_solution(index)?;
         let solved = run.as_ref().is_none_or(|r| r.ok);
+        // A solution past its time limit was killed (its trace ends with the ETIMEDOUT kill).
+        let timed_out = run
+            .as_ref()
+            .is_some_and(|r| r.trace.last().is_some_and(|l| l.contains("ETIMEDOUT")));
         if let Some(run) = &run {
             sink.emit(&solution_event(index, run));
         }
@@ -178,8 +182,12 @@ impl Runner {
         let mut after = self.check(index, Phase::AfterSolution);
         if !solved {
             for o in &mut after {
-                o.why
-                    .get_or_insert_with(|| "the solution command failed".into());
+                o.why.get_or_insert_with(|| match timed_out {
+                    true => "the solution did not end within its time limit (timeout_secs) \
+                             and was killed with its process group"
+                        .into(),
+                    false => "the solution command failed".into(),
+                });
             }
         }
         counted.extend(after);

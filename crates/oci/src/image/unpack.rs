@@ -108,7 +108,17 @@ pub fn scan_layer(blob: &Path) -> Result<usize> {
         let e = entry.map_err(Error::io("read tar entry"))?;
         let raw = e.path_bytes().into_owned();
         let name = String::from_utf8_lossy(&raw).into_owned();
-        clean(&raw, &name)?;
+        let rel = clean(&raw, &name)?;
+        // "./" is the root itself, which the unpacker leaves alone whatever the entry says.
+        let Some(last) = rel.file_name() else {
+            count += 1;
+            continue;
+        };
+        if let Some(hidden) = last.to_string_lossy().strip_prefix(WH) {
+            if matches!(hidden, "" | "." | "..") {
+                return Err(unsafe_entry(&name, UnsafeReason::ParentDir));
+            }
+        }
         if e.header().entry_type() == tar::EntryType::Link {
             let target = e
                 .link_name_bytes()
