@@ -175,3 +175,17 @@ fn an_image_whose_blob_does_not_match_its_digest_is_exit_2() {
     assert_nothing_left(t.dir());
     t.turn.assert_host_unchanged(&text);
 }
+
+#[test]
+fn help_says_that_lessons_and_images_from_elsewhere_run_as_root() {
+    let top = common::lab().arg("--help").output().unwrap();
+    let top = String::from_utf8_lossy(&top.stdout);
+    assert!(top.contains("A lesson runs what it says as root"), "{top}");
+    let run = common::lab()
+        .args(["run", "lesson", "--help"])
+        .output()
+        .unwrap();
+    let run = String::from_utf8_lossy(&run.stdout);
+    assert!(run.contains("read an image from elsewhere"), "{run}");
+    assert!(run.contains("--timeout"), "{run}");
+}
