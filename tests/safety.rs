@@ -5,24 +5,30 @@
 
 mod common;
 
-use common::lesson_run::lab_turn;
+use common::lesson_run::{lab_turn, LabTurn};
 use common::oci::{hand_layout_with, raw_header, tar_of};
 use common::{assert_nothing_left, both, fixtures, lab_in};
 use std::time::{Duration, Instant};
 
-#[test]
-fn a_run_that_sleeps_forever_is_killed_at_its_limit_and_the_lesson_stops() {
-    let t = lab_turn();
+/// Plays fixture lesson `id` (tests/fixtures/ID.yaml) headless with `extra` arguments, its
+/// sessions under the turn's directory; answers its exit code, both outputs and how long it took.
+fn play_fixture(t: &LabTurn, id: &str, extra: &[&str]) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
     let out = lab_in(t.dir())
         .args(["--lessons"])
-        .arg(fixtures().join("forever.yaml"))
-        .args(["run", "lesson", "forever", "--headless"])
+        .arg(fixtures().join(format!("{id}.yaml")))
+        .args(["run", "lesson", id, "--headless"])
+        .args(extra)
         .output()
         .unwrap();
-    let took = started.elapsed();
-    let text = both(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    (out.status.code(), both(&out), started.elapsed())
+}
+
+#[test]
+fn a_run_that_sleeps_forever_is_killed_at_its_limit_and_the_lesson_stops() {
+    let t = lab_turn();
+    let (code, text, took) = play_fixture(&t, "forever", &[]);
+    assert_eq!(code, Some(1), "{text}");
     // The fixture's limit is 3 s: a few seconds more for the lesson around it, not minutes.
     assert!(took < Duration::from_secs(10), "took {took:?}:\n{text}");
     assert!(took >= Duration::from_secs(3), "took {took:?}:\n{text}");
@@ -40,16 +46,8 @@ fn a_run_that_sleeps_forever_is_killed_at_its_limit_and_the_lesson_stops() {
 #[test]
 fn a_solution_that_never_ends_is_killed_at_its_limit_and_counts_as_failed() {
     let t = lab_turn();
-    let started = Instant::now();
-    let out = lab_in(t.dir())
-        .args(["--lessons"])
-        .arg(fixtures().join("forever-solution.yaml"))
-        .args(["run", "lesson", "forever-solution", "--headless"])
-        .output()
-        .unwrap();
-    let took = started.elapsed();
-    let text = both(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text, took) = play_fixture(&t, "forever-solution", &[]);
+    assert_eq!(code, Some(1), "{text}");
     // The fixture's solution may run 2 s.
     assert!(took < Duration::from_secs(8), "took {took:?}:\n{text}");
     assert!(text.contains("timed out after 2 s"), "{text}");
@@ -62,17 +60,9 @@ fn a_solution_that_never_ends_is_killed_at_its_limit_and_counts_as_failed() {
 #[test]
 fn a_headless_run_stops_at_its_overall_timeout_and_tears_down() {
     let t = lab_turn();
-    let started = Instant::now();
     // The slow fixture's second step sleeps 60 s: well past a 2 s overall limit.
-    let out = lab_in(t.dir())
-        .args(["--lessons"])
-        .arg(fixtures().join("slow.yaml"))
-        .args(["run", "lesson", "slow", "--headless", "--timeout", "2"])
-        .output()
-        .unwrap();
-    let took = started.elapsed();
-    let text = both(&out);
-    assert_eq!(out.status.code(), Some(124), "{text}");
+    let (code, text, took) = play_fixture(&t, "slow", &["--timeout", "2"]);
+    assert_eq!(code, Some(124), "{text}");
     assert!(took < Duration::from_secs(10), "took {took:?}:\n{text}");
     assert!(text.contains("longer than --timeout 2 s"), "{text}");
     assert!(text.contains("teardown"), "{text}");
