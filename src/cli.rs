@@ -10,8 +10,6 @@ use crate::session::events::Sink;
 use crate::session::play::{play, PlayOutcome};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,6 +23,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum)]
     pub lang: Option<Lang>,
     /// An extra directory (or file) of lessons, adding to or replacing the built-in ones by id.
+    /// A lesson runs what it says as root: read lessons from elsewhere before passing them. A
+    /// file with an error stops the command (exit 2) before anything runs.
     #[arg(long = "lessons", global = true, value_name = "DIR")]
     pub lessons: Vec<PathBuf>,
     /// Replace a lesson variable, e.g. `--var subnet=10.99.0.0/24` (see the lesson's `vars`).
@@ -232,9 +232,14 @@ pub struct RunOpts {
     #[arg(long, value_name = "PATH", env = "CONTAINERLAB_ROOTFS")]
     pub rootfs: Option<PathBuf>,
     /// Run image lessons (layers) on this OCI image layout (a directory, or a .tar of one, as
-    /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds.
+    /// `skopeo copy ... oci:DIR` writes) instead of the image the lab builds. Verified before
+    /// the first step (digests, every layer entry; exit 2 if bad), but its programs run as root
+    /// in the lesson's container: read an image from elsewhere before using it.
     #[arg(long, value_name = "PATH")]
     pub image: Option<PathBuf>,
+    /// Stop a headless run after this many seconds (everything torn down, exit 124).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -272,10 +277,16 @@ pub fn main() -> i32 {
             agent::run_holder(agent::AgentArgs { journal, work })
         }
         Some(Command::Run { what }) => run(what, &cli.lessons, &lang),
-        Some(Command::List { json }) => crate::reports::list(&catalog(&cli.lessons), &lang, json),
+        Some(Command::List { json }) => match catalog(&cli.lessons) {
+            Ok(lessons) => crate::reports::list(&lessons, &lang, json),
+            Err(code) => code,
+        },
         Some(Command::Check { paths }) => check(&paths, &cli.lessons),
         Some(Command::Ns { json }) => crate::reports::ns(json),
-        Some(Command::Doctor { json }) => crate::reports::doctor(&catalog(&cli.lessons), json),
+        Some(Command::Doctor { json }) => match catalog(&cli.lessons) {
+            Ok(lessons) => crate::reports::doctor(&lessons, json),
+            Err(code) => code,
+        },
         Some(Command::Completions { shell }) => crate::shell_files::completions(shell),
         Some(Command::Manpage) => crate::shell_files::manpage(),
         Some(Command::Cleanup { force }) => run_cleanup(force),
@@ -301,7 +312,10 @@ pub fn main() -> i32 {
             if export {
                 crate::progress_cli::export(output.as_deref(), name.as_deref())
             } else {
-                crate::progress_cli::summary(&summary, &catalog(&cli.lessons))
+                match catalog(&cli.lessons) {
+                    Ok(lessons) => crate::progress_cli::summary(&summary, &lessons),
+                    Err(code) => code,
+                }
             }
         }
         Some(Command::Reset { lesson, yes }) => crate::progress_cli::reset(lesson.as_deref(), yes),
@@ -311,13 +325,25 @@ pub fn main() -> i32 {
     }
 }
 
-/// Loads the catalog; diagnostics with errors are printed, warnings are not (see `check`).
-fn catalog(extra: &[PathBuf]) -> Vec<Loaded> {
+/// Loads the catalog. A lesson file with an error is bad input: its errors are printed (each
+/// once) and the command stops with exit 2, never falling back to a built-in lesson of the same
+/// id, so an instructor's CI does not pass on a broken lesson. Warnings are for `check`.
+fn catalog(extra: &[PathBuf]) -> Result<Vec<Loaded>, i32> {
     let (lessons, diags) = load::catalog(extra);
-    for d in once(diags.iter().filter(|d| d.severity == Severity::Error)) {
-        eprintln!("{d}");
+    let errors = once(diags.iter().filter(|d| d.severity == Severity::Error));
+    for line in &errors {
+        eprintln!("{line}");
     }
-    lessons
+    if errors.is_empty() {
+        Ok(lessons)
+    } else {
+        eprintln!(
+            "containerlab: {} error(s) in the lesson files; nothing was run (`containerlab check` \
+             lists them with the warnings)",
+            errors.len()
+        );
+        Err(exit::USAGE)
+    }
 }
 
 /// Each diagnostic once, in order: a file named twice (as a path and in --lessons, or by two
@@ -331,7 +357,10 @@ fn once<'a, D: std::fmt::Display + 'a>(diags: impl Iterator<Item = D>) -> Vec<St
 }
 
 fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
-    let lessons = catalog(extra);
+    let lessons = match catalog(extra) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let single = matches!(what, RunWhat::Lesson { .. });
     let (chosen, opts): (Vec<&Loaded>, RunOpts) = match what {
         RunWhat::Lesson { id, opts } => match lessons.iter().find(|l| l.lesson.id == id) {
@@ -369,11 +398,9 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
             return exit::ENVIRONMENT;
         }
     };
-    let interrupt = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register(sig, interrupt.clone());
-    }
-    let write_failed = Arc::new(AtomicBool::new(false));
+    let stop = crate::safety::Stop::install(opts.timeout.map(std::time::Duration::from_secs));
+    let interrupt = stop.interrupt.clone();
+    let write_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let out: Box<dyn std::io::Write> = match &opts.output {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Box::new(crate::headless::Noticed::new(f, write_failed.clone())),
@@ -432,7 +459,10 @@ fn run(what: RunWhat, extra: &[PathBuf], lang: &str) -> i32 {
         // A CI job must not pass on a report nobody can read.
         return exit::ENVIRONMENT.max(exit_code(&outcomes));
     }
-    exit_code(&outcomes)
+    match exit_code(&outcomes) {
+        exit::INTERRUPTED => stop.interrupted_exit(),
+        code => code,
+    }
 }
 
 /// The run's exit code: interrupted beats failed beats refused.
@@ -449,13 +479,17 @@ fn exit_code(outcomes: &[PlayOutcome]) -> i32 {
 }
 
 fn tui(extra: &[PathBuf], lang: &str, lesson: Option<&str>) -> i32 {
-    let lessons: Vec<_> = catalog(extra).into_iter().map(|l| l.lesson).collect();
+    let lessons: Vec<_> = match catalog(extra) {
+        Ok(l) => l.into_iter().map(|l| l.lesson).collect(),
+        Err(code) => return code,
+    };
     crate::tui::run(lessons, lang, lesson, None)
 }
 
 fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
     let mut diags = Vec::new();
     let mut files = 0;
+    let mut seen = std::collections::HashSet::new();
     if paths.is_empty() {
         for (name, text) in load::BUILTIN {
             files += 1;
@@ -470,6 +504,10 @@ fn check(paths: &[PathBuf], extra: &[PathBuf]) -> i32 {
             }
             Ok(found) => {
                 for f in found {
+                    // A file named twice (as a path and in --lessons) is checked once.
+                    if !seen.insert(std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone())) {
+                        continue;
+                    }
                     files += 1;
                     match std::fs::read_to_string(&f) {
                         Ok(text) => {

@@ -15,7 +15,9 @@ pub fn uses_image(lesson: &Lesson) -> bool {
 
 /// Opens the layout once (a `.tar` is unpacked into a temporary directory and removed again)
 /// and returns the exit code to stop with when it is not usable: a Docker archive (the old
-/// `docker save` format), anything else that is not an OCI layout, or lessons without an image.
+/// `docker save` format), anything else that is not an OCI layout, a blob that does not match
+/// its digest, a layer entry that would write outside its directory, or lessons without an
+/// image. Nothing has run yet when this fails.
 pub fn check(path: &Path, lessons: &[&Loaded]) -> Result<(), i32> {
     if !lessons.iter().any(|l| uses_image(&l.lesson)) {
         eprintln!(
@@ -23,18 +25,36 @@ pub fn check(path: &Path, lessons: &[&Loaded]) -> Result<(), i32> {
         );
         return Err(exit::USAGE);
     }
-    match containerlab_oci::image::open_layout(path) {
-        Ok(image) if image.layers.is_empty() => {
-            eprintln!(
-                "containerlab: --image {}: the image has no layers, so there is nothing to stack",
-                path.display()
-            );
-            Err(exit::USAGE)
+    let fail = |why: String| {
+        eprintln!("containerlab: --image {}: {why}", path.display());
+        Err(exit::USAGE)
+    };
+    let image = match containerlab_oci::image::open_layout(path) {
+        Ok(image) => image,
+        Err(e) => return fail(e.to_string()),
+    };
+    if image.layers.is_empty() {
+        return fail("the image has no layers, so there is nothing to stack".into());
+    }
+    // Every blob the layout names must be what its digest says (a changed or truncated blob).
+    match containerlab_oci::image::verify_blobs(&image.dir) {
+        Ok(checks) => {
+            if let Some(bad) = checks.iter().find(|c| !c.ok) {
+                return fail(format!(
+                    "the {} blob does not match its digest or size: the layout names {}, the \
+                     bytes on disk are {}",
+                    bad.role, bad.digest, bad.actual
+                ));
+            }
         }
-        Ok(_) => Ok(()),
-        Err(e) => {
-            eprintln!("containerlab: --image {}: {e}", path.display());
-            Err(exit::USAGE)
+        Err(e) => return fail(e.to_string()),
+    }
+    // A layer that names `../x` would be refused only when its step unpacks it, mid-lesson:
+    // every entry of every layer is read now, before the first step.
+    for (i, layer) in image.layers.iter().enumerate() {
+        if let Err(e) = containerlab_oci::image::scan_layer(&layer.blob) {
+            return fail(format!("layer {} ({}): {e}", i + 1, layer.digest));
         }
     }
+    Ok(())
 }

@@ -22,6 +22,7 @@ pub mod probe;
 pub mod progress;
 pub mod progress_cli;
 pub mod reports;
+pub mod safety;
 pub mod session;
 pub mod shell_files;
 pub mod tui;

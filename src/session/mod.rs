@@ -2,6 +2,7 @@
 //! [`events::Event`]s. Headless output and the TUI are both just sinks for these events, so a
 //! lesson behaves the same in both.
 
+mod collision;
 pub mod engine_types;
 pub mod events;
 pub mod explore;
@@ -14,6 +15,7 @@ pub mod placeholders;
 pub mod play;
 pub mod player;
 pub mod runner;
+pub mod test_hook;
 pub mod to_op;
 pub mod verdict;
 mod view_words;

@@ -9,6 +9,7 @@
 
 use super::events::{ActionError, CheckOutcome, Event, Phase, Sink, TraceCall};
 use super::runner::Runner;
+use super::test_hook::{self, Moment};
 use crate::engine::sandbox::EngineError;
 use containerlab_trace::Record;
 
@@ -105,6 +106,7 @@ impl Runner {
             }
         }
         if !result.broken {
+            test_hook::stop_here(index, Moment::Actions, self.sandbox())?;
             if sink.wants_views() {
                 let views = self.views(&self.lesson().steps[index].views);
                 sink.emit(&Event::Views { step: index, views });
@@ -123,6 +125,7 @@ impl Runner {
             step: index,
             passed: result.passed(),
         });
+        test_hook::stop_here(index, Moment::Checks, self.sandbox())?;
         Ok(result)
     }
 
@@ -175,6 +178,10 @@ impl Runner {
         }
         let run = self.run_solution(index)?;
         let solved = run.as_ref().is_none_or(|r| r.ok);
+        // A solution past its time limit was killed (its trace ends with the ETIMEDOUT kill).
+        let timed_out = run
+            .as_ref()
+            .is_some_and(|r| r.trace.last().is_some_and(|l| l.contains("ETIMEDOUT")));
         if let Some(run) = &run {
             sink.emit(&solution_event(index, run));
         }
@@ -182,8 +189,12 @@ impl Runner {
         let mut after = self.check(index, Phase::AfterSolution);
         if !solved {
             for o in &mut after {
-                o.why
-                    .get_or_insert_with(|| "the solution command failed".into());
+                o.why.get_or_insert_with(|| match timed_out {
+                    true => "the solution did not end within its time limit (timeout_secs) \
+                             and was killed with its process group"
+                        .into(),
+                    false => "the solution command failed".into(),
+                });
             }
         }
         counted.extend(after);

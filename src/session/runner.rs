@@ -241,12 +241,13 @@ impl Runner {
                 let expected = e.errno.is_some() && e.errno == common.expect_error;
                 // An expected failure is the lesson's point and its text says why; the generic
                 // advice ("run as root") would contradict it.
-                let explanation = e
-                    .errno
-                    .as_deref()
-                    .filter(|_| !expected)
-                    .and_then(|errno| errno::explain(&last_call, errno))
-                    .map(|m| m.get(&self.lang).to_string());
+                let explanation = self.link_taken(&op, e.errno.as_deref()).or_else(|| {
+                    e.errno
+                        .as_deref()
+                        .filter(|_| !expected)
+                        .and_then(|errno| errno::explain(&last_call, errno))
+                        .map(|m| m.get(&self.lang).to_string())
+                });
                 let result = ActionResult {
                     outcome: e.errno.clone().unwrap_or_else(|| "error".into()),
                     stdout: String::new(),
@@ -265,6 +266,21 @@ impl Runner {
             self.results.insert(id.clone(), result);
         }
         Ok((record(trace, error), intact))
+    }
+
+    /// When a link could not be made because a running session has one of that name: says so.
+    fn link_taken(&self, op: &Op, errno: Option<&str>) -> Option<String> {
+        let Op::CreateVeth { host, peer } = op else {
+            return None;
+        };
+        if errno != Some("EEXIST") {
+            return None;
+        }
+        let own = &self.sandbox.rundir().id;
+        [host, peer].into_iter().find_map(|name| {
+            let (session, pid) = super::collision::link_owner(name, own)?;
+            Some(super::collision::taken_by(name, &session, pid, &self.lang))
+        })
     }
 
     /// What a successful action taught the session: a spawned process's pid, a cgroup's name,
@@ -355,6 +371,10 @@ impl Runner {
                 env: self.facts.shell_env(),
                 clear_env: false,
                 cgroup: None,
+                timeout_secs: ex
+                    .solution
+                    .timeout_secs
+                    .unwrap_or(crate::lesson::schema::DEFAULT_RUN_TIMEOUT_SECS),
             },
         )?;
         Ok(Some(super::player::SolutionRun {

@@ -71,6 +71,9 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
                 .collect::<Result<_, Unresolved>>()?,
             clear_env: a.clear_env,
             cgroup: a.cgroup.clone(),
+            timeout_secs: a
+                .timeout_secs
+                .unwrap_or(crate::lesson::schema::DEFAULT_RUN_TIMEOUT_SECS),
         },
         Action::CgroupCreate(a) => Op::CgroupCreate {
             name: a.name.clone(),

@@ -209,6 +209,14 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
             "cgroup v2 の「内部プロセスなし」規則です。子にコントローラーを有効にした cgroup は、\
              自分ではプロセスを持てません。",
         ),
+        ("kill", "ETIMEDOUT") => (
+            "The program did not end within its time limit, so the lab killed it and everything \
+             it started (its process group): a program that never ends would hang the lesson. A \
+             lesson whose program is meant to run longer sets `timeout_secs` on the action.",
+            "プログラムが制限時間内に終わらなかったので、ラボはそれと、それが起動したもの全部 \
+             (プロセスグループ) を kill しました。終わらないプログラムはレッスンを止めてしまうからです。\
+             もっと長く動かすプログラムなら、レッスンでそのアクションに `timeout_secs` を書きます。",
+        ),
         _ => return None,
     };
     Some(Msg { en, ja })

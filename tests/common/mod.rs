@@ -5,6 +5,7 @@
 
 pub mod lesson_run;
 pub mod oci;
+pub mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -192,6 +193,8 @@ pub fn children_of(pid: i32) -> Vec<i32> {
 pub struct HostState {
     pub mountinfo: String,
     pub links: Vec<String>,
+    /// `LINK FAMILY ADDRESS/PREFIX` of every address (not the lifetimes, which count down).
+    pub addresses: Vec<String>,
     pub cgroups: Vec<String>,
     pub sessions: Vec<String>,
     pub hostname: String,
@@ -225,11 +228,27 @@ fn mqueues() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+fn addresses() -> Vec<String> {
+    let out = Command::new("ip").args(["-o", "addr"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
 impl HostState {
     pub fn capture() -> HostState {
         let state = HostState {
             mountinfo: std::fs::read_to_string("/proc/self/mountinfo").unwrap(),
             links: listing("/sys/class/net"),
+            addresses: addresses(),
             cgroups: lesson_run::lab_cgroups(),
             sessions: listing("/run/containerlab"),
             hostname: nix::unistd::gethostname()
@@ -252,6 +271,14 @@ impl HostState {
             state.links.iter().any(|l| l == "lo"),
             "no links read: {:?}",
             state.links
+        );
+        assert!(
+            state
+                .addresses
+                .iter()
+                .any(|a| a.starts_with("lo inet 127.")),
+            "no addresses read: {:?}",
+            state.addresses
         );
         assert!(
             state.sysv_shm.starts_with("       key"),

@@ -6,4 +6,4 @@ mod fixture;
 
 // Not every test binary that includes `common` uses the fixture.
 #[allow(unused_imports)]
-pub use fixture::{hand_layout, tar_of};
+pub use fixture::{hand_layout, hand_layout_with, raw_header, tar_of};

@@ -9,6 +9,7 @@
 //! one becomes PID 1 of the new PID namespace. Requests for a member are passed along its socket.
 //! Every agent dies with its parent (PR_SET_PDEATHSIG), so a killed front end leaves no process.
 
+use super::bounded::Waited;
 use super::journal::{Entry, Journal};
 use super::ops::{Life, Member, Op, OpError, Reply, Request, Value};
 use super::rundir::start_time;
@@ -411,6 +412,7 @@ pub(super) fn run_program(
     env: &[(String, String)],
     clear_env: bool,
     cgroup_procs: &[PathBuf],
+    limit: std::time::Duration,
     trace: &mut Trace,
 ) -> Result<Value, OpError> {
     let Some(program) = argv.first() else {
@@ -514,16 +516,38 @@ pub(super) fn run_program(
             result: containerlab_trace::Outcome::Returned(text.len().to_string()),
         });
     }
-    let output = trace.record_io(
+    let waited = trace.record_io(
         format!("[pid {pid}] {call}"),
-        child.wait_with_output(),
+        super::bounded::wait_bounded(child, limit),
         |_| "0".into(),
     )?;
-    let life = match output.status.code() {
+    let (status, stdout, stderr) = match waited {
+        Waited::Finished {
+            status,
+            stdout,
+            stderr,
+        } => (status, stdout, stderr),
+        Waited::TimedOut => {
+            let secs = limit.as_secs();
+            trace.records.push(containerlab_trace::Record {
+                call: format!("kill(-{pid}, SIGKILL)"),
+                result: containerlab_trace::Outcome::Failed {
+                    errno: "ETIMEDOUT".into(),
+                    message: format!("timed out after {secs} s"),
+                },
+            });
+            return Err(OpError {
+                errno: Some("ETIMEDOUT".into()),
+                message: format!(
+                    "timed out after {secs} s: the program's process group was killed"
+                ),
+            });
+        }
+    };
+    let life = match status.code() {
         Some(code) => Life::Exited { code },
         None => Life::Killed {
-            signal: output
-                .status
+            signal: status
                 .signal()
                 .and_then(|s| Signal::try_from(s).ok())
                 .map(|s| s.as_str().to_string())
@@ -536,7 +560,7 @@ pub(super) fn run_program(
     });
     Ok(Value::Finished {
         life,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
     })
 }

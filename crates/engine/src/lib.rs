@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod assume;
+mod bounded;
 pub mod cgroups;
 pub mod chroot;
 pub mod cleanup;

@@ -103,6 +103,9 @@ pub enum Op {
         /// A lab cgroup the child writes its own pid into (cgroup.procs) before execve.
         #[serde(default)]
         cgroup: Option<String>,
+        /// Seconds the program may run; past them its process group is killed and the run fails
+        /// with ETIMEDOUT, so a workload that never ends cannot hang the lesson.
+        timeout_secs: u64,
     },
     /// exit(2) this process (an agent that is not the holder).
     Exit { code: i32 },
@@ -298,12 +301,14 @@ impl Agent {
                 env,
                 clear_env,
                 cgroup,
+                timeout_secs,
             } => {
                 let files = match cgroup {
                     Some(name) => cgroups::procs_files(&work, name)?,
                     None => Vec::new(),
                 };
-                run_program(argv, env, *clear_env, &files, trace)
+                let limit = std::time::Duration::from_secs(*timeout_secs);
+                run_program(argv, env, *clear_env, &files, limit, trace)
             }
             Op::Exit { code } => self.exit(*code, trace),
             Op::Members => Ok(Value::Members(self.member_list())),

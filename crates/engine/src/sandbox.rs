@@ -143,6 +143,12 @@ impl Sandbox {
         }))
     }
 
+    /// The front end was asked to stop (Ctrl-C, a signal, a time limit): what it waits for
+    /// next fails with [`EngineError::Interrupted`].
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::SeqCst)
+    }
+
     /// Blocks until the agent has answered, waking every 100 ms to notice an interrupt.
     fn wait_readable(&mut self) -> Result<(), EngineError> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};

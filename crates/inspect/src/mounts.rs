@@ -24,7 +24,16 @@ pub struct Mount {
 
 /// The mounts that `pid` sees, in mount order.
 pub fn mounts_of(pid: i32) -> Vec<Mount> {
-    let Ok(infos) = procfs::process::Process::new(pid).and_then(|p| p.mountinfo()) else {
+    std::fs::read(format!("/proc/{pid}/mountinfo"))
+        .map(|text| parse_mountinfo(&text))
+        .unwrap_or_default()
+}
+
+/// A mountinfo table's mounts; a table that does not parse (a kernel newer than the parser, a
+/// line cut short) is no mounts, never a panic.
+pub fn parse_mountinfo(text: &[u8]) -> Vec<Mount> {
+    use procfs::FromBufRead;
+    let Ok(infos) = procfs::process::MountInfos::from_buf_read(text) else {
         return Vec::new();
     };
     infos

@@ -60,25 +60,11 @@ impl ProcessView {
     /// Reads a process; None if it is gone.
     pub fn read(pid: i32) -> Option<ProcessView> {
         let status_text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let fields = status_fields(&status_text);
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
-        let nspid = get("NSpid")
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .collect();
-        let caps = ["CapPrm", "CapEff", "CapBnd", "CapInh", "CapAmb"]
-            .iter()
-            .filter_map(|k| {
-                let mask = u64::from_str_radix(&get(k)?, 16).ok()?;
-                Some((k.to_string(), caps::decode(mask)))
-            })
-            .collect();
+        let Status {
+            fields,
+            nspid,
+            caps,
+        } = Status::parse(&status_text);
         let read =
             |name: &str| std::fs::read_to_string(format!("/proc/{pid}/{name}")).unwrap_or_default();
         Some(ProcessView {
@@ -171,6 +157,46 @@ fn children_by_scan(parents: &[i32]) -> BTreeMap<i32, Vec<i32>> {
     }
     kids.values_mut().for_each(|k| k.sort_unstable());
     kids
+}
+
+/// What a /proc/PID/status text says, as the process view keeps it.
+#[derive(Debug, Default)]
+pub struct Status {
+    pub fields: Vec<(String, String)>,
+    /// NSpid: the pid in each PID namespace, outermost first.
+    pub nspid: Vec<i32>,
+    /// Each capability set by name (`CapEff`), decoded.
+    pub caps: Vec<(String, Vec<String>)>,
+}
+
+impl Status {
+    /// Reads the text; a field that is missing or not a number is left out, never a panic.
+    pub fn parse(text: &str) -> Status {
+        let fields = status_fields(text);
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let nspid = get("NSpid")
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        let caps = ["CapPrm", "CapEff", "CapBnd", "CapInh", "CapAmb"]
+            .iter()
+            .filter_map(|k| {
+                let mask = u64::from_str_radix(&get(k)?, 16).ok()?;
+                Some((k.to_string(), caps::decode(mask)))
+            })
+            .collect();
+        Status {
+            fields,
+            nspid,
+            caps,
+        }
+    }
 }
 
 /// Splits /proc/PID/status into (key, value) pairs, values with their tabs folded to spaces.

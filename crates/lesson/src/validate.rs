@@ -117,6 +117,13 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                 }
             }
             match action {
+                Action::Run(r) if r.timeout_secs == Some(0) => {
+                    f.error(
+                        "timeout_secs",
+                        "0",
+                        "timeout_secs: 0 would kill the program at once; give it at least 1".into(),
+                    );
+                }
                 Action::Publish(p) if p.process != "sandbox" => {
                     f.error(
                         "in",

@@ -26,6 +26,8 @@
 
 mod error;
 mod ops;
+#[cfg(test)]
+mod prop_tests;
 mod render;
 mod rtnl;
 mod snapshot;

@@ -134,32 +134,40 @@ impl Rtnl {
     /// Reads one datagram, which may hold several netlink messages back to back.
     fn receive(&mut self) -> Result<Vec<NetlinkMessage<RouteNetlinkMessage>>, Failure> {
         let (buf, _) = self.socket.recv_from_full().map_err(Failure::io)?;
-        let mut messages = Vec::new();
-        let mut offset = 0;
-        while offset + 16 <= buf.len() {
-            let len =
-                u32::from_ne_bytes(buf[offset..offset + 4].try_into().expect("4 bytes")) as usize;
-            if len < 16 || offset + len > buf.len() {
-                return Err(Failure::Decode(format!(
-                    "netlink message length {len} at offset {offset} does not fit the {}-byte datagram",
-                    buf.len()
-                )));
-            }
-            let message =
-                NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[offset..offset + len])
-                    .map_err(|e| Failure::Decode(e.to_string()))?;
-            messages.push(message);
-            // Messages are padded to 4-byte boundaries (NLMSG_ALIGN).
-            offset += (len + 3) & !3;
-        }
-        Ok(messages)
+        split_datagram(&buf)
     }
+}
+
+/// The netlink messages of one datagram. A length that does not fit, or a message that does not
+/// decode, is a [`Failure::Decode`], never a panic: the reply comes from the kernel, but the
+/// kernel may be newer than the decoder.
+pub(crate) fn split_datagram(
+    buf: &[u8],
+) -> Result<Vec<NetlinkMessage<RouteNetlinkMessage>>, Failure> {
+    let mut messages = Vec::new();
+    let mut offset = 0;
+    while offset + 16 <= buf.len() {
+        let len = u32::from_ne_bytes(buf[offset..offset + 4].try_into().expect("4 bytes")) as usize;
+        if len < 16 || offset + len > buf.len() {
+            return Err(Failure::Decode(format!(
+                "netlink message length {len} at offset {offset} does not fit the {}-byte datagram",
+                buf.len()
+            )));
+        }
+        let message =
+            NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[offset..offset + len])
+                .map_err(|e| Failure::Decode(e.to_string()))?;
+        messages.push(message);
+        // Messages are padded to 4-byte boundaries (NLMSG_ALIGN).
+        offset += (len + 3) & !3;
+    }
+    Ok(messages)
 }
 
 /// Finds `NLMSGERR_ATTR_MSG` in an error's payload. The payload echoes the original request
 /// (only its 16-byte header when the kernel set `NLM_F_CAPPED`), followed by the extended-ack
 /// attributes when it set `NLM_F_ACK_TLVS`.
-fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<String> {
+pub(crate) fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<String> {
     const NLMSGERR_ATTR_MSG: u16 = 1;
     if flags & NLM_F_ACK_TLVS == 0 {
         return None;

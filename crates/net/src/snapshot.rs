@@ -181,7 +181,15 @@ fn collect() -> Result<NetSnapshot, NetError> {
     let route_msgs = rtnl
         .dump(RouteNetlinkMessage::GetRoute(route_request))
         .map_err(|f| dump_error("RTM_GETROUTE dump", f))?;
+    Ok(assemble(link_msgs, addr_msgs, route_msgs))
+}
 
+/// The snapshot the three dumps' replies describe; replies of other kinds are ignored.
+pub(crate) fn assemble(
+    link_msgs: Vec<RouteNetlinkMessage>,
+    addr_msgs: Vec<RouteNetlinkMessage>,
+    route_msgs: Vec<RouteNetlinkMessage>,
+) -> NetSnapshot {
     let mut links: Vec<Link> = link_msgs
         .into_iter()
         .filter_map(|m| match m {
@@ -210,11 +218,11 @@ fn collect() -> Result<NetSnapshot, NetError> {
             _ => None,
         })
         .collect();
-    Ok(NetSnapshot {
+    NetSnapshot {
         links,
         addresses,
         routes,
-    })
+    }
 }
 
 fn link_from(message: LinkMessage) -> Link {

@@ -289,7 +289,11 @@ action_struct!(RunAction {
     /// A cgroup made by `cgroup_create`: the child writes its pid into its cgroup.procs
     /// before execve.
     #[serde(default)]
-    cgroup: Option<String>
+    cgroup: Option<String>,
+    /// Seconds the program may run (default [`super::DEFAULT_RUN_TIMEOUT_SECS`]); past them its
+    /// process group is killed and the action fails with ETIMEDOUT.
+    #[serde(default)]
+    timeout_secs: Option<u64>
 });
 action_struct!(CgroupCreateAction { name: String });
 action_struct!(CgroupLimitAction {

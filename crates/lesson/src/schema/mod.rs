@@ -202,7 +202,16 @@ pub struct Shell {
     #[serde(rename = "in", default = "holder")]
     pub process: Who,
     pub shell: String,
+    /// Seconds the shell may run (default [`DEFAULT_RUN_TIMEOUT_SECS`]); past them its process
+    /// group is killed and the solution counts as failed.
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
 }
+
+/// How long a `run` action or an exercise's solution may run when the lesson does not say:
+/// long enough for every built-in workload (the slowest, a memory hog under a limit, takes about
+/// a second), short enough that a program that never ends is noticed in a CI log.
+pub const DEFAULT_RUN_TIMEOUT_SECS: u64 = 30;
 
 /// A step's command line: one string for every language (`unshare --uts sh`), or a map by
 /// language when its `# comment` is worth translating (`{en: "kill $INIT   # or docker stop",

@@ -30,7 +30,7 @@ pub use build::{build_layout, BuiltImage};
 pub use open::{open_layout, verify_blobs, BlobCheck, Image, LayerInfo};
 pub use overlay::{mount_overlay, overlay_mount_data, umount_overlay};
 pub use recipe::{Change, Recipe, Step};
-pub use unpack::{unpack_layer, UnpackReport, Whiteouts};
+pub use unpack::{scan_layer, unpack_layer, UnpackReport, Whiteouts};
 
 /// The mtime every entry of a built layer gets (2023-11-14T22:13:20Z), so that the same content
 /// always makes the same bytes, and so the same digest.

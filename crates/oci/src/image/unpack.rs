@@ -67,19 +67,7 @@ pub fn unpack_layer(blob: &Path, target: &Path, mode: Whiteouts) -> Result<Unpac
     let root: OwnedFd = File::open(target)
         .map_err(Error::io(format!("open {}", target.display())))?
         .into();
-    let file = File::open(blob).map_err(Error::io(format!("open {}", blob.display())))?;
-    let mut reader = BufReader::new(file);
-    let magic = reader.fill_buf().map_err(Error::io("read layer"))?;
-    let input: Box<dyn Read> = match magic {
-        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(reader)),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => {
-            return Err(Error::Unsupported(
-                "zstd-compressed layers (recompress with gzip)".into(),
-            ))
-        }
-        _ => Box::new(reader),
-    };
-    let mut archive = tar::Archive::new(input);
+    let mut archive = tar::Archive::new(layer_reader(blob)?);
     let mut report = UnpackReport::default();
     let mut u = Unpacker {
         root: root.as_fd(),
@@ -90,6 +78,64 @@ pub fn unpack_layer(blob: &Path, target: &Path, mode: Whiteouts) -> Result<Unpac
         u.entry(entry, &mut report)?;
     }
     Ok(report)
+}
+
+/// The tar stream of a layer blob, gunzipped when it is gzipped.
+fn layer_reader(blob: &Path) -> Result<Box<dyn Read>> {
+    let file = File::open(blob).map_err(Error::io(format!("open {}", blob.display())))?;
+    let mut reader = BufReader::new(file);
+    let magic = reader.fill_buf().map_err(Error::io("read layer"))?;
+    Ok(match magic {
+        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => {
+            return Err(Error::Unsupported(
+                "zstd-compressed layers (recompress with gzip)".into(),
+            ))
+        }
+        _ => Box::new(reader),
+    })
+}
+
+/// Reads every entry of the layer `blob` without writing anything, and refuses it as
+/// [`unpack_layer`] would refuse it by name: a `..` or absolute path, or a hard link whose
+/// target is. (What only the file system can tell, a symlink planted by an earlier entry, is
+/// left to the unpacker's `RESOLVE_BENEATH`.) Answers the number of entries. Lets a front end
+/// refuse a hostile image before a lesson starts instead of in the middle of it.
+pub fn scan_layer(blob: &Path) -> Result<usize> {
+    let mut archive = tar::Archive::new(layer_reader(blob)?);
+    let mut count = 0;
+    for entry in archive.entries().map_err(Error::io("read tar"))? {
+        let e = entry.map_err(Error::io("read tar entry"))?;
+        let raw = e.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw).into_owned();
+        let rel = clean(&raw, &name)?;
+        // "./" is the root itself, which the unpacker leaves alone whatever the entry says.
+        let Some(last) = rel.file_name() else {
+            count += 1;
+            continue;
+        };
+        if let Some(hidden) = last.to_string_lossy().strip_prefix(WH) {
+            if matches!(hidden, "" | "." | "..") {
+                return Err(unsafe_entry(&name, UnsafeReason::ParentDir));
+            }
+        }
+        if e.header().entry_type() == tar::EntryType::Link {
+            let target = e
+                .link_name_bytes()
+                .map(|c| c.into_owned())
+                .unwrap_or_default();
+            clean(&target, &name).map_err(|_| {
+                unsafe_entry(
+                    &name,
+                    UnsafeReason::HardlinkOutside {
+                        target: String::from_utf8_lossy(&target).into_owned(),
+                    },
+                )
+            })?;
+        }
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// A tar path made safe to join: relative, no `..`, no `.`.

@@ -43,12 +43,43 @@ fn put(layout: &Path, bytes: &[u8]) -> (String, usize) {
     (format!("sha256:{h}"), bytes.len())
 }
 
+/// A tar header whose name (and link name) are written raw, bypassing the tar crate's own
+/// refusal of `..` and absolute paths, to forge hostile layers.
+pub fn raw_header(name: &str, kind: tar::EntryType, link: Option<&str>, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_old();
+    {
+        let old = h.as_old_mut();
+        old.name[..name.len()].copy_from_slice(name.as_bytes());
+        if let Some(l) = link {
+            old.linkname[..l.len()].copy_from_slice(l.as_bytes());
+        }
+    }
+    h.set_entry_type(kind);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_size(size);
+    h.set_cksum();
+    h
+}
+
 /// `ROOT/hand`: two layers, the lower an uncompressed tar (etc/keep, etc/gone, cache/old), the
 /// upper gzipped (a whiteout of etc/gone, an opaque cache/ with cache/new, bin/tool carrying
 /// [`FILE_CAP`], and bin/tool2 hard-linked to it); a history entry without a layer; no index
 /// mediaType; the manifest named `hand:1`.
 pub fn hand_layout(root: &Path) -> PathBuf {
-    let layout = root.join("hand");
+    hand_layout_with(root, "hand", |_| {})
+}
+
+/// [`hand_layout`] in `ROOT/NAME`, with what `extra` appends to the upper layer (a hostile
+/// entry, say).
+pub fn hand_layout_with(
+    root: &Path,
+    name: &str,
+    extra: impl FnOnce(&mut tar::Builder<Vec<u8>>),
+) -> PathBuf {
+    let layout = root.join(name);
     fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
     fs::write(
         layout.join("oci-layout"),
@@ -79,6 +110,7 @@ pub fn hand_layout(root: &Path) -> PathBuf {
     h.set_entry_type(tar::EntryType::Link);
     h.set_size(0);
     upper.append_link(&mut h, "bin/tool2", "bin/tool").unwrap();
+    extra(&mut upper);
     let upper = upper.into_inner().unwrap();
 
     let (ld, ls) = put(&layout, &lower);

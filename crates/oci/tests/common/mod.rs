@@ -2,6 +2,8 @@
 //! Helpers shared by the integration tests.
 
 pub mod hand_layout;
+#[allow(unused_imports)]
+pub use hand_layout::raw_header;
 
 use std::path::{Path, PathBuf};
 
@@ -10,27 +12,6 @@ pub fn tmp() -> tempfile::TempDir {
         .prefix("clab-test-")
         .tempdir_in("/tmp")
         .unwrap()
-}
-
-/// A tar header whose name (and link name) are written raw, bypassing the tar crate's own
-/// refusal of `..` and absolute paths, to forge hostile layers.
-pub fn raw_header(name: &str, kind: tar::EntryType, link: Option<&str>, size: u64) -> tar::Header {
-    let mut h = tar::Header::new_old();
-    {
-        let old = h.as_old_mut();
-        old.name[..name.len()].copy_from_slice(name.as_bytes());
-        if let Some(l) = link {
-            old.linkname[..l.len()].copy_from_slice(l.as_bytes());
-        }
-    }
-    h.set_entry_type(kind);
-    h.set_mode(0o644);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_mtime(0);
-    h.set_size(size);
-    h.set_cksum();
-    h
 }
 
 /// Writes `tar_bytes` as a plain (uncompressed) tar file.
