@@ -1,6 +1,6 @@
-//! A learner explores: before every step of every lesson a shell is opened where the learner's
-//! would be (the same process, through the same `containerlab __enter`), runs `ps`, lists
-//! directories and makes a file and a directory, and closes. No later check may fail because of
+//! A learner explores: before the first step and after every step of every lesson a shell is
+//! opened where the learner's would be (the same process, through the same `containerlab
+//! __enter`), runs `ps`, lists directories and makes a file and a directory, and closes. No later check may fail because of
 //! it: checks judge what their step is about, not the PIDs, files and processes a curious learner
 //! adds. Root test; the network lessons run in a network namespace the test makes, the mount
 //! lesson with `/` rshared as on a systemd machine.
@@ -17,7 +17,7 @@ const EXPLORING: &str = "ps >/dev/null 2>&1; ls / /proc >/dev/null 2>&1; \
      cat /proc/self/status >/dev/null";
 
 #[test]
-fn exploring_in_the_shell_before_every_step_breaks_no_check() {
+fn exploring_in_the_shell_at_every_step_breaks_no_check() {
     let lab = lab_turn();
     let mut failed = Vec::new();
     let lessons = catalog(&[]).0;
@@ -38,7 +38,7 @@ fn exploring_in_the_shell_before_every_step_breaks_no_check() {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         let errors = String::from_utf8_lossy(&out.stderr);
-        if out.status.code() != Some(0) || errors.contains("exploring before step") {
+        if out.status.code() != Some(0) || errors.contains("exploring at step") {
             let lines: Vec<&str> = text.lines().filter(|l| l.contains('✗')).collect();
             failed.push(format!("{id}: {}\n{errors}", lines.join("\n")));
         }

@@ -330,42 +330,65 @@ fn layers_lesson_in_tmux_imports_the_learners_own_image() {
     assert_empty_dir(rundir.path());
 }
 
-/// The uts exercise done as a learner does it, at 80x24 and at 160x48: `s` opens the shell in the
-/// lesson screen, `hostname mybox` typed there turns the check ✓ without leaving the shell, the
-/// live view shows the new hostname, `exit` gives the keys back to the lesson; then nothing is
-/// left and the host keeps its name.
-#[test]
-fn uts_exercise_typed_in_the_shell_pane() {
+/// An exercise as a learner does it in the shell pane.
+struct Exercise<'a> {
+    /// How the TUI is started, `{exe}` standing for the binary.
+    launch: &'a str,
+    /// The lesson's number of steps, and the exercise's (1-based).
+    steps: usize,
+    step: usize,
+    /// The process the shell enters, as its prompt names it (`uts:sandbox`).
+    shell: &'a str,
+    /// What the learner types, and a part of the answer that must not show before.
+    typed: &'a str,
+    answer: &'a str,
+    /// The claim of the check that turns ✓.
+    claim: &'a str,
+    /// The key that picks the live view that shows it, and how to see it there.
+    view_key: &'a str,
+    in_view: fn(&str) -> bool,
+}
+
+/// Plays `ex` at 80x24 and at 160x48: `s` opens the shell in the lesson screen, what is typed
+/// there turns the check ✓ without leaving the shell, the live view shows the change, `exit`
+/// gives the keys back to the lesson; then nothing is left and the host keeps its hostname.
+fn exercise_in_the_shell_pane(ex: &Exercise) {
     let Setup {
         exe, state, rundir, ..
     } = &setup(true);
     let host = nix::unistd::gethostname().unwrap();
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         let (tmux, _) = Tmux::start_sized(state.path(), rundir.path(), w, h);
-        tmux.keys(&[&format!("{} tui uts", exe.display()), "Enter"]);
+        let launch = ex.launch.replace("{exe}", &exe.display().to_string());
+        tmux.keys(&[&launch, "Enter"]);
         // The header says "not run yet" once the session is idle (it says what it is busy with).
-        let shown = |step: &'static str| {
+        let shown = |step: String| {
             move |s: &str| {
                 let header = s.lines().next().unwrap_or("");
-                header.contains(step) && header.contains("not run yet")
+                header.contains(&step) && header.contains("not run yet")
             }
         };
-        tmux.wait_for("the sandbox to start", shown("step 1/4"));
+        let of = |n: usize| format!("step {n}/{}", ex.steps);
+        tmux.wait_for("the sandbox to start", shown(of(1)));
         // Straight to the exercise (the sandbox replays the steps before it), then run it.
-        tmux.keys(&["g", "4", "Enter"]);
-        tmux.wait_for("step 4 shown", shown("step 4/4"));
+        tmux.keys(&["g", &ex.step.to_string(), "Enter"]);
+        tmux.wait_for("the exercise shown", shown(of(ex.step)));
         tmux.keys(&["Enter"]);
         let s = tmux.wait_for("the exercise to start", |s| s.contains("your turn"));
-        // The command that solves it is not shown before the learner tries.
-        assert!(!s.contains("--uts hostname mybox"), "{s}");
+        assert!(
+            !s.contains(ex.answer),
+            "the answer shows before the learner tries:\n{s}"
+        );
         tmux.keys(&["s"]);
+        let prompt = format!("[containerlab {}", ex.shell);
         tmux.wait_for("the shell's prompt", |s| {
-            s.contains("[containerlab uts:sandbox") && s.contains("Ctrl-G")
+            s.contains(&prompt) && s.contains("Ctrl-G")
         });
-        tmux.keys(&["hostname mybox", "Enter"]);
+        tmux.keys(&[ex.typed, "Enter"]);
         let typed = Instant::now();
+        let ticked = format!("✓ {}", ex.claim);
         let s = tmux.wait_for("the check to turn ✓ while the shell is open", |s| {
-            s.contains("✓ The hostname inside is mybox")
+            s.contains(&ticked)
         });
         eprintln!("{w}x{h}: ✓ {} ms after Enter", typed.elapsed().as_millis());
         assert!(s.contains("✓ solved!"), "{s}");
@@ -373,22 +396,18 @@ fn uts_exercise_typed_in_the_shell_pane() {
             s.contains("Ctrl-G: back to the lesson"),
             "the shell still has the keys:\n{s}"
         );
-        // The live view: the ns inodes tab shows each process's hostname. On a narrow screen
-        // the view shares its pane with the shell: `v` shows it.
+        // The live view. On a narrow screen it shares its pane with the shell: `v` shows it.
         tmux.keys(&["C-g"]);
         if w < 120 {
             tmux.keys(&["v"]);
         }
-        tmux.keys(&["2"]);
-        tmux.wait_for("the new hostname in the live view", |s| {
-            s.lines()
-                .any(|l| l.contains("(hostname)") && l.contains("mybox"))
-        });
+        tmux.keys(&[ex.view_key]);
+        tmux.wait_for("the change in the live view", ex.in_view);
         // Ctrl-G: back to the shell (shown again); `exit` closes it, the keys are the lesson's.
         tmux.keys(&["C-g"]);
         tmux.keys(&["exit", "Enter"]);
         let s = tmux.wait_for("the shell to close", |s| s.contains("the shell closed"));
-        assert!(!s.contains("[containerlab uts:sandbox"), "{s}");
+        assert!(!s.contains(&prompt), "{s}");
         tmux.keys(&["q"]);
         tmux.wait_for("the lesson list", |s| s.contains("Lessons"));
         tmux.keys(&["q"]);
@@ -400,6 +419,42 @@ fn uts_exercise_typed_in_the_shell_pane() {
         assert_empty_dir(rundir.path());
         assert_eq!(nix::unistd::gethostname().unwrap(), host);
     }
+}
+
+#[test]
+fn uts_exercise_typed_in_the_shell_pane() {
+    exercise_in_the_shell_pane(&Exercise {
+        launch: "{exe} tui uts",
+        steps: 5,
+        step: 4,
+        shell: "uts:sandbox",
+        typed: "hostname mybox",
+        answer: "--uts hostname mybox",
+        claim: "The hostname inside is mybox",
+        // The ns inodes view shows each process's hostname.
+        view_key: "2",
+        in_view: |s| {
+            s.lines()
+                .any(|l| l.contains("(hostname)") && l.contains("mybox"))
+        },
+    });
+}
+
+/// The net lesson's first exercise, in a network namespace the test makes (no packet leaves it).
+#[test]
+fn net_exercise_typed_in_the_shell_pane() {
+    exercise_in_the_shell_pane(&Exercise {
+        launch: "unshare --net sh -c 'ip link set lo up; {exe} tui net'",
+        steps: 10,
+        step: 2,
+        shell: "net:box",
+        typed: "ip link set lo up",
+        answer: "ip link set lo up",
+        claim: "lo is UP in box",
+        // The step's own view (net): box's lo is up.
+        view_key: "1",
+        in_view: |s| s.contains("LOOPBACK,UP"),
+    });
 }
 
 /// Puts the machine's hostname back if a test that changes it fails half-way.

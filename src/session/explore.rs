@@ -1,6 +1,7 @@
-//! A learner who explores, played without a learner: before each step, a shell is opened where
-//! the learner's would open (the same process, through the same `containerlab __enter`, with the
-//! same environment) and runs a few commands, then closes. A lesson whose later checks fail after
+//! A learner who explores, played without a learner: after each step (and before the first), a
+//! shell is opened where the learner's would open at that step (the same process, through the
+//! same `containerlab __enter`, with the same environment, the holder when that process has
+//! exited) and runs a few commands, then closes. A lesson whose later checks fail after
 //! that breaks for anyone who opened a shell, ran `ps` or made a file: its checks judge something
 //! other than what its steps are about.
 //!
@@ -17,15 +18,20 @@ pub const EXPLORE_VAR: &str = "CONTAINERLAB_TEST_EXPLORE";
 /// How long one exploring shell may take before it is killed.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// Opens the learner's shell as it would be opened before step `step` runs, types `commands`
-/// into it and waits for it to end. The error says why it could not be done.
-pub fn explore(runner: &Runner, step: usize, commands: &str) -> Result<(), String> {
+/// Opens the learner's shell as it would be opened at step `step` once steps `0..done` ran, types
+/// `commands` into it and waits for it to end. The error says why it could not be done.
+pub fn explore(runner: &Runner, step: usize, done: usize, commands: &str) -> Result<(), String> {
     let facts = runner.facts();
-    let name = shell_target(runner.lesson(), step, step, &facts.pids);
-    let pid = *facts
-        .pids
-        .get(&name)
-        .ok_or_else(|| format!("no process {name:?} to explore"))?;
+    let alive = |name: &String| {
+        let pid = facts.pids.get(name)?;
+        std::fs::read_link(format!("/proc/{pid}/ns/mnt"))
+            .ok()
+            .map(|_| (name.clone(), *pid))
+    };
+    // As in the TUI: a process that has exited has no namespaces to enter; the holder then.
+    let (name, pid) = alive(&shell_target(runner.lesson(), step, done, &facts.pids))
+        .or_else(|| alive(&"sandbox".to_string()))
+        .ok_or("no process to explore")?;
     let mut child = Command::new(&facts.exe)
         .args(["__enter", "--pid", &pid.to_string(), "--label"])
         .arg(format!("{}:{name}", runner.lesson().id))

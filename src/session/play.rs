@@ -97,14 +97,19 @@ pub fn play(
 fn play_steps(runner: &mut Runner, sink: &mut dyn Sink) -> Result<bool, EngineError> {
     let (mut passed, mut failed) = (0, 0);
     let mut all_ok = true;
+    // Test-only: a learner who opens a shell and explores before the first step and after each.
     let explore = std::env::var(super::explore::EXPLORE_VAR).ok();
-    for index in 0..runner.lesson().steps.len() {
+    let explore_at = |runner: &Runner, step: usize, done: usize| {
         if let Some(commands) = &explore {
-            if let Err(e) = super::explore::explore(runner, index, commands) {
-                eprintln!("containerlab: exploring before step {}: {e}", index + 1);
+            if let Err(e) = super::explore::explore(runner, step, done, commands) {
+                eprintln!("containerlab: exploring at step {}: {e}", step + 1);
             }
         }
+    };
+    explore_at(runner, 0, 0);
+    for index in 0..runner.lesson().steps.len() {
         let result = runner.play_step(index, StepMode::Solved, sink)?;
+        explore_at(runner, index, index + 1);
         let ok = result.checks.iter().filter(|c| c.passed).count();
         passed += ok;
         failed += result.checks.len() - ok;

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod event;
+pub mod help;
 pub mod pty;
 pub mod shell_pane;
 pub mod terminal;
