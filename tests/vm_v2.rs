@@ -11,7 +11,9 @@ use std::process::Command;
 fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vm/run-in-vm.sh");
     // The caps lesson needs iputils ping with its file capability and capsh: the host's are
-    // copied in (without extended attributes), and the capability is given back inside.
+    // copied in (without extended attributes), and the capability is given back inside. The
+    // lessons' commands and solutions use util-linux's tools, which busybox lacks (findmnt,
+    // ipcmk) or has with fewer options: a learner's Debian has them, so the guest gets them too.
     // The root's cgroup.subtree_control is compared before and after: the lab hands memory and
     // pids down from it to make its cgroups, and must take them back.
     let guest = "export PATH=/usr/local/bin:$PATH; setcap cap_net_raw+ep /usr/local/bin/ping; \
@@ -20,17 +22,21 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
                  grep -E '^(✓|✗) |✗|refused|cannot run' /tmp/run.txt; \
                  after=$(cat /sys/fs/cgroup/cgroup.subtree_control); \
                  echo \"root subtree_control before=[$before] after=[$after]\"; exit $rc";
-    let tools: Vec<String> = ["ping", "capsh", "setcap"]
-        .iter()
-        .flat_map(|t| {
-            let path = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
-                .iter()
-                .map(|d| std::path::Path::new(d).join(t))
-                .find(|p| p.is_file())
-                .unwrap_or_else(|| panic!("{t} is needed on the host (iputils-ping, libcap2-bin)"));
-            ["--file".to_string(), path.display().to_string()]
-        })
-        .collect();
+    let tools: Vec<String> = [
+        "ping", "capsh", "setcap", "unshare", "nsenter", "findmnt", "ipcmk", "ipcs", "ipcrm",
+    ]
+    .iter()
+    .flat_map(|t| {
+        let path = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(t))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| {
+                panic!("{t} is needed on the host (iputils-ping, libcap2-bin, util-linux)")
+            });
+        ["--file".to_string(), path.display().to_string()]
+    })
+    .collect();
     let out = Command::new("bash")
         .arg(script)
         .args([

@@ -6,7 +6,13 @@
 //! other than what its steps are about.
 //!
 //! Test-only: headless runs do this when `CONTAINERLAB_TEST_EXPLORE` holds the commands to type.
+//!
+//! The same shell also plays a step *by typing its command* instead of running its actions
+//! (`CONTAINERLAB_TEST_TYPE_STEPS` names those steps), then judges it: the command a step shows
+//! must do what its text says when a learner types it.
 
+use super::events::{Event, Sink};
+use super::player::StepResult;
 use super::runner::{shell_target, Runner};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -14,9 +20,37 @@ use std::time::{Duration, Instant};
 
 /// The environment variable that turns exploring on, holding the commands a learner types.
 pub const EXPLORE_VAR: &str = "CONTAINERLAB_TEST_EXPLORE";
+/// The environment variable naming (by id, comma-separated) the steps played by typing.
+pub const TYPE_STEPS_VAR: &str = "CONTAINERLAB_TEST_TYPE_STEPS";
 
 /// How long one exploring shell may take before it is killed.
 const LIMIT: Duration = Duration::from_secs(20);
+
+/// Plays step `index` as a learner who types its command in the step's shell instead of letting
+/// the lab run its actions, then judges it.
+pub fn play_typed(
+    runner: &mut Runner,
+    index: usize,
+    sink: &mut dyn Sink,
+) -> Result<StepResult, String> {
+    sink.emit(&runner.step_start(index));
+    let command = runner.lesson().steps[index]
+        .command
+        .as_ref()
+        .map(|c| c.get("en").to_string())
+        .ok_or("the step shows no command")?;
+    explore(runner, index, index, &command)?;
+    let checks = runner.judge(index, sink);
+    let result = StepResult {
+        checks,
+        ..Default::default()
+    };
+    sink.emit(&Event::StepEnd {
+        step: index,
+        passed: result.passed(),
+    });
+    Ok(result)
+}
 
 /// Opens the learner's shell as it would be opened at step `step` once steps `0..done` ran, types
 /// `commands` into it and waits for it to end. The error says why it could not be done.

@@ -106,9 +106,21 @@ fn play_steps(runner: &mut Runner, sink: &mut dyn Sink) -> Result<bool, EngineEr
             }
         }
     };
+    let typed = std::env::var(super::explore::TYPE_STEPS_VAR).unwrap_or_default();
+    let typed: Vec<&str> = typed.split(',').collect();
     explore_at(runner, 0, 0);
     for index in 0..runner.lesson().steps.len() {
-        let result = runner.play_step(index, StepMode::Solved, sink)?;
+        let result = if typed.contains(&runner.lesson().steps[index].id.as_str()) {
+            super::explore::play_typed(runner, index, sink).unwrap_or_else(|e| {
+                eprintln!("containerlab: typing step {}: {e}", index + 1);
+                super::player::StepResult {
+                    broken: true,
+                    ..Default::default()
+                }
+            })
+        } else {
+            runner.play_step(index, StepMode::Solved, sink)?
+        };
         explore_at(runner, index, index + 1);
         let ok = result.checks.iter().filter(|c| c.passed).count();
         passed += ok;

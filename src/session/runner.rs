@@ -149,6 +149,18 @@ impl Runner {
         lesson_texts(&self.lesson, &self.lang, &self.facts)
     }
 
+    /// The event that opens step `index`: its words, placeholders filled as far as known now.
+    pub(super) fn step_start(&self, index: usize) -> Event {
+        let words = self.texts().steps.swap_remove(index);
+        Event::StepStart {
+            step: index,
+            id: self.lesson.steps[index].id.clone(),
+            title: words.title,
+            text: words.text,
+            command: words.command,
+        }
+    }
+
     /// Runs step `index`'s actions in order, reporting each and adding it to `records`; the
     /// first unexpected failure stops them. Returns whether the step is intact.
     pub(super) fn run_actions(
@@ -158,14 +170,7 @@ impl Runner {
         sink: &mut dyn Sink,
     ) -> Result<bool, EngineError> {
         let step = self.lesson.steps[index].clone();
-        let words = self.texts().steps.swap_remove(index);
-        sink.emit(&Event::StepStart {
-            step: index,
-            id: step.id.clone(),
-            title: words.title,
-            text: words.text,
-            command: words.command,
-        });
+        sink.emit(&self.step_start(index));
         for action in &step.actions {
             let (record, intact) = self.run_action(action)?;
             sink.emit(&record.event(index));
