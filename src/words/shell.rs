@@ -59,15 +59,15 @@ fn host_shared(entered: &Entered) -> Vec<&'static str> {
 /// A line for the learner, wrapped at words to the terminal's width (a terminal cuts a long
 /// line anywhere, in the middle of a word).
 fn say(text: &str) {
-    // SAFETY: TIOCGWINSZ fills one winsize; a failure leaves it zeroed.
+    // SAFETY: TIOCGWINSZ fills one winsize, or fails and leaves it zeroed.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) };
-    let width = if ws.ws_col >= 20 {
-        ws.ws_col as usize
-    } else {
-        80
-    };
-    for line in crate::tui::widgets::wrap(text, width) {
+    let asked = unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) };
+    if asked != 0 || ws.ws_col < 20 {
+        // Not a terminal (a pipe, a log): one line, as written.
+        eprintln!("{text}");
+        return;
+    }
+    for line in crate::tui::widgets::wrap(text, ws.ws_col as usize) {
         eprintln!("{line}");
     }
 }
