@@ -30,6 +30,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Colours unless NO_COLOR is set (any value) or TERM is dumb/unset.
 pub fn colors_wanted() -> bool {
@@ -157,6 +158,9 @@ fn close_session(open: &mut Option<SessionThread>, rx: &Receiver<SessionMsg>) {
     }
 }
 
+/// Drawings put off while keys keep coming, at most: then one is made anyway.
+const MAX_SKIPPED_DRAWS: u32 = 64;
+
 fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<i32> {
     let mut tui = terminal::Tui::new()?;
     // The runner's interrupt: set only when we are told to stop (signal), so a wait for the
@@ -175,6 +179,7 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
         open = Some(open_session(&app, i, exe, &interrupt, &sess_tx));
     }
     let mut dirty = true;
+    let mut skipped = 0;
     let mut code = exit::OK;
     loop {
         if tui.terminate.load(Ordering::SeqCst) || tui.sigint.swap(false, Ordering::SeqCst) {
@@ -183,10 +188,16 @@ fn main_loop(mut app: App, exe: &Path, start: Option<usize>) -> std::io::Result<
             break;
         }
         sampler.request(sample_request(&app));
-        if dirty {
+        // Keys typed fast (or pasted into the shell) are all taken before the next drawing: one
+        // drawing per key would make the text arrive slower than it was typed.
+        let burst = skipped < MAX_SKIPPED_DRAWS && crossterm::event::poll(Duration::ZERO)?;
+        if dirty && burst {
+            skipped += 1;
+        } else if dirty {
             tui.terminal.draw(|f| ui::draw(f, &app))?;
             fit_shell(&mut app, &pty);
             dirty = false;
+            skipped = 0;
         }
         if let (Some(o), Some(l)) = (&open, &mut app.lesson) {
             if o.died() && l.error.is_none() {
