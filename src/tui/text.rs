@@ -137,6 +137,7 @@ messages! {
     RUNNING_SOLUTION = "running the solution", "解答を実行中";
     CHECKING = "checking", "チェック中";
     TEARING_DOWN = "tearing down", "後片付け中";
+    KEYS_QUEUED = "{} queued", "{} 件待機中";
     SOLUTION_FAILED = "the solution command failed", "解答のコマンドが失敗しました";
     PROGRESS_RESET = "progress of {} reset", "{} の進み具合をリセットしました";
     ALL_RESET = "all progress reset", "すべての進み具合をリセットしました";
