@@ -10,12 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
 fn app() -> App {
-    let lessons = BUILTIN
-        .iter()
-        .filter(|(n, _)| *n == "uts.yaml")
-        .map(|(n, t)| parse(n, t).unwrap())
-        .collect();
-    App::new(lessons, "en", Progress::default(), false)
+    app_of("uts.yaml")
 }
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
