@@ -552,9 +552,15 @@ fn run_cleanup(force: bool) -> i32 {
         println!("{id}: still in use by pid {pid}; left alone (use --force to clean it anyway)");
     }
     for (id, r) in &report.sessions {
-        println!("{id}: removed {} object(s)", r.undone.len());
+        println!("{id}: {}", r.summary());
         for u in &r.undone {
             println!("  - {u}");
+        }
+        for u in &r.already_gone {
+            println!("  · {u}: already gone");
+        }
+        for u in &r.in_use {
+            println!("  · {u}: left, still in use");
         }
         for f in &r.failures {
             println!("  ✗ {f}");

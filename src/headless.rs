@@ -166,31 +166,36 @@ fn check_text(c: &crate::session::events::CheckOutcome, l: &str) -> String {
         i18n::EXPECTED.get(l),
         i18n::BEFORE_SOLUTION.get(l),
     );
-    match (c.phase, c.passed) {
+    // Output of several lines (a ping's, a web page) follows the verdict as lines, "↓" in its
+    // place; the JSON stream keeps the value as it is.
+    let below = c.observed_lines();
+    let observed = if below.is_some() { "↓" } else { &c.observed };
+    let block: String = below
+        .iter()
+        .flatten()
+        .map(|line| format!("\n      │ {line}"))
+        .collect();
+    let mut text = match (c.phase, c.passed) {
         (Phase::BeforeSolution, true) => format!(
-            "  · {before}: {} ({}: {})",
+            "  · {before}: {} ({}: {observed}){block}",
             c.claim,
             i18n::ALREADY_TRUE.get(l),
-            c.observed
         ),
         (Phase::BeforeSolution, false) => format!(
-            "  · {before}: {}: {} ({obs} {})",
+            "  · {before}: {}: {} ({obs} {observed}){block}",
             i18n::NOT_YET.get(l),
             c.claim,
-            c.observed
         ),
-        (_, true) => format!("  ✓ {}  [{obs} {} {}]", c.claim, c.observed, c.expected),
-        (_, false) => {
-            let mut t = format!(
-                "  ✗ {}\n      {obs}: {}\n      {exp}: {}",
-                c.claim, c.observed, c.expected
-            );
-            if let Some(w) = &c.why {
-                t.push_str(&format!("\n      {}: {w}", i18n::WHY.get(l)));
-            }
-            t
-        }
+        (_, true) => format!("  ✓ {}  [{obs} {observed} {}]{block}", c.claim, c.expected),
+        (_, false) => format!(
+            "  ✗ {}\n      {obs}: {observed}{block}\n      {exp}: {}",
+            c.claim, c.expected
+        ),
+    };
+    if let (Phase::Normal | Phase::AfterSolution, false, Some(w)) = (c.phase, c.passed, &c.why) {
+        text.push_str(&format!("\n      {}: {w}", i18n::WHY.get(l)));
     }
+    text
 }
 
 /// The version of the JSON event stream's format (docs/events.md): raised when a field is
@@ -359,5 +364,33 @@ impl Sink for JunitSink {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::events::CheckOutcome;
+
+    #[test]
+    fn output_of_several_lines_is_printed_as_lines() {
+        let page = "<html>\n<p>hello from the box</p>\n</html>";
+        let c = CheckOutcome {
+            claim: "the page is served".into(),
+            observed: format!("{page:?}"),
+            expected: "contains \"hello\"".into(),
+            why: Some("the server listens".into()),
+            ..CheckOutcome::bare("c", false, Phase::Normal)
+        };
+        assert_eq!(
+            check_text(&c, "en"),
+            "  ✗ the page is served\n      observed: ↓\n      │ <html>\n      │ <p>hello from \
+             the box</p>\n      │ </html>\n      expected: contains \"hello\"\n      why: the \
+             server listens"
+        );
+        let passed = CheckOutcome { passed: true, ..c };
+        assert!(check_text(&passed, "en").starts_with(
+            "  ✓ the page is served  [observed ↓ contains \"hello\"]\n      │ <html>\n"
+        ));
     }
 }

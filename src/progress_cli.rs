@@ -330,10 +330,7 @@ pub fn reset(lesson: Option<&str>, yes: bool) -> i32 {
         println!("session {id} still in use by pid {pid}; left alone");
     }
     for (id, r) in &report.sessions {
-        println!(
-            "cleaned up session {id}: removed {} object(s)",
-            r.undone.len()
-        );
+        println!("cleaned up session {id}: {}", r.summary());
         for f in &r.failures {
             println!("  ✗ {f}");
         }

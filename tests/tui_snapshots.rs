@@ -259,6 +259,41 @@ fn check_results_with_a_failure() {
     assert_snapshots_at_sizes("checks", app);
 }
 
+/// Output of several lines (a ping's, a web page) is shown as lines under its check, not as one
+/// escaped string.
+#[test]
+fn observed_output_of_several_lines() {
+    let mut app = uts_at(app(), 2, 3);
+    let l = app.lesson.as_mut().unwrap();
+    l.scroll = containerlab::tui::app::SCROLL_TO_RESULTS;
+    let ping = "PING 10.200.0.2 (10.200.0.2) 56(84) bytes of data.\n64 bytes from 10.200.0.2: \
+                icmp_seq=1 ttl=64 time=0.041 ms\n";
+    let page = "<html>\n<p>hello from the box</p>\n</html>\n";
+    l.results.insert(
+        2,
+        StepResult {
+            checks: vec![
+                check(
+                    "ping",
+                    "The box answers a ping",
+                    true,
+                    &format!("{ping:?}"),
+                    "contains \"64 bytes\"",
+                ),
+                check(
+                    "page",
+                    "The box serves its page",
+                    false,
+                    &format!("{page:?}"),
+                    "contains \"bye\"",
+                ),
+            ],
+            ..Default::default()
+        },
+    );
+    insta::assert_snapshot!("observed_lines_80x24", screen(&app, 80, 24));
+}
+
 #[test]
 fn exercise_with_hints_and_solution() {
     let app = exercise(app(), "The hostname inside is mybox");

@@ -157,6 +157,45 @@ pub struct CheckOutcome {
     pub phase: Phase,
 }
 
+impl CheckOutcome {
+    /// The observed value as lines, when it is a text of several (a ping's output, a web page):
+    /// shown below the check rather than as one escaped string. `observed` itself (what JSON
+    /// carries) is the text quoted and escaped, as every text value is; None for anything else.
+    pub fn observed_lines(&self) -> Option<Vec<String>> {
+        let text = unquote(&self.observed)?;
+        let text = text.trim_end_matches('\n');
+        if !text.contains('\n') {
+            return None;
+        }
+        Some(text.lines().map(String::from).collect())
+    }
+}
+
+/// The text of a string as Rust's `{:?}` writes it (`"a\nb"`), or None if it is not one.
+fn unquote(quoted: &str) -> Option<String> {
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            '0' => '\0',
+            'u' => {
+                let hex: String = chars.by_ref().skip(1).take_while(|&c| c != '}').collect();
+                char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+            }
+            other => other,
+        });
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 impl CheckOutcome {
     /// A verdict with nothing but its id, result and phase (what progress records).
@@ -201,5 +240,35 @@ pub struct Collect(pub Vec<Event>);
 impl Sink for Collect {
     fn emit(&mut self, event: &Event) {
         self.0.push(event.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observed(value: &str) -> CheckOutcome {
+        CheckOutcome {
+            observed: value.into(),
+            ..CheckOutcome::bare("c", true, Phase::Normal)
+        }
+    }
+
+    #[test]
+    fn a_text_of_several_lines_is_given_back_as_its_lines() {
+        // As the verdict writes a text value: quoted, escaped (`Observed::text`).
+        let ping =
+            "PING 10.200.0.2 56(84) bytes of data.\n64 bytes from 10.200.0.2: \"ok\" \u{1b}\t\n";
+        assert_eq!(
+            observed(&format!("{ping:?}")).observed_lines(),
+            Some(vec![
+                "PING 10.200.0.2 56(84) bytes of data.".to_string(),
+                "64 bytes from 10.200.0.2: \"ok\" \u{1b}\t".to_string(),
+            ])
+        );
+        // One line (a trailing newline aside), a number, a list: stay on the check's line.
+        assert_eq!(observed(&format!("{:?}", "lab\n")).observed_lines(), None);
+        assert_eq!(observed("4026531838").observed_lines(), None);
+        assert_eq!(observed("[\"a\\nb\", \"c\"]").observed_lines(), None);
     }
 }

@@ -2,6 +2,7 @@
 //! [`events::Event`]s. Headless output and the TUI are both just sinks for these events, so a
 //! lesson behaves the same in both.
 
+mod caps_view;
 mod collision;
 pub mod engine_types;
 pub mod events;

@@ -17,7 +17,9 @@ crate::i18n::messages! {
     OTHER_SOCKETS = "  (+ {} other listening sockets of the host)",
         "  (ほかにホストの待ち受けソケットが {} 個)";
     NO_CAPS = "(none)", "(なし)";
-    SOME_CAPS = "{} capabilities: {}, …", "ケーパビリティ {} 個: {}, …";
+    CAPS_COUNT = "({})", "({} 個)";
+    ALL_CAPS = "all the kernel has", "カーネルにあるものすべて";
+    ALL_CAPS_BUT = "all the kernel has but {}", "{} 以外のカーネルにあるものすべて";
     NO_CGROUP = "(no cgroup made by this lesson yet)", "(このレッスンが作った cgroup はまだない)";
     NOT_SET = "(not set)", "(未設定)";
     NO_IMAGE = "(no image built yet)", "(イメージはまだビルドされていない)";

@@ -39,7 +39,7 @@ type MountNsGroup = (Option<u64>, Vec<(String, i32)>);
 impl Subjects {
     /// (name, pid) of every lab process still alive, the holder (`sandbox`) last: the others
     /// are what the lesson made, the holder is the host-side reference.
-    fn alive(&self) -> Vec<(String, i32)> {
+    pub(super) fn alive(&self) -> Vec<(String, i32)> {
         let mut v: Vec<(String, i32)> = self
             .pids
             .iter()
@@ -114,7 +114,7 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         View::Processes => processes_view(subjects),
         View::Mounts => mounts_view(subjects),
         View::IdMaps => id_maps_view(subjects),
-        View::Caps => caps_view(subjects),
+        View::Caps => super::caps_view::caps_view(subjects),
         View::Cgroups => cgroups_view(subjects),
         View::Cgroup => {
             let lines = crate::engine::cgroups::view_lines(&subjects.session, &subjects.cgroups);
@@ -349,29 +349,6 @@ fn id_maps_view(s: &Subjects) -> Vec<String> {
             lines.push(format!("  gid_map:   {}", one_line(&v.gid_map)));
             lines.push(format!("  setgroups: {}", v.setgroups));
             lines.push(format!("  Uid: {}", v.field("Uid").unwrap_or("?")));
-        }
-    }
-    lines
-}
-
-fn caps_view(s: &Subjects) -> Vec<String> {
-    let mut lines = Vec::new();
-    for (name, pid) in s.alive() {
-        if let Some(v) = ProcessView::read(pid) {
-            lines.push(fill(W::HOST_PID.get(&s.lang), &[&name, &pid]));
-            for (set, names) in &v.caps {
-                let shown = if names.len() > 6 {
-                    fill(
-                        W::SOME_CAPS.get(&s.lang),
-                        &[&names.len(), &names[..6].join(",")],
-                    )
-                } else if names.is_empty() {
-                    W::NO_CAPS.get(&s.lang).into()
-                } else {
-                    names.join(",")
-                };
-                lines.push(format!("  {set}: {shown}"));
-            }
         }
     }
     lines

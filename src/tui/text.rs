@@ -121,6 +121,7 @@ messages! {
     CHECKS_PASSED = "Checks: {}/{} passed", "チェック: {}/{} 件成功";
     CLAIM_OBSERVED = "{} (observed {})", "{} (観測値 {})";
     OBSERVED_EXPECTED = "observed {}, expected {}", "観測値 {}、期待値 {}";
+    MORE_LINES = "… {} more lines", "… ほかに {} 行";
     EXERCISE_OPEN = "Your turn: s opens a shell beside the lesson; the checks run again as you work in it (c checks now). Enter skips ahead.",
         "あなたの番: s でレッスンの横にシェルが開きます。シェルで作業するたびにチェックをやり直します (c ですぐに確認)。Enter で先へ進みます。";
     BROKEN = "An action failed: later steps cannot run. r restarts the lesson.",
@@ -137,6 +138,7 @@ messages! {
     RUNNING_SOLUTION = "running the solution", "解答を実行中";
     CHECKING = "checking", "チェック中";
     TEARING_DOWN = "tearing down", "後片付け中";
+    KEYS_QUEUED = "{} queued", "{} 件待機中";
     SOLUTION_FAILED = "the solution command failed", "解答のコマンドが失敗しました";
     PROGRESS_RESET = "progress of {} reset", "{} の進み具合をリセットしました";
     ALL_RESET = "all progress reset", "すべての進み具合をリセットしました";

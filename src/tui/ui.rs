@@ -237,7 +237,13 @@ fn lesson_keys(app: &App, l: &LessonState) -> &'static str {
 fn draw_lesson_header(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
     let lang = app.lang.as_str();
     let right = match &l.busy {
-        Some(b) => format!("{} {b}… ", app.spinner()),
+        Some(b) if l.queued.is_empty() => format!("{} {b}… ", app.spinner()),
+        // Keys pressed meanwhile are not lost: the learner sees that they wait.
+        Some(b) => format!(
+            "{} {b}… · {} ",
+            app.spinner(),
+            fill(T::KEYS_QUEUED.get(lang), &[&l.queued.len()])
+        ),
         None => {
             let done = l.ran(l.cursor).map(|r| r.passed());
             let exercise = l.lesson.steps[l.cursor].exercise.is_some();

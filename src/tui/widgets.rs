@@ -229,27 +229,49 @@ pub fn check_lines<'a>(c: &CheckOutcome, width: usize, t: Theme, lang: &str) -> 
         (false, Phase::BeforeSolution) => ("○ ", t.dim()),
         (false, _) => ("✗ ", t.bad()),
     };
+    // Output of several lines (a ping's, a web page) is shown as lines below, "↓" in its place.
+    let below = c.observed_lines();
+    let observed = if below.is_some() { "↓" } else { &c.observed };
     let claim = if c.passed {
-        fill(T::CLAIM_OBSERVED.get(lang), &[&c.claim, &c.observed])
+        fill(T::CLAIM_OBSERVED.get(lang), &[&c.claim, &observed])
     } else {
         c.claim.clone()
     };
     let mut lines = wrapped(&claim, width, mark, style);
     if !c.passed {
         lines.extend(wrapped(
-            &fill(T::OBSERVED_EXPECTED.get(lang), &[&c.observed, &c.expected]),
+            &fill(T::OBSERVED_EXPECTED.get(lang), &[&observed, &c.expected]),
             width,
             "    ",
             Style::default(),
         ));
-        if c.phase != Phase::BeforeSolution {
-            if let Some(why) = &c.why {
-                let why = format!("{}: {why}", i18n::WHY.get(lang));
-                lines.extend(wrapped(&why, width, "    ", t.dim()));
-            }
+    }
+    for l in below.iter().flat_map(|b| observed_shown(b, lang)) {
+        lines.extend(wrapped(&l, width, "    │ ", t.dim()));
+    }
+    if !c.passed && c.phase != Phase::BeforeSolution {
+        if let Some(why) = &c.why {
+            let why = format!("{}: {why}", i18n::WHY.get(lang));
+            lines.extend(wrapped(&why, width, "    ", t.dim()));
         }
     }
     lines
+}
+
+/// How many lines of a multi-line observed value the step pane shows (a web page can be long);
+/// the rest is counted.
+const OBSERVED_LINES: usize = 12;
+
+/// The first lines of a multi-line observed value, and how many more there are.
+fn observed_shown(lines: &[String], lang: &str) -> Vec<String> {
+    let mut shown: Vec<String> = lines.iter().take(OBSERVED_LINES).cloned().collect();
+    if lines.len() > OBSERVED_LINES {
+        shown.push(fill(
+            T::MORE_LINES.get(lang),
+            &[&(lines.len() - OBSERVED_LINES)],
+        ));
+    }
+    shown
 }
 
 /// The step pane's lines, wrapped to `width`, and the line the pane scrolls to after the step

@@ -1,8 +1,22 @@
 //! Removing the host objects that other modules create: cgroups, network links, IPC objects.
 //!
-//! Each function treats "already gone" as success, because teardown and `cleanup` may both try.
+//! Each function treats "already gone" as success, because teardown and `cleanup` may both try,
+//! and says which it was: a report that called a dead process "removed" would mislead.
 
 use std::path::{Path, PathBuf};
+
+/// How undoing one journaled object went, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undone {
+    /// Removed (killed, detached, deleted, set back) now.
+    Now,
+    /// Nothing was left to undo: the process had died, the veth went with its namespace, the
+    /// hostname was already back.
+    AlreadyGone,
+    /// Left in place because something else uses it now (another session's cgroups below the
+    /// shared parent, a controller in use below the root).
+    InUse,
+}
 
 /// Why one journaled object could not be undone (its text goes into the teardown report).
 #[derive(Debug, thiserror::Error)]
@@ -43,12 +57,12 @@ pub enum UndoError {
 /// Writes `-memory -pids` (say) to a `cgroup.subtree_control` the lab wrote `+memory +pids` to.
 /// EBUSY means some other cgroup below uses a controller now (another session's, or one made
 /// since): it must stay on, and then it is not ours to take back.
-pub fn take_back_controllers(file: &Path, controllers: &[String]) -> Result<(), UndoError> {
+pub fn take_back_controllers(file: &Path, controllers: &[String]) -> Result<Undone, UndoError> {
     let line: Vec<String> = controllers.iter().map(|c| format!("-{c}")).collect();
     match std::fs::write(file, line.join(" ")) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+        Ok(()) => Ok(Undone::Now),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Undone::AlreadyGone),
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(Undone::InUse),
         Err(source) => Err(UndoError::Controllers {
             file: file.to_path_buf(),
             source,
@@ -56,9 +70,9 @@ pub fn take_back_controllers(file: &Path, controllers: &[String]) -> Result<(), 
     }
 }
 
-pub fn remove_cgroup(path: &Path) -> Result<(), UndoError> {
+pub fn remove_cgroup(path: &Path) -> Result<Undone, UndoError> {
     if !path.exists() {
-        return Ok(());
+        return Ok(Undone::AlreadyGone);
     }
     let mut trace = containerlab_trace::Trace::new();
     // The shared `containerlab` parent may hold other sessions' cgroups: only rmdir it, and
@@ -68,43 +82,42 @@ pub fn remove_cgroup(path: &Path) -> Result<(), UndoError> {
         .is_some_and(|n| n == containerlab_cgroup::PARENT)
     {
         return match std::fs::remove_dir(path) {
-            Ok(()) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EBUSY) | Some(libc::ENOTEMPTY) | Some(libc::ENOENT)
-                ) =>
-            {
-                Ok(())
+            Ok(()) => Ok(Undone::Now),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(Undone::AlreadyGone),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::ENOTEMPTY)) => {
+                Ok(Undone::InUse)
             }
             Err(e) => Err(UndoError::Rmdir(e)),
         };
     }
-    Ok(containerlab_cgroup::remove_tree(path, &mut trace)?)
+    containerlab_cgroup::remove_tree(path, &mut trace)?;
+    Ok(Undone::Now)
 }
 
 /// Deletes a link in this process's network namespace (one end of a veth takes the other along).
-pub fn delete_link(name: &str) -> Result<(), UndoError> {
+pub fn delete_link(name: &str) -> Result<Undone, UndoError> {
     let mut trace = containerlab_trace::Trace::new();
     match containerlab_net::delete_link(name, &mut trace) {
-        Ok(()) => Ok(()),
-        Err(e) if e.is_no_such_device() => Ok(()),
+        Ok(()) => Ok(Undone::Now),
+        Err(e) if e.is_no_such_device() => Ok(Undone::AlreadyGone),
         Err(e) => Err(e.into()),
     }
 }
 
-pub fn remove_shm(id: i32) -> Result<(), UndoError> {
+pub fn remove_shm(id: i32) -> Result<Undone, UndoError> {
     // SAFETY: shmctl with IPC_RMID and a null buffer only marks the segment for removal.
     let r = unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) };
     match nix::errno::Errno::result(r) {
-        Ok(_) | Err(nix::Error::EINVAL) | Err(nix::Error::EIDRM) => Ok(()),
+        Ok(_) => Ok(Undone::Now),
+        Err(nix::Error::EINVAL) | Err(nix::Error::EIDRM) => Ok(Undone::AlreadyGone),
         Err(e) => Err(UndoError::Shmctl(e)),
     }
 }
 
-pub fn unlink_mq(name: &str) -> Result<(), UndoError> {
+pub fn unlink_mq(name: &str) -> Result<Undone, UndoError> {
     match nix::mqueue::mq_unlink(name) {
-        Ok(()) | Err(nix::Error::ENOENT) => Ok(()),
+        Ok(()) => Ok(Undone::Now),
+        Err(nix::Error::ENOENT) => Ok(Undone::AlreadyGone),
         Err(e) => Err(UndoError::MqUnlink(e)),
     }
 }

@@ -9,7 +9,26 @@ use crate::session::live::Cmd;
 use crate::tui::text as T;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+/// How many keys wait for a busy session; more are dropped (a held-down key is not a plan).
+pub const MAX_QUEUED: usize = 8;
+
 impl App {
+    /// Carries out the keys queued while the session was busy, in order, until one of them
+    /// makes it busy again (the rest wait for that to end).
+    pub(super) fn run_queued(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        while let Some(l) = &mut self.lesson {
+            if l.busy.is_some() {
+                break;
+            }
+            let Some(intent) = l.queued.pop_front() else {
+                break;
+            };
+            effects.extend(self.lesson_intent(Some(intent)));
+        }
+        effects
+    }
+
     pub(super) fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         // While the shell has the keys, they are the shell's (Ctrl-C too), but for the focus key.
         let shell_focused = self.shell.as_ref().is_some_and(|s| s.focus);
@@ -202,6 +221,19 @@ impl App {
         };
         let steps = l.lesson.steps.len();
         let idle = l.busy.is_none() && l.refused.is_empty() && !l.finished;
+        // A key that would start session work while the session is busy waits its turn (the
+        // first `S` only shows the solution, which needs no session).
+        let starts_work = match intent {
+            Intent::Advance | Intent::Back | Intent::Recheck => true,
+            Intent::Solution => l.solution_shown,
+            _ => false,
+        };
+        if starts_work && l.busy.is_some() && l.refused.is_empty() && !l.finished {
+            if l.queued.len() < MAX_QUEUED {
+                l.queued.push_back(intent);
+            }
+            return vec![];
+        }
         let views = super::ALL_VIEWS.len();
         if matches!(
             intent,

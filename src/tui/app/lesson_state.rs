@@ -1,13 +1,14 @@
 //! An open lesson as the UI holds it: the step shown, the results the session reported, the view
 //! chosen, the hints shown. Changed only by the app's handlers; drawing reads it.
 
+use super::keys::Intent;
 use super::ALL_VIEWS;
 use crate::lesson::schema::{Lesson, View};
 use crate::progress::Tracker;
 use crate::session::player::StepResult;
 use crate::session::runner::LessonTexts;
 use crate::session::views::RenderedView;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// `scroll` value meaning "scroll so the results of the step are in view".
 pub const SCROLL_TO_RESULTS: u16 = u16::MAX;
@@ -55,6 +56,9 @@ pub struct LessonState {
     /// The shell's target chosen with `m` (a process name), when not the default.
     pub shell_target: Option<String>,
     pub finished: bool,
+    /// Keys that start session work (run, advance, back, re-check, solve), pressed while the
+    /// session was busy: carried out in order once it is idle, so quick keys are not lost.
+    pub queued: VecDeque<Intent>,
 }
 
 impl LessonState {
@@ -85,6 +89,7 @@ impl LessonState {
             tracker,
             shell_target: None,
             finished: false,
+            queued: VecDeque::new(),
         }
     }
 

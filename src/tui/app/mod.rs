@@ -262,6 +262,7 @@ impl App {
             SessionMsg::Refused(reasons) => {
                 l.refused = reasons;
                 l.busy = None;
+                l.queued.clear();
                 return vec![];
             }
             SessionMsg::Busy(what) => {
@@ -269,8 +270,10 @@ impl App {
                 return vec![];
             }
             SessionMsg::Error(e) => {
+                // The keys were pressed expecting the work to succeed: none of them is carried out.
                 l.error = Some(e);
                 l.busy = None;
+                l.queued.clear();
                 return vec![];
             }
             SessionMsg::Finished { .. } => {
@@ -371,10 +374,12 @@ impl App {
             let id = &l.lesson.steps[step].id;
             changed |= self.progress.exercise_solved(&l.lesson.id, id, by, hints);
         }
-        if changed {
+        let mut effects = if changed {
             vec![Effect::SaveProgress]
         } else {
             vec![]
-        }
+        };
+        effects.extend(self.run_queued());
+        effects
     }
 }

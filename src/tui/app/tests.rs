@@ -1,5 +1,7 @@
 //! The app's state machine, driven by keys and session messages as the main loop would.
 
+use super::handlers::MAX_QUEUED;
+use super::keys::Intent;
 use super::*;
 use crate::lesson::load::{parse, BUILTIN};
 use crate::session::events::{CheckOutcome, Event};
@@ -8,12 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
 fn app() -> App {
-    let lessons = BUILTIN
-        .iter()
-        .filter(|(n, _)| *n == "uts.yaml")
-        .map(|(n, t)| parse(n, t).unwrap())
-        .collect();
-    App::new(lessons, "en", Progress::default(), false)
+    app_of("uts.yaml")
 }
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -159,8 +156,12 @@ fn back_replays_to_the_step_before() {
         key(&mut a, KeyCode::Left),
         vec![Effect::Session(Cmd::GoTo(1))]
     );
-    // Busy: keys that need the session are ignored.
+    // Busy: a key that needs the session waits for it.
     assert_eq!(key(&mut a, KeyCode::Left), vec![]);
+    assert_eq!(
+        a.lesson.as_ref().unwrap().queued,
+        std::collections::VecDeque::from([Intent::Back])
+    );
 }
 
 #[test]
@@ -413,4 +414,86 @@ fn q_quits_the_list_and_an_exact_id_opens_its_own_lesson() {
     assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Close]);
     a.close();
     assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Quit]);
+}
+
+/// The screen as drawn at 80x24, as text.
+fn draw(app: &App) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| crate::tui::ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+fn app_of(file: &str) -> App {
+    let lessons = BUILTIN
+        .iter()
+        .filter(|(n, _)| *n == file)
+        .map(|(n, t)| parse(n, t).unwrap())
+        .collect();
+    App::new(lessons, "en", Progress::default(), false)
+}
+
+#[test]
+fn keys_pressed_while_busy_are_carried_out_in_order_once_idle() {
+    let mut a = app_of("pid.yaml");
+    assert!(a.lessons[0].steps.len() >= 7);
+    key(&mut a, KeyCode::Enter);
+    ready(&mut a, 0);
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::Session(Cmd::Run(0))]
+    );
+    // Six quick Enters while step 1 runs: none is lost, the header says they wait.
+    for _ in 0..6 {
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
+    }
+    assert_eq!(a.lesson.as_ref().unwrap().queued.len(), 6);
+    let screen = draw(&a);
+    assert!(screen.contains("6 queued"), "{screen}");
+    // Each answer of the session carries out the next Enter: it advances and runs that step.
+    let session_work = |effects: Vec<Effect>| -> Vec<Effect> {
+        // (Progress is saved too after each step; only the session's work matters here.)
+        effects
+            .into_iter()
+            .filter(|e| matches!(e, Effect::Session(_)))
+            .collect()
+    };
+    for step in 0..6 {
+        assert_eq!(
+            session_work(ran(&mut a, step, vec![])),
+            vec![Effect::Session(Cmd::Run(step + 1))]
+        );
+        let l = a.lesson.as_ref().unwrap();
+        assert_eq!(l.cursor, step + 1);
+        assert_eq!(l.queued.len(), 5 - step);
+    }
+    // The last run answered, nothing is left to do: six steps further than where it started.
+    assert_eq!(session_work(ran(&mut a, 6, vec![])), vec![]);
+    assert_eq!(a.lesson.as_ref().unwrap().cursor, 6);
+    assert!(a.lesson.as_ref().unwrap().busy.is_none());
+}
+
+#[test]
+fn keys_pressed_while_the_sandbox_starts_wait_and_a_failure_drops_them() {
+    let mut a = app_of("pid.yaml");
+    key(&mut a, KeyCode::Enter);
+    // Twelve Enters while the sandbox starts: more than the queue holds.
+    for _ in 0..12 {
+        key(&mut a, KeyCode::Enter);
+    }
+    assert_eq!(a.lesson.as_ref().unwrap().queued.len(), MAX_QUEUED);
+    // The sandbox is up (the session's first answer): the first queued Enter runs step 1.
+    let started = a.update(AppEvent::Session(SessionMsg::Ran {
+        results: vec![],
+        done: 0,
+        pids: BTreeMap::new(),
+        subjects: Default::default(),
+        texts: Default::default(),
+        shell_env: vec![],
+        restarted: false,
+        events: vec![],
+    }));
+    assert_eq!(started.0, vec![Effect::Session(Cmd::Run(0))]);
+    // A failure drops what waited: the learner reads the error before anything else runs.
+    a.update(AppEvent::Session(SessionMsg::Error("broken".into())));
+    assert!(a.lesson.as_ref().unwrap().queued.is_empty());
 }
