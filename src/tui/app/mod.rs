@@ -256,6 +256,9 @@ impl App {
             return vec![];
         };
         let mut judged = None;
+        // A judge the shell pane asked for on its own (not `c`) answers while other work may
+        // be under way (a step the learner started meanwhile): it must not end that "busy".
+        let mut keep_busy = false;
         // An exercise solved now, and how (for the learner's progress).
         let mut solved = None;
         let events = match msg {
@@ -313,6 +316,7 @@ impl App {
                 checks,
                 events,
             } => {
+                keep_busy = l.busy.as_deref() != Some(T::CHECKING.get(&lang));
                 let before = match l.results.get_mut(&step) {
                     Some(r) => std::mem::replace(&mut r.checks, checks.clone()),
                     None => Vec::new(),
@@ -357,7 +361,9 @@ impl App {
         let Some(l) = &mut self.lesson else {
             return vec![];
         };
-        l.busy = None;
+        if !keep_busy {
+            l.busy = None;
+        }
         if l.results.contains_key(&l.cursor) && events.iter().any(|e| e.step() == Some(l.cursor)) {
             l.scroll = SCROLL_TO_RESULTS;
         }

@@ -497,3 +497,35 @@ fn keys_pressed_while_the_sandbox_starts_wait_and_a_failure_drops_them() {
     a.update(AppEvent::Session(SessionMsg::Error("broken".into())));
     assert!(a.lesson.as_ref().unwrap().queued.is_empty());
 }
+
+#[test]
+fn a_judge_the_shell_asked_for_does_not_end_other_work() {
+    use crate::session::events::Phase;
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    ready(&mut a, 1);
+    // The learner started step 2 while an automatic judge of step 1 was under way.
+    a.lesson.as_mut().unwrap().busy = Some("running step 2".into());
+    let checks = vec![CheckOutcome::bare("first", true, Phase::Normal)];
+    let judged = Event::Judged {
+        step: 0,
+        passed: true,
+    };
+    a.update(AppEvent::Session(SessionMsg::Judged {
+        step: 0,
+        events: events(&checks, judged),
+        checks,
+    }));
+    assert_eq!(
+        a.lesson.as_ref().unwrap().busy.as_deref(),
+        Some("running step 2")
+    );
+    // A judge the learner asked for with `c` ends its own "checking".
+    a.lesson.as_mut().unwrap().busy = Some("checking".into());
+    a.update(AppEvent::Session(SessionMsg::Judged {
+        step: 0,
+        events: vec![],
+        checks: vec![],
+    }));
+    assert_eq!(a.lesson.as_ref().unwrap().busy, None);
+}
