@@ -36,6 +36,18 @@ fn events(checks: &[CheckOutcome], end: Event) -> Vec<Event> {
     events
 }
 
+/// The session's answer to a judge of `step` whose checks came out as `checks`.
+fn judged(app: &mut App, step: usize, checks: Vec<CheckOutcome>) -> Vec<Effect> {
+    let passed = checks.iter().all(|c| c.passed);
+    let events = events(&checks, Event::Judged { step, passed });
+    app.update(AppEvent::Session(SessionMsg::Judged {
+        step,
+        events,
+        checks,
+    }))
+    .0
+}
+
 fn ran(app: &mut App, step: usize, checks: Vec<CheckOutcome>) -> Vec<Effect> {
     let passed = checks.iter().all(|c| c.passed);
     let events = events(&checks, Event::StepEnd { step, passed });
@@ -82,16 +94,11 @@ fn step_results_are_recorded_in_the_format_headless_runs_write() {
     assert_eq!(l.checks_failed(), vec!["second"]);
     assert_eq!(a.status(&a.lessons[0].clone()), Status::InProgress(2));
     // The learner fixes it and re-checks; then the rest runs to the end.
-    let checks = vec![CheckOutcome::bare("second", true, Phase::Normal)];
-    let judged = Event::Judged {
-        step: 1,
-        passed: true,
-    };
-    a.update(AppEvent::Session(SessionMsg::Judged {
-        step: 1,
-        events: events(&checks, judged),
-        checks,
-    }));
+    judged(
+        &mut a,
+        1,
+        vec![CheckOutcome::bare("second", true, Phase::Normal)],
+    );
     for step in 2..=last {
         // Before an exercise's solution a failing claim is the starting point, not progress.
         ran(
@@ -256,17 +263,7 @@ fn the_shell_pane_shows_output_and_judges_the_step_while_the_learner_types() {
     // Not again while that judge is under way.
     assert_eq!(a.update(AppEvent::Tick).0, vec![]);
     let passing = vec![CheckOutcome::bare("mybox", true, Phase::AfterSolution)];
-    let judged = Event::Judged {
-        step: exercise,
-        passed: true,
-    };
-    let saved = a
-        .update(AppEvent::Session(SessionMsg::Judged {
-            step: exercise,
-            events: events(&passing, judged),
-            checks: passing,
-        }))
-        .0;
+    let saved = judged(&mut a, exercise, passing);
     assert_eq!(saved, vec![Effect::SaveProgress]);
     assert!(
         a.message.as_deref().unwrap().starts_with("✓ solved!"),
@@ -506,26 +503,17 @@ fn a_judge_the_shell_asked_for_does_not_end_other_work() {
     ready(&mut a, 1);
     // The learner started step 2 while an automatic judge of step 1 was under way.
     a.lesson.as_mut().unwrap().busy = Some("running step 2".into());
-    let checks = vec![CheckOutcome::bare("first", true, Phase::Normal)];
-    let judged = Event::Judged {
-        step: 0,
-        passed: true,
-    };
-    a.update(AppEvent::Session(SessionMsg::Judged {
-        step: 0,
-        events: events(&checks, judged),
-        checks,
-    }));
+    judged(
+        &mut a,
+        0,
+        vec![CheckOutcome::bare("first", true, Phase::Normal)],
+    );
     assert_eq!(
         a.lesson.as_ref().unwrap().busy.as_deref(),
         Some("running step 2")
     );
     // A judge the learner asked for with `c` ends its own "checking".
     a.lesson.as_mut().unwrap().busy = Some("checking".into());
-    a.update(AppEvent::Session(SessionMsg::Judged {
-        step: 0,
-        events: vec![],
-        checks: vec![],
-    }));
+    judged(&mut a, 0, vec![]);
     assert_eq!(a.lesson.as_ref().unwrap().busy, None);
 }
