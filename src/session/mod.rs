@@ -3,6 +3,7 @@
 //! lesson behaves the same in both.
 
 mod caps_view;
+pub mod census;
 mod collision;
 pub mod engine_types;
 pub mod events;

@@ -171,6 +171,15 @@ fn overlay_uppers(s: &Subjects) -> Vec<(String, i32, String)> {
 /// The lsns table cut down to what matters: the host's own namespaces and every namespace a lab
 /// process is in; `*` marks the ones the lab made.
 fn namespaces_view(s: &Subjects) -> Vec<String> {
+    namespaces_view_from(s, |_| namespaces::table())
+}
+
+/// The namespaces view from `table`, which is asked for the count of the whole machine and told
+/// which namespaces (the host's and the lab's) the view will show.
+pub(super) fn namespaces_view_from(
+    s: &Subjects,
+    table: impl FnOnce(&[u64]) -> Vec<namespaces::NsRow>,
+) -> Vec<String> {
     let me = std::process::id() as i32;
     let host: Vec<u64> = namespaces::TYPES
         .iter()
@@ -186,7 +195,8 @@ fn namespaces_view(s: &Subjects) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let rows: Vec<_> = namespaces::table()
+    let wanted: Vec<u64> = host.iter().chain(&lab).copied().collect();
+    let rows: Vec<_> = table(&wanted)
         .into_iter()
         .filter(|r| host.contains(&r.ns) || lab.contains(&r.ns))
         .collect();

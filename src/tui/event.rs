@@ -4,8 +4,9 @@
 //! The sampler renders the live views off the drawing thread: the draw loop never reads /proc.
 
 use crate::lesson::schema::View;
+use crate::session::census::{render_live, Census};
 use crate::session::live::SessionMsg;
-use crate::session::views::{render, RenderedView};
+use crate::session::views::RenderedView;
 use crossterm::event::{self, Event as TermEvent, KeyEvent, KeyEventKind, MouseEvent};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
@@ -105,6 +106,7 @@ impl Drop for Sampler {
 }
 
 fn sample_loop(shared: &Shared, out: SyncSender<AppEvent>) {
+    let mut census = Census::default();
     let mut last: Option<(u64, Vec<RenderedView>)> = None;
     let mut seen_generation = u64::MAX;
     let mut every = SAMPLE_EVERY;
@@ -131,7 +133,11 @@ fn sample_loop(shared: &Shared, out: SyncSender<AppEvent>) {
         }
         let subjects = &req.subjects;
         let started = Instant::now();
-        let views: Vec<RenderedView> = req.views.iter().map(|v| render(*v, subjects)).collect();
+        let views: Vec<RenderedView> = req
+            .views
+            .iter()
+            .map(|v| render_live(*v, subjects, &mut census))
+            .collect();
         // Stay within a CPU budget: a view that is slow to render (the namespaces table scans
         // every process on a busy machine) is sampled less often, never above ~1.5% of a core.
         every = SAMPLE_EVERY.max(started.elapsed() * CPU_BUDGET_FACTOR);

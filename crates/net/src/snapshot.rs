@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Everything `ip link`, `ip addr` and `ip route` would show for one network namespace.
@@ -126,6 +127,12 @@ pub fn snapshot(netns: Option<&Path>) -> Result<NetSnapshot, NetError> {
                 path: path.to_path_buf(),
                 errno: Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
             })?;
+            // Our own namespace (the host's, in a view) needs no thread and no setns.
+            let ino = |f: &File| f.metadata().ok().map(|m| m.ino());
+            let own = File::open("/proc/thread-self/ns/net").ok();
+            if ino(&file).is_some() && own.as_ref().and_then(ino) == ino(&file) {
+                return collect();
+            }
             in_netns_thread(OwnedFd::from(file), path.to_path_buf())
         }
     }
