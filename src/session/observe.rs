@@ -7,10 +7,11 @@
 
 use super::placeholders::Facts;
 use super::verdict::Observed;
-use crate::engine::ops::{Life, Op, Value};
+use crate::engine::ops::{Clock, Life, Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::inspect::{mounts, namespaces, process::ProcessView};
-use crate::lesson::schema::{CapSet, Observe};
+use crate::lesson::schema::{CapSet, ClockName, Observe};
+use nix::time::{clock_gettime, ClockId};
 use anyhow::{anyhow, bail, Context};
 use std::collections::HashMap;
 
@@ -373,6 +374,15 @@ impl Scene<'_> {
                     (_, Some(s)) => Observed::Number(s.inode as i64),
                 }
             }
+            Observe::ClockAhead(c) => Observed::Number(self.clock_ahead(&c.of, c.clock)?),
+            Observe::TimensOffset(c) => {
+                let pid = self.pid(&c.of)?;
+                let file = format!("/proc/{pid}/timens_offsets");
+                let text = std::fs::read_to_string(&file).with_context(|| file.clone())?;
+                Observed::Number(timens_offset(&text, c.clock.as_str()).with_context(|| {
+                    format!("{file} has no line for {}: {text:?}", c.clock)
+                })?)
+            }
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;
                 Observed::Number(
@@ -380,6 +390,31 @@ impl Scene<'_> {
                 )
             }
         })
+    }
+
+    /// Seconds `who`'s `clock` is ahead of the lab's, rounded: the lab reads its clock before
+    /// and after asking, and compares with the middle, so the time the question took (far
+    /// below half a second) cannot tip the rounding.
+    fn clock_ahead(&mut self, who: &str, clock: ClockName) -> anyhow::Result<i64> {
+        let (id, op_clock) = match clock {
+            ClockName::Monotonic => (ClockId::CLOCK_MONOTONIC, Clock::Monotonic),
+            ClockName::Boottime => (ClockId::CLOCK_BOOTTIME, Clock::Boottime),
+            ClockName::Realtime => (ClockId::CLOCK_REALTIME, Clock::Realtime),
+        };
+        let secs = |t: nix::sys::time::TimeSpec| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9;
+        let before = secs(clock_gettime(id)?);
+        let theirs = if who == "host" {
+            secs(clock_gettime(id)?)
+        } else {
+            match self.ask(who, Op::ReadClock { clock: op_clock })? {
+                Value::Text(t) => t
+                    .parse::<f64>()
+                    .map_err(|_| anyhow!("{clock} read as {t:?}"))?,
+                other => return Err(anyhow!("unexpected answer {other:?}")),
+            }
+        };
+        let after = secs(clock_gettime(id)?);
+        Ok((theirs - (before + after) / 2.0).round() as i64)
     }
 
     /// A file's text as `who` reads it (`host`: this process).
@@ -411,6 +446,15 @@ impl Scene<'_> {
             other => Err(anyhow!("unexpected answer {other:?}")),
         }
     }
+}
+
+/// The seconds of a clock's line in /proc/PID/timens_offsets (`monotonic  86400  0`).
+fn timens_offset(text: &str, clock: &str) -> Option<i64> {
+    text.lines().find_map(|l| {
+        let mut fields = l.split_whitespace();
+        (fields.next()? == clock).then_some(())?;
+        fields.next()?.parse().ok()
+    })
 }
 
 /// The path of the line of /proc/PID/cgroup for the hierarchy lab cgroups are made in for the

@@ -159,6 +159,13 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         format!("join: no process {:?} has been spawned", j.target),
                     );
                 }
+                Action::Chmod(c) if u32::from_str_radix(&c.mode, 8).is_err() => {
+                    f.error(
+                        "mode",
+                        &c.mode,
+                        format!("chmod: mode {:?} is not an octal number", c.mode),
+                    );
+                }
                 Action::Run(r) if r.argv.is_empty() => {
                     f.error("argv", "", "run: argv is empty".into());
                 }
@@ -176,7 +183,12 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         format!("cgroup_add: no process {:?} has been spawned", c.member),
                     );
                 }
-                Action::BsetDrop(c) | Action::CapProfile(c) => {
+                Action::BsetDrop(c) => {
+                    for cap in &c.caps {
+                        unknown_capability(&mut f, cap);
+                    }
+                }
+                Action::CapProfile(c) => {
                     for cap in &c.caps {
                         unknown_capability(&mut f, cap);
                     }
