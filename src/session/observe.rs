@@ -11,8 +11,8 @@ use crate::engine::ops::{Clock, Life, Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::inspect::{mounts, namespaces, process::ProcessView};
 use crate::lesson::schema::{CapSet, ClockName, Observe};
-use nix::time::{clock_gettime, ClockId};
 use anyhow::{anyhow, bail, Context};
+use nix::time::{clock_gettime, ClockId};
 use std::collections::HashMap;
 
 /// What an action left for checks to look at.
@@ -379,9 +379,10 @@ impl Scene<'_> {
                 let pid = self.pid(&c.of)?;
                 let file = format!("/proc/{pid}/timens_offsets");
                 let text = std::fs::read_to_string(&file).with_context(|| file.clone())?;
-                Observed::Number(timens_offset(&text, c.clock.as_str()).with_context(|| {
-                    format!("{file} has no line for {}: {text:?}", c.clock)
-                })?)
+                Observed::Number(
+                    timens_offset(&text, c.clock.as_str())
+                        .with_context(|| format!("{file} has no line for {}: {text:?}", c.clock))?,
+                )
             }
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;
@@ -476,4 +477,19 @@ pub fn lab_cgroup_line(text: &str) -> anyhow::Result<String> {
         })
         .map(|(_, _, path)| path.to_string())
         .context("no line for the lab's cgroup hierarchy")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timens_offset;
+
+    #[test]
+    fn timens_offsets_lines_are_read_by_clock_name() {
+        // As the kernel prints it: "%-10s %10lld %9ld".
+        let text = "monotonic       86400         0\nboottime       604800         0\n";
+        assert_eq!(timens_offset(text, "monotonic"), Some(86400));
+        assert_eq!(timens_offset(text, "boottime"), Some(604800));
+        assert_eq!(timens_offset(text, "realtime"), None);
+        assert_eq!(timens_offset("monotonic -5 0\n", "monotonic"), Some(-5));
+    }
 }

@@ -122,7 +122,12 @@ impl LabCgroup {
     /// v2 writes both to `cpu.max`; v1 writes the period to `cpu.cfs_period_us` first, then the
     /// quota to `cpu.cfs_quota_us`. When the group has used its quota, the scheduler stops
     /// running it until the next period begins (it is "throttled").
-    pub fn set_cpu_max(&mut self, quota_usec: u64, period_usec: u64, trace: &mut Trace) -> Result<()> {
+    pub fn set_cpu_max(
+        &mut self,
+        quota_usec: u64,
+        period_usec: u64,
+        trace: &mut Trace,
+    ) -> Result<()> {
         let cpu = LabCgroup::require(&self.cpu, "cpu")?;
         match cpu.version {
             Version::V2 => fsops::write(
@@ -132,9 +137,17 @@ impl LabCgroup {
             )
             .map(|_| ()),
             Version::V1 => {
-                fsops::write(&cpu.file("cpu.cfs_period_us"), &period_usec.to_string(), trace)?;
-                fsops::write(&cpu.file("cpu.cfs_quota_us"), &quota_usec.to_string(), trace)
-                    .map(|_| ())
+                fsops::write(
+                    &cpu.file("cpu.cfs_period_us"),
+                    &period_usec.to_string(),
+                    trace,
+                )?;
+                fsops::write(
+                    &cpu.file("cpu.cfs_quota_us"),
+                    &quota_usec.to_string(),
+                    trace,
+                )
+                .map(|_| ())
             }
         }
     }

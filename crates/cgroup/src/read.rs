@@ -137,7 +137,7 @@ impl LabCgroup {
         let cpu = LabCgroup::require(&self.cpu, "cpu")?;
         match cpu.version {
             Version::V2 => Ok(std::fs::read_to_string(cpu.file("cpu.max"))
-                .map_err(|e| crate::Error::io("read", &cpu.file("cpu.max"), e))?
+                .map_err(|e| crate::Error::io("read", cpu.file("cpu.max"), e))?
                 .trim()
                 .to_string()),
             Version::V1 => {

@@ -377,6 +377,38 @@ mod tests {
     }
 
     #[test]
+    fn a_chmod_mode_that_is_not_octal_is_an_error_at_the_mode() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    actions:\n      - chmod: {{path: \"{{work}}/f\", mode: \"0800\"}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("not an octal number"), "{e:?}");
+        assert_eq!(e[0].line, 10);
+    }
+
+    #[test]
+    fn a_cap_profile_on_dockers_base_adds_its_caps_once_and_checks_their_names() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    actions:\n      - cap_profile: {{base: docker, caps: [cap_net_admin, cap_chown, cap_nope]}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("cap_nope"), "{e:?}");
+        let lesson = parse("t.yaml", &src).unwrap();
+        let Some(crate::schema::Action::CapProfile(p)) = lesson.steps[0].actions.first() else {
+            panic!("not a cap_profile");
+        };
+        let all = p.all_caps();
+        assert_eq!(all.len(), 16, "{all:?}");
+        assert_eq!(
+            all[..14],
+            crate::schema::DOCKER_DEFAULT_CAPS.map(String::from)
+        );
+        assert_eq!(all[14], "cap_net_admin");
+    }
+
+    #[test]
     fn a_lesson_id_starts_with_a_letter() {
         assert!(is_lesson_id("uts-2"));
         assert!(!is_lesson_id("2uts"));
