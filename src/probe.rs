@@ -34,6 +34,18 @@ pub fn check(req: Requirement) -> ProbeResult {
         Requirement::RootlessUserNamespaces => rootless_user_namespaces(),
         Requirement::CgroupMemory => cgroup_controller("memory"),
         Requirement::CgroupPids => cgroup_controller("pids"),
+        Requirement::CgroupCpu => cgroup_controller("cpu"),
+        Requirement::TimeNamespaces => {
+            if Path::new("/proc/self/ns/time").exists() {
+                (true, "time namespaces (/proc/self/ns/time)".into(), None)
+            } else {
+                (
+                    false,
+                    "this kernel has no time namespaces (no /proc/self/ns/time)".into(),
+                    Some("use Linux 5.6 or later built with CONFIG_TIME_NS=y".into()),
+                )
+            }
+        }
         Requirement::Overlayfs => filesystem_or_module("overlay", "fs/overlayfs/overlay.ko"),
         Requirement::Veth => veth(),
         Requirement::Busybox => match which("busybox") {

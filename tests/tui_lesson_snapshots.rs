@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::process::Command;
 
 /// (lesson, the step that shows what the lesson is about)
-const KEY_STEPS: [(&str, &str); 13] = [
+const KEY_STEPS: [(&str, &str); 17] = [
     ("uts", "sethostname"),
     ("pid", "mount-proc-inside"),
     ("mount", "leak"),
@@ -37,6 +37,10 @@ const KEY_STEPS: [(&str, &str); 13] = [
     ("layers", "copy-up"),
     ("container", "publish"),
     ("container-userns", "clone"),
+    ("kernel", "same-release"),
+    ("time", "inside"),
+    ("cpu", "quota"),
+    ("least-privilege", "refused"),
 ];
 
 fn events(lesson: &str) -> Vec<Value> {

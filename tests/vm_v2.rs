@@ -59,7 +59,17 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
         "doctor names cgroup v2:\n{text}"
     );
     assert!(text.contains("✓ uts:") && text.contains("✓ pid:"), "{text}");
-    for lesson in ["cgroup", "chroot", "caps", "container", "container-userns"] {
+    for lesson in [
+        "cgroup",
+        "chroot",
+        "caps",
+        "container",
+        "container-userns",
+        "kernel",
+        "time",
+        "cpu",
+        "least-privilege",
+    ] {
         assert!(text.contains(&format!("✓ {lesson}:")), "{text}");
     }
     assert!(!text.contains("✗"), "{text}");

@@ -7,11 +7,12 @@
 
 use super::placeholders::Facts;
 use super::verdict::Observed;
-use crate::engine::ops::{Life, Op, Value};
+use crate::engine::ops::{Clock, Life, Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::inspect::{mounts, namespaces, process::ProcessView};
-use crate::lesson::schema::{CapSet, Observe};
+use crate::lesson::schema::{CapSet, ClockName, Observe};
 use anyhow::{anyhow, bail, Context};
+use nix::time::{clock_gettime, ClockId};
 use std::collections::HashMap;
 
 /// What an action left for checks to look at.
@@ -373,6 +374,16 @@ impl Scene<'_> {
                     (_, Some(s)) => Observed::Number(s.inode as i64),
                 }
             }
+            Observe::ClockAhead(c) => Observed::Number(self.clock_ahead(&c.of, c.clock)?),
+            Observe::TimensOffset(c) => {
+                let pid = self.pid(&c.of)?;
+                let file = format!("/proc/{pid}/timens_offsets");
+                let text = std::fs::read_to_string(&file).with_context(|| file.clone())?;
+                Observed::Number(
+                    timens_offset(&text, c.clock.as_str())
+                        .with_context(|| format!("{file} has no line for {}: {text:?}", c.clock))?,
+                )
+            }
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;
                 Observed::Number(
@@ -380,6 +391,31 @@ impl Scene<'_> {
                 )
             }
         })
+    }
+
+    /// Seconds `who`'s `clock` is ahead of the lab's, rounded: the lab reads its clock before
+    /// and after asking, and compares with the middle, so the time the question took (far
+    /// below half a second) cannot tip the rounding.
+    fn clock_ahead(&mut self, who: &str, clock: ClockName) -> anyhow::Result<i64> {
+        let (id, op_clock) = match clock {
+            ClockName::Monotonic => (ClockId::CLOCK_MONOTONIC, Clock::Monotonic),
+            ClockName::Boottime => (ClockId::CLOCK_BOOTTIME, Clock::Boottime),
+            ClockName::Realtime => (ClockId::CLOCK_REALTIME, Clock::Realtime),
+        };
+        let secs = |t: nix::sys::time::TimeSpec| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9;
+        let before = secs(clock_gettime(id)?);
+        let theirs = if who == "host" {
+            secs(clock_gettime(id)?)
+        } else {
+            match self.ask(who, Op::ReadClock { clock: op_clock })? {
+                Value::Text(t) => t
+                    .parse::<f64>()
+                    .map_err(|_| anyhow!("{clock} read as {t:?}"))?,
+                other => return Err(anyhow!("unexpected answer {other:?}")),
+            }
+        };
+        let after = secs(clock_gettime(id)?);
+        Ok((theirs - (before + after) / 2.0).round() as i64)
     }
 
     /// A file's text as `who` reads it (`host`: this process).
@@ -413,6 +449,15 @@ impl Scene<'_> {
     }
 }
 
+/// The seconds of a clock's line in /proc/PID/timens_offsets (`monotonic  86400  0`).
+fn timens_offset(text: &str, clock: &str) -> Option<i64> {
+    text.lines().find_map(|l| {
+        let mut fields = l.split_whitespace();
+        (fields.next()? == clock).then_some(())?;
+        fields.next()?.parse().ok()
+    })
+}
+
 /// The path of the line of /proc/PID/cgroup for the hierarchy lab cgroups are made in for the
 /// memory controller: `0::PATH` on cgroup v2, the line listing `memory` on v1.
 pub fn lab_cgroup_line(text: &str) -> anyhow::Result<String> {
@@ -432,4 +477,19 @@ pub fn lab_cgroup_line(text: &str) -> anyhow::Result<String> {
         })
         .map(|(_, _, path)| path.to_string())
         .context("no line for the lab's cgroup hierarchy")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timens_offset;
+
+    #[test]
+    fn timens_offsets_lines_are_read_by_clock_name() {
+        // As the kernel prints it: "%-10s %10lld %9ld".
+        let text = "monotonic       86400         0\nboottime       604800         0\n";
+        assert_eq!(timens_offset(text, "monotonic"), Some(86400));
+        assert_eq!(timens_offset(text, "boottime"), Some(604800));
+        assert_eq!(timens_offset(text, "realtime"), None);
+        assert_eq!(timens_offset("monotonic -5 0\n", "monotonic"), Some(-5));
+    }
 }

@@ -155,15 +155,17 @@ impl Facts {
     /// `CGROUP_<NAME>`: the directory of each cgroup the lesson made in the memory controller's
     /// hierarchy (`containerlab/<session>-<name>`, as the engine names it), so a learner can
     /// write `$CGROUP_LAB/memory.max` without knowing the session's id; `CGROUP_<NAME>_PIDS` the
-    /// one in the pids controller's (the same directory on v2, its own tree on v1).
+    /// one in the pids controller's and `CGROUP_<NAME>_CPU` the cpu controller's (the same
+    /// directory on v2, their own trees on v1; systemd links `/sys/fs/cgroup/cpu` to a joint
+    /// `cpu,cpuacct` tree where there is one).
     fn cgroup_dirs(&self) -> Vec<(String, String)> {
         let (Some(version), Some(work)) = (self.cgroup, &self.work) else {
             return Vec::new();
         };
         let root = cgroup_file(version, "root").unwrap_or("/sys/fs/cgroup");
-        let pids_root = match version {
-            Version::V2 => root,
-            Version::V1 => "/sys/fs/cgroup/pids",
+        let (pids_root, cpu_root) = match version {
+            Version::V2 => (root, root),
+            Version::V1 => ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu"),
         };
         let session = work
             .parent()
@@ -176,6 +178,7 @@ impl Facts {
             let dir = format!("containerlab/{session}-{name}");
             env.push((var.clone(), format!("{root}/{dir}")));
             env.push((format!("{var}_PIDS"), format!("{pids_root}/{dir}")));
+            env.push((format!("{var}_CPU"), format!("{cpu_root}/{dir}")));
         }
         env
     }
@@ -288,6 +291,8 @@ pub fn cgroup_file(version: Version, key: &str) -> Option<&'static str> {
         "limit_hits" => pick("memory.events (max)", "memory.failcnt"),
         "swap" => pick("memory.swap.max", "memory.swappiness"),
         "cpu_usage" => pick("cpu.stat (usage_usec)", "cpuacct.usage"),
+        "cpu_max" => pick("cpu.max", "cpu.cfs_quota_us and cpu.cfs_period_us"),
+        "cpu_root" => pick("/sys/fs/cgroup", "/sys/fs/cgroup/cpu"),
         "version" => pick("cgroup v2", "cgroup v1"),
         "root" => pick("/sys/fs/cgroup", "/sys/fs/cgroup/memory"),
         _ => return None,
@@ -348,6 +353,10 @@ mod tests {
                 ),
                 (
                     "CGROUP_LAB_PIDS".into(),
+                    "/sys/fs/cgroup/containerlab/s1-lab".into()
+                ),
+                (
+                    "CGROUP_LAB_CPU".into(),
                     "/sys/fs/cgroup/containerlab/s1-lab".into()
                 ),
             ]

@@ -83,6 +83,9 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
             memory_max: a.memory_max_mib.map(|m| m << 20),
             swap_off: a.swap_off,
             pids_max: a.pids_max,
+            cpu_max: a
+                .cpu_quota_usec
+                .map(|quota| (quota, a.cpu_period_usec.unwrap_or(DEFAULT_CPU_PERIOD_USEC))),
         },
         Action::Chroot(a) => Op::Chroot { path: x(&a.path)? },
         Action::Chdir(a) => Op::Chdir { path: x(&a.path)? },
@@ -103,6 +106,11 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
             uid: a.uid,
             gid: a.gid,
         },
+        // `check` rejects a mode that is not octal; 0 would be the harmless answer anyway.
+        Action::Chmod(a) => Op::Chmod {
+            path: x(&a.path)?,
+            mode: u32::from_str_radix(&a.mode, 8).unwrap_or(0),
+        },
         Action::CopyFile(a) => Op::CopyFile {
             from: x(&a.from)?,
             to: x(&a.to)?,
@@ -115,9 +123,7 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
         Action::BsetDrop(a) => Op::BsetDrop {
             caps: a.caps.clone(),
         },
-        Action::CapProfile(a) => Op::CapProfile {
-            caps: a.caps.clone(),
-        },
+        Action::CapProfile(a) => Op::CapProfile { caps: a.all_caps() },
         Action::NoNewPrivs(_) => Op::NoNewPrivs,
         Action::ImageBuild(a) => Op::ImageBuild {
             dir: x(&a.dir)?,
@@ -187,8 +193,15 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
         Action::MountCgroup(a) => Op::MountCgroup {
             target: x(&a.target)?,
         },
+        Action::Bind(a) => Op::Bind {
+            address: x(&a.address)?,
+        },
     })
 }
+
+/// The period a CPU quota is counted over when the lesson names none: the kernel's default
+/// (`cpu.cfs_period_us` and v2 `cpu.max` both start at 100000 µs).
+const DEFAULT_CPU_PERIOD_USEC: u64 = 100_000;
 
 /// An IPC key written in a lesson (decimal, or `0x` hex); -1 when it is not a number, which
 /// shmget then reports as an ordinary key of its own.

@@ -24,6 +24,7 @@ const V2_FILES: &[(&str, &str)] = &[
     ("pids.current", "0\n"),
     ("pids.events", "max 0\n"),
     ("cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n"),
+    ("cpu.max", "max 100000\n"),
 ];
 
 const V1_MEMORY: &[(&str, &str)] = &[
@@ -66,6 +67,8 @@ fn fake_kernel(p: &Path) {
         ],
         "cpu" => &[
             ("cgroup.procs", ""),
+            ("cpu.cfs_quota_us", "-1\n"),
+            ("cpu.cfs_period_us", "100000\n"),
             (
                 "cpu.stat",
                 "nr_periods 0\nnr_throttled 0\nthrottled_time 0\n",
@@ -187,6 +190,7 @@ fn v2_create_hands_controllers_down_and_records_everything() {
             "pids.current",
             "pids.events",
             "cpu.stat",
+            "cpu.max",
             "cgroup.procs"
         ]
     );
@@ -370,4 +374,62 @@ fn root_handovers_name_only_what_the_root_does_not_hand_down_yet() {
     // v1 trees have no subtree_control to change.
     let v1 = tempfile::tempdir().unwrap();
     assert_eq!(v1_layout(v1.path()).root_handovers(), Vec::new());
+}
+
+#[test]
+fn cpu_quota_on_v2_is_one_file_and_on_v1_two() {
+    // v2: `QUOTA PERIOD` into cpu.max, read back as written; throttling from cpu.stat.
+    let tmp = tempfile::tempdir().unwrap();
+    fill(tmp.path(), V2_FILES);
+    let layout = Layout::v2_at(tmp.path());
+    let mut lab = layout
+        .create("s1", &mut Trace::new(), &mut fake_kernel)
+        .unwrap();
+    let leaf = tmp.path().join("containerlab/s1");
+    assert_eq!(lab.cpu_max().unwrap(), "max 100000");
+    let mut t = Trace::new();
+    lab.set_cpu_max(20000, 100000, &mut t).unwrap();
+    assert_eq!(read(leaf.join("cpu.max")), "20000 100000");
+    assert_eq!(t.records.len(), 1);
+    fs::write(
+        leaf.join("cpu.stat"),
+        "usage_usec 400000\nnr_periods 20\nnr_throttled 19\nthrottled_usec 1600000\n",
+    )
+    .unwrap();
+    assert_eq!(lab.cpu_throttled().unwrap(), 19);
+
+    // v1: the period first, then the quota; -1 reads as `max`.
+    let tmp = tempfile::tempdir().unwrap();
+    for n in ["memory", "pids", "cpu", "cpuacct"] {
+        fs::create_dir(tmp.path().join(n)).unwrap();
+    }
+    let layout = v1_layout(tmp.path());
+    let mut lab = layout
+        .create("s1", &mut Trace::new(), &mut fake_kernel)
+        .unwrap();
+    let cpu = tmp.path().join("cpu/containerlab/s1");
+    assert_eq!(lab.cpu_max().unwrap(), "max 100000");
+    let mut t = Trace::new();
+    lab.set_cpu_max(50000, 200000, &mut t).unwrap();
+    let c = cpu.display();
+    assert_eq!(
+        shown(&t),
+        vec![
+            format!("write(\"{c}/cpu.cfs_period_us\", \"200000\") = 6"),
+            format!("write(\"{c}/cpu.cfs_quota_us\", \"50000\") = 5"),
+        ]
+    );
+    assert_eq!(lab.cpu_max().unwrap(), "50000 200000");
+    assert_eq!(lab.cpu_throttled().unwrap(), 0);
+}
+
+#[test]
+fn cpu_quota_without_the_cpu_controller_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = v2_memory_pids(tmp.path(), "");
+    let mut lab = layout
+        .create("s1", &mut Trace::new(), &mut fake_kernel)
+        .unwrap();
+    let e = lab.set_cpu_max(1, 2, &mut Trace::new()).unwrap_err();
+    assert!(e.to_string().contains("cpu"), "{e}");
 }

@@ -118,6 +118,40 @@ impl LabCgroup {
         fsops::write(&self.pids.file("pids.max"), &n.to_string(), trace).map(|_| ())
     }
 
+    /// Caps the CPU time the cgroup's processes may use: `quota_usec` in every `period_usec`.
+    /// v2 writes both to `cpu.max`; v1 writes the period to `cpu.cfs_period_us` first, then the
+    /// quota to `cpu.cfs_quota_us`. When the group has used its quota, the scheduler stops
+    /// running it until the next period begins (it is "throttled").
+    pub fn set_cpu_max(
+        &mut self,
+        quota_usec: u64,
+        period_usec: u64,
+        trace: &mut Trace,
+    ) -> Result<()> {
+        let cpu = LabCgroup::require(&self.cpu, "cpu")?;
+        match cpu.version {
+            Version::V2 => fsops::write(
+                &cpu.file("cpu.max"),
+                &format!("{quota_usec} {period_usec}"),
+                trace,
+            )
+            .map(|_| ()),
+            Version::V1 => {
+                fsops::write(
+                    &cpu.file("cpu.cfs_period_us"),
+                    &period_usec.to_string(),
+                    trace,
+                )?;
+                fsops::write(
+                    &cpu.file("cpu.cfs_quota_us"),
+                    &quota_usec.to_string(),
+                    trace,
+                )
+                .map(|_| ())
+            }
+        }
+    }
+
     /// Moves process `pid` (all its threads) into the cgroup: `cgroup.procs` of every hierarchy.
     pub fn add_process(&self, pid: Pid, trace: &mut Trace) -> Result<()> {
         for leaf in &self.leaves {

@@ -131,6 +131,43 @@ impl LabCgroup {
         fsops::read_keyed(&d.file("cpu.stat"))
     }
 
+    /// The CPU quota and period as v2's `cpu.max` shows them: `max 100000` when unlimited (v1
+    /// shows that as a quota of -1).
+    pub fn cpu_max(&self) -> Result<String> {
+        let cpu = LabCgroup::require(&self.cpu, "cpu")?;
+        match cpu.version {
+            Version::V2 => Ok(std::fs::read_to_string(cpu.file("cpu.max"))
+                .map_err(|e| crate::Error::io("read", cpu.file("cpu.max"), e))?
+                .trim()
+                .to_string()),
+            Version::V1 => {
+                let quota_file = cpu.file("cpu.cfs_quota_us");
+                let quota = std::fs::read_to_string(&quota_file)
+                    .map_err(|e| crate::Error::io("read", &quota_file, e))?;
+                let period = fsops::read_u64(&cpu.file("cpu.cfs_period_us"))?;
+                let quota = match quota.trim() {
+                    "-1" => "max".to_string(),
+                    q => q.to_string(),
+                };
+                Ok(format!("{quota} {period}"))
+            }
+        }
+    }
+
+    /// How many periods the cgroup's processes were stopped in for having used their quota
+    /// (`nr_throttled` in the cpu controller's `cpu.stat`, v1 and v2 alike).
+    pub fn cpu_throttled(&self) -> Result<u64> {
+        let cpu = LabCgroup::require(&self.cpu, "cpu")?;
+        let f = cpu.file("cpu.stat");
+        let stat = fsops::read_keyed(&f)?;
+        stat.get("nr_throttled")
+            .copied()
+            .ok_or_else(|| crate::Error::Parse {
+                path: f,
+                content: format!("{stat:?}"),
+            })
+    }
+
     /// The processes in the cgroup (its memory hierarchy's `cgroup.procs`).
     pub fn procs(&self) -> Result<Vec<Pid>> {
         Ok(fsops::read_procs(&self.memory.file("cgroup.procs"))?
@@ -178,8 +215,15 @@ impl LabCgroup {
                 },
             ));
         }
-        if let Some(d) = self.cpu.as_ref().filter(|d| d.version == Version::V1) {
-            wanted.push((d, "cpu.stat"));
+        if let Some(d) = &self.cpu {
+            match d.version {
+                Version::V2 => wanted.push((d, "cpu.max")),
+                Version::V1 => {
+                    wanted.push((d, "cpu.cfs_quota_us"));
+                    wanted.push((d, "cpu.cfs_period_us"));
+                    wanted.push((d, "cpu.stat"));
+                }
+            }
         }
         wanted.push((m, "cgroup.procs"));
         wanted

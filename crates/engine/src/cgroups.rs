@@ -95,6 +95,7 @@ pub fn limit(
     memory_max: Option<u64>,
     swap_off: bool,
     pids_max: Option<u64>,
+    cpu_max: Option<(u64, u64)>,
     trace: &mut Trace,
 ) -> Result<Value, OpError> {
     let mut lab = open(&session_of(work), name)?;
@@ -106,6 +107,9 @@ pub fn limit(
     }
     if let Some(n) = pids_max {
         lab.set_pids_max(n, trace).map_err(cg_error)?;
+    }
+    if let Some((quota, period)) = cpu_max {
+        lab.set_cpu_max(quota, period, trace).map_err(cg_error)?;
     }
     Ok(Value::Done)
 }
@@ -138,6 +142,8 @@ pub const VALUES: &[&str] = &[
     "pids_max",
     "pids_limit_hits",
     "cpu_usage_usec",
+    "cpu_max",
+    "cpu_throttled",
     "procs",
 ];
 
@@ -166,6 +172,8 @@ pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, Valu
         "pids_max" => lab.pids_max().map(limit),
         "pids_limit_hits" => lab.pids_limit_hits().map(|v| v.to_string()),
         "cpu_usage_usec" => lab.cpu_usage_usec().map(|v| v.to_string()),
+        "cpu_max" => lab.cpu_max(),
+        "cpu_throttled" => lab.cpu_throttled().map(|v| v.to_string()),
         "procs" => lab.procs().map(|p| p.len().to_string()),
         other => {
             return Err(ValueError::Unknown {

@@ -113,6 +113,36 @@ pub fn add_default_route(via: &str, trace: &mut Trace) -> Result<Value, OpError>
     Ok(Value::Done)
 }
 
+/// socket(AF_INET, SOCK_STREAM) + bind(2) + listen(2) on `address`, then close: may this
+/// process serve there? Binding a port below net.ipv4.ip_unprivileged_port_start needs
+/// CAP_NET_BIND_SERVICE (EACCES without it).
+pub fn bind(address: &str, trace: &mut Trace) -> Result<Value, OpError> {
+    let addr: std::net::SocketAddrV4 = address
+        .parse()
+        .map_err(|_| OpError::msg(format!("{address:?} is not a.b.c.d:port")))?;
+    policy::host_port(address)?;
+    // std's bind is socket + SO_REUSEADDR + bind + listen; the listener is closed on drop.
+    trace.record_io(
+        format!("bind(socket(AF_INET, SOCK_STREAM), {addr})"),
+        std::net::TcpListener::bind(addr),
+        |l| l.as_raw_fd().to_string(),
+    )?;
+    Ok(Value::Done)
+}
+
+/// clock_gettime(2) in this process: its time namespace decides what monotonic and boottime
+/// read. Answered as `SECONDS.NANOSECONDS`.
+pub fn read_clock(clock: super::ops::Clock) -> Result<Value, OpError> {
+    use nix::time::{clock_gettime, ClockId};
+    let id = match clock {
+        super::ops::Clock::Monotonic => ClockId::CLOCK_MONOTONIC,
+        super::ops::Clock::Boottime => ClockId::CLOCK_BOOTTIME,
+        super::ops::Clock::Realtime => ClockId::CLOCK_REALTIME,
+    };
+    let t = clock_gettime(id).map_err(|e| OpError::msg(format!("clock_gettime: {e}")))?;
+    Ok(Value::Text(format!("{}.{:09}", t.tv_sec(), t.tv_nsec())))
+}
+
 /// open(2) for reading, and close: may this process read the file?
 pub fn open(path: &str, trace: &mut Trace) -> Result<Value, OpError> {
     trace.record_io(

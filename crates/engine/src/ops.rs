@@ -127,6 +127,9 @@ pub enum Op {
         memory_max: Option<u64>,
         swap_off: bool,
         pids_max: Option<u64>,
+        /// (quota, period) in microseconds: v2 `cpu.max`, v1 `cpu.cfs_quota_us`/`cfs_period_us`.
+        #[serde(default)]
+        cpu_max: Option<(u64, u64)>,
     },
     /// chroot(2).
     Chroot { path: String },
@@ -141,6 +144,8 @@ pub enum Op {
     SetIds { uid: u32, gid: u32 },
     /// lchown(2) a path under the work dir.
     Chown { path: String, uid: u32, gid: u32 },
+    /// chmod(2) a path under the work dir.
+    Chmod { path: String, mode: u32 },
     /// Copy a file to a path under the work dir (content and mode, no xattrs).
     CopyFile { from: String, to: String },
     /// Write (or, with no caps, remove) a file's `security.capability` xattr (v2).
@@ -206,6 +211,21 @@ pub enum Op {
     CgroupAdd { name: String, pid: i32 },
     /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 memory) at `target`.
     MountCgroup { target: String },
+    /// socket + bind + listen on `address` (`a.b.c.d:port`), then close: may this process
+    /// serve on that port?
+    Bind { address: String },
+    /// clock_gettime(2) of `clock` in this process (its time namespace): `SECONDS.NANOS`.
+    /// Read-only.
+    ReadClock { clock: Clock },
+}
+
+/// The clocks [`Op::ReadClock`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    Monotonic,
+    Boottime,
+    Realtime,
 }
 
 /// Which image [`Op::ImageBuild`] writes.
@@ -231,6 +251,7 @@ impl Op {
                 | Op::Members
                 | Op::Stat { .. }
                 | Op::ShmRead { .. }
+                | Op::ReadClock { .. }
         )
     }
 }
@@ -320,7 +341,16 @@ impl Agent {
                 memory_max,
                 swap_off,
                 pids_max,
-            } => cgroups::limit(&work, name, *memory_max, *swap_off, *pids_max, trace),
+                cpu_max,
+            } => cgroups::limit(
+                &work,
+                name,
+                *memory_max,
+                *swap_off,
+                *pids_max,
+                *cpu_max,
+                trace,
+            ),
             Op::LabCgroupCreate { name } => ns_ops::cgroup_create(name, trace, &mut self.journal),
             Op::CgroupAdd { name, pid } => ns_ops::cgroup_add(name, *pid, trace),
 
@@ -334,6 +364,7 @@ impl Agent {
             Op::SetIds { uid, gid } => privs::set_ids(*uid, *gid, trace),
             Op::CopyFile { from, to } => privs::copy_file(from, to, &work, trace),
             Op::Chown { path, uid, gid } => privs::chown(path, *uid, *gid, &work, trace),
+            Op::Chmod { path, mode } => privs::chmod(path, *mode, &work, trace),
             Op::SetFileCaps {
                 path,
                 caps,
@@ -367,6 +398,8 @@ impl Agent {
             Op::AddAddress { dev, cidr } => ns_ops::add_address(dev, cidr, trace, &self.journal),
             Op::SetLinkUp { dev } => ns_ops::set_link_up(dev, trace, &self.journal),
             Op::AddDefaultRoute { via } => ns_ops::add_default_route(via, trace),
+            Op::Bind { address } => ns_ops::bind(address, trace),
+            Op::ReadClock { clock } => ns_ops::read_clock(*clock),
 
             // IPC objects.
             Op::ShmCreate { key, size } => {

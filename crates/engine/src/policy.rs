@@ -16,7 +16,8 @@
 //!    refuses it (EPERM), which is what the lessons show.
 //! 3. **Network namespace.** In the host's network namespace, only links this session made (the
 //!    veth ends in its journal) may be brought up, addressed or moved ([`host_link`]), and the
-//!    default route is never changed ([`host_route`]).
+//!    default route is never changed ([`host_route`]), and no port is bound there ([`host_port`]:
+//!    a listening socket in the host's namespace could take a port a real server needs).
 //! 4. **Files on the host.** Copies, ownership, file capabilities, the rootfs copy, image layouts
 //!    and unpacked layers are written only under the session's work directory, and never
 //!    through a `..` ([`work_file`]).
@@ -114,6 +115,17 @@ pub fn host_route() -> Result<(), OpError> {
             "refusing to change the default route of the host's network namespace: unshare a \
              network namespace first",
         ));
+    }
+    Ok(())
+}
+
+/// Rule 3: no socket is bound in the host's network namespace.
+pub fn host_port(address: &str) -> Result<(), OpError> {
+    if in_host_ns(Namespace::Net) == Some(true) {
+        return Err(OpError::msg(format!(
+            "refusing to bind {address} in the host's network namespace: unshare a network \
+             namespace first"
+        )));
     }
     Ok(())
 }

@@ -77,6 +77,18 @@ pub fn chown(
     Ok(Value::Done)
 }
 
+/// chmod(2) a path under the work dir (`chmod 600 FILE`).
+pub fn chmod(path: &str, mode: u32, work: &Path, trace: &mut Trace) -> Result<Value, OpError> {
+    use std::os::unix::fs::PermissionsExt;
+    policy::work_file(path, work)?;
+    trace.record_io(
+        format!("chmod({}, {mode:04o})", quoted(path)),
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)),
+        |_| "0".into(),
+    )?;
+    Ok(Value::Done)
+}
+
 fn mask_of(names: &[String]) -> Result<u64, OpError> {
     names.iter().try_fold(0u64, |m, n| {
         capnames::bit_of(n)

@@ -159,6 +159,13 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         format!("join: no process {:?} has been spawned", j.target),
                     );
                 }
+                Action::Chmod(c) if u32::from_str_radix(&c.mode, 8).is_err() => {
+                    f.error(
+                        "mode",
+                        &c.mode,
+                        format!("chmod: mode {:?} is not an octal number", c.mode),
+                    );
+                }
                 Action::Run(r) if r.argv.is_empty() => {
                     f.error("argv", "", "run: argv is empty".into());
                 }
@@ -176,7 +183,12 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                         format!("cgroup_add: no process {:?} has been spawned", c.member),
                     );
                 }
-                Action::BsetDrop(c) | Action::CapProfile(c) => {
+                Action::BsetDrop(c) => {
+                    for cap in &c.caps {
+                        unknown_capability(&mut f, cap);
+                    }
+                }
+                Action::CapProfile(c) => {
                     for cap in &c.caps {
                         unknown_capability(&mut f, cap);
                     }
@@ -362,6 +374,38 @@ mod tests {
             .into_iter()
             .filter(|d| d.severity == Severity::Error)
             .collect()
+    }
+
+    #[test]
+    fn a_chmod_mode_that_is_not_octal_is_an_error_at_the_mode() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    actions:\n      - chmod: {{path: \"{{work}}/f\", mode: \"0800\"}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("not an octal number"), "{e:?}");
+        assert_eq!(e[0].line, 10);
+    }
+
+    #[test]
+    fn a_cap_profile_on_dockers_base_adds_its_caps_once_and_checks_their_names() {
+        let src = format!(
+            "{BASE}  - id: a\n    title: {{en: A, ja: A}}\n    text: {{en: x, ja: x}}\n    actions:\n      - cap_profile: {{base: docker, caps: [cap_net_admin, cap_chown, cap_nope]}}\n"
+        );
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("cap_nope"), "{e:?}");
+        let lesson = parse("t.yaml", &src).unwrap();
+        let Some(crate::schema::Action::CapProfile(p)) = lesson.steps[0].actions.first() else {
+            panic!("not a cap_profile");
+        };
+        let all = p.all_caps();
+        assert_eq!(all.len(), 16, "{all:?}");
+        assert_eq!(
+            all[..14],
+            crate::schema::DOCKER_DEFAULT_CAPS.map(String::from)
+        );
+        assert_eq!(all[14], "cap_net_admin");
     }
 
     #[test]

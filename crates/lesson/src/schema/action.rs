@@ -93,6 +93,9 @@ actions! {
         /// Give a path under `{work}` another owner (`chown -h UID:GID PATH`): a container's upper
         /// directory must belong to the uid its root is mapped to.
         Chown = "chown" (ChownAction),
+        /// Change a path's permission bits (`chmod 600 PATH`); `mode` is octal text (`"0600"`).
+        /// Only under `{work}`.
+        Chmod = "chmod" (ChmodAction),
         /// Write a file capability (`security.capability`, v2), like `setcap cap_net_raw+ep FILE`;
         /// an empty list removes it. Only under `{work}`.
         SetFileCaps = "set_file_caps" (SetFileCapsAction),
@@ -100,7 +103,7 @@ actions! {
         BsetDrop = "bset_drop" (CapsAction),
         /// A capability profile (Docker's default, say): bounding, permitted, effective and
         /// inheritable sets become exactly this list.
-        CapProfile = "cap_profile" (CapsAction),
+        CapProfile = "cap_profile" (CapProfileAction),
         /// prctl(PR_SET_NO_NEW_PRIVS, 1).
         NoNewPrivs = "no_new_privs" (NoArgs),
         /// Write an OCI image layout into `dir` (host file work): the article's example image, or
@@ -142,6 +145,9 @@ actions! {
         CgroupAdd = "cgroup_add" (CgroupAddAction),
         /// Mount the cgroup hierarchy the lab cgroup lives in (cgroup2, or v1 `memory`) at `target`.
         MountCgroup = "mount_cgroup" (MountCgroupAction),
+        /// socket(AF_INET, SOCK_STREAM) + bind(2) + listen(2) on `a.b.c.d:port`, closed again:
+        /// may this process serve on that port?
+        Bind = "bind" (BindAction),
     }
 }
 
@@ -305,7 +311,14 @@ action_struct!(CgroupLimitAction {
     #[serde(default)]
     swap_off: bool,
     #[serde(default)]
-    pids_max: Option<u64>
+    pids_max: Option<u64>,
+    /// CPU time the cgroup may use per period, in microseconds: `cpu.max` (v2) or
+    /// `cpu.cfs_quota_us` (v1).
+    #[serde(default)]
+    cpu_quota_usec: Option<u64>,
+    /// The period that quota is counted over (default 100000 µs, the kernel's own default).
+    #[serde(default)]
+    cpu_period_usec: Option<u64>
 });
 action_struct!(SetuidAction { uid: u32, gid: u32 });
 action_struct!(LinkUpAction { name: String });
@@ -313,6 +326,11 @@ action_struct!(ChownAction {
     path: String,
     uid: u32,
     gid: u32
+});
+action_struct!(ChmodAction {
+    path: String,
+    /// Octal, as `chmod` takes it: `"0600"`.
+    mode: String
 });
 action_struct!(CopyFileAction {
     from: String,
@@ -325,6 +343,63 @@ action_struct!(SetFileCapsAction {
     effective: bool
 });
 action_struct!(CapsAction { caps: Vec<String> });
+action_struct!(CapProfileAction {
+    /// A runtime's list to start from (`docker`: Docker's default capabilities).
+    #[serde(default)]
+    base: Option<CapBase>,
+    /// Capabilities in the profile besides the base's (`docker run --cap-add`), or all of them
+    /// when there is no base.
+    #[serde(default)]
+    caps: Vec<String>
+});
+action_struct!(BindAction {
+    /// `a.b.c.d:port`.
+    address: String
+});
+
+closed_set! {
+    /// A runtime's default capability list that `cap_profile` can start from.
+    pub enum CapBase {
+        /// Docker's (moby's `oci/caps/defaults.go`).
+        Docker = "docker",
+    }
+}
+
+/// Docker's default capabilities for a container's process (moby `oci/caps/defaults.go`,
+/// `DefaultCapabilities`): the list `cap_profile: {base: docker}` applies.
+pub const DOCKER_DEFAULT_CAPS: [&str; 14] = [
+    "cap_chown",
+    "cap_dac_override",
+    "cap_fsetid",
+    "cap_fowner",
+    "cap_mknod",
+    "cap_net_raw",
+    "cap_setgid",
+    "cap_setuid",
+    "cap_setfcap",
+    "cap_setpcap",
+    "cap_net_bind_service",
+    "cap_sys_chroot",
+    "cap_kill",
+    "cap_audit_write",
+];
+
+impl CapProfileAction {
+    /// Every capability of the profile: the base's list, then `caps` (each once).
+    pub fn all_caps(&self) -> Vec<String> {
+        let base: &[&str] = match self.base {
+            Some(CapBase::Docker) => &DOCKER_DEFAULT_CAPS,
+            None => &[],
+        };
+        let mut out: Vec<String> = base.iter().map(|c| c.to_string()).collect();
+        for c in &self.caps {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+        out
+    }
+}
 action_struct!(NoArgs {});
 action_struct!(PivotRootAction {
     new_root: String,

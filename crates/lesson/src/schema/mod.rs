@@ -103,11 +103,15 @@ pub enum Requirement {
     PingFileCapability,
     /// A process without privileges may create a user namespace (no sysctl or LSM forbids it).
     RootlessUserNamespaces,
+    /// The cpu controller (v2 `cpu.max`, v1 `cpu.cfs_quota_us`).
+    CgroupCpu,
+    /// Time namespaces (Linux 5.6+: /proc/self/ns/time).
+    TimeNamespaces,
 }
 
 impl Requirement {
     /// Every requirement, in the order `doctor` lists them.
-    pub const ALL: [Requirement; 11] = [
+    pub const ALL: [Requirement; 13] = [
         Requirement::Root,
         Requirement::UserNamespaces,
         Requirement::CgroupMemory,
@@ -119,6 +123,8 @@ impl Requirement {
         Requirement::Capsh,
         Requirement::PingFileCapability,
         Requirement::RootlessUserNamespaces,
+        Requirement::CgroupCpu,
+        Requirement::TimeNamespaces,
     ];
 }
 

@@ -70,7 +70,7 @@ pub enum Observe {
     Output(String),
     /// A value of a cgroup this lesson made: memory_current, memory_max, memory_peak, oom_kill,
     /// limit_hits (v2 memory.events `max`, v1 memory.failcnt), pids_current, pids_max,
-    /// cpu_usage_usec, procs (how many processes it holds).
+    /// cpu_usage_usec, cpu_max, cpu_throttled, procs (how many processes it holds).
     Cgroup(CgroupValue),
     /// How a `run` action with this id ended: `exited with status N` or `killed by SIGKILL`.
     Ended(String),
@@ -126,6 +126,32 @@ pub enum Observe {
     /// `0::` line on v2) as another process reads /proc/PID/cgroup: relative to the reader's
     /// cgroup namespace.
     CgroupPath(CgroupOf),
+    /// How many seconds a clock read by that process is ahead of the same clock read by the
+    /// lab at the same moment, rounded to the nearest second: 0 when they share the kernel's
+    /// clock, a time namespace's offset for `monotonic` and `boottime` inside one.
+    ClockAhead(ClockOf),
+    /// The offset, in whole seconds, that /proc/PID/timens_offsets shows for a clock: the time
+    /// namespace that process's children get (`monotonic` or `boottime`).
+    TimensOffset(ClockOf),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockOf {
+    pub of: Who,
+    pub clock: ClockName,
+}
+
+closed_set! {
+    /// The clocks clock_gettime(2) reads that a lesson compares.
+    pub enum ClockName {
+        /// CLOCK_MONOTONIC: time since an unspecified start (boot), not counting suspend.
+        Monotonic = "monotonic",
+        /// CLOCK_BOOTTIME: time since boot, suspend included (what /proc/uptime shows).
+        Boottime = "boottime",
+        /// CLOCK_REALTIME: the wall clock. No time namespace changes it.
+        Realtime = "realtime",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,6 +214,11 @@ closed_set! {
         PidsMax = "pids_max",
         PidsLimitHits = "pids_limit_hits",
         CpuUsageUsec = "cpu_usage_usec",
+        /// The CPU quota and period: v2 `cpu.max` as it reads (`20000 100000`), v1
+        /// `cpu.cfs_quota_us` and `cpu.cfs_period_us` put the same way.
+        CpuMax = "cpu_max",
+        /// How many periods the cgroup was throttled in (`nr_throttled` in cpu.stat).
+        CpuThrottled = "cpu_throttled",
         Procs = "procs",
     }
 }
@@ -315,6 +346,7 @@ impl Observe {
             Observe::LinkFlags(d) => Some(&d.of),
             Observe::ShmText(k) => Some(&k.of),
             Observe::CgroupPath(c) => Some(&c.of),
+            Observe::ClockAhead(c) | Observe::TimensOffset(c) => Some(&c.of),
             Observe::NsInode(n) | Observe::NsOwner(n) => Some(&n.of),
             Observe::Status(s) => Some(&s.of),
             Observe::ReadDir(p)
