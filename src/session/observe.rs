@@ -373,6 +373,19 @@ impl Scene<'_> {
                     (_, Some(s)) => Observed::Number(s.inode as i64),
                 }
             }
+            Observe::RuntimeSpec(r) => {
+                let file = path(&r.path)?;
+                let spec = containerlab_oci::runtime::load(std::path::Path::new(&file))?;
+                match containerlab_oci::runtime::field(&spec, r.field.as_str())
+                    .map_err(|e| anyhow!(e))?
+                {
+                    containerlab_oci::runtime::SpecValue::Text(t) => Observed::Text(t),
+                    containerlab_oci::runtime::SpecValue::Number(n) => Observed::Number(n),
+                    containerlab_oci::runtime::SpecValue::List(l) => {
+                        Observed::List(l.into_iter().map(Observed::Text).collect())
+                    }
+                }
+            }
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;
                 Observed::Number(

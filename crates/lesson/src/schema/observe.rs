@@ -126,6 +126,40 @@ pub enum Observe {
     /// `0::` line on v2) as another process reads /proc/PID/cgroup: relative to the reader's
     /// cgroup namespace.
     CgroupPath(CgroupOf),
+    /// A field of an OCI runtime spec (`config.json`, as runc reads it) at a path on the host,
+    /// read through the spec's own types: a file that does not parse as one has no value.
+    RuntimeSpec(RuntimeSpecOf),
+}
+
+/// A field of the OCI runtime spec at `path`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSpecOf {
+    pub path: String,
+    pub field: RuntimeSpecField,
+}
+
+closed_set! {
+    /// The runtime-spec fields a check may read. Capability sets come as lower-case names in
+    /// capability-number order (as `caps` observations decode /proc/PID/status), namespaces as
+    /// the spec's `type` words (`network`, `mount`...).
+    pub enum RuntimeSpecField {
+        OciVersion = "oci_version",
+        Hostname = "hostname",
+        RootPath = "root_path",
+        Args = "args",
+        Cwd = "cwd",
+        EnvNames = "env_names",
+        Namespaces = "namespaces",
+        MountDestinations = "mount_destinations",
+        /// linux.resources.memory.limit, in bytes.
+        MemoryLimit = "memory_limit",
+        /// linux.resources.pids.limit.
+        PidsLimit = "pids_limit",
+        Bounding = "bounding",
+        Effective = "effective",
+        Permitted = "permitted",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -332,6 +366,7 @@ impl Observe {
             | Observe::Ended(_)
             | Observe::Cgroup(_)
             | Observe::Image(_)
+            | Observe::RuntimeSpec(_)
             | Observe::WhiteoutCount(_) => None,
         }
     }
