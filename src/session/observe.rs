@@ -220,6 +220,16 @@ impl Scene<'_> {
                     .with_context(|| format!("no interface {dev} there"))?;
                 Observed::List(link.flags.into_iter().map(Observed::Text).collect())
             }
+            Observe::LinkMaster(d) => {
+                let snap = self.net(&d.of)?;
+                let dev = path(&d.dev)?;
+                let link = snap
+                    .links
+                    .into_iter()
+                    .find(|l| l.name == dev)
+                    .with_context(|| format!("no interface {dev} there"))?;
+                Observed::Text(link.master.unwrap_or_else(|| "none".into()))
+            }
             Observe::Addresses(who) => {
                 let snap = self.net(who)?;
                 Observed::List(

@@ -20,6 +20,8 @@
 //! 4. **Files on the host.** Copies, ownership, file capabilities, the rootfs copy, image layouts
 //!    and unpacked layers are written only under the session's work directory, and never
 //!    through a `..` ([`work_file`]).
+//! 5. **Firewall.** nftables rules are only loaded in a network namespace the lesson made
+//!    ([`host_firewall`]): they die with it, and the host's own tables are never changed.
 //!
 //! Objects a lesson may make in the host's namespaces (processes, cgroups, veths, IPC objects,
 //! mounts under the work directory) are not refused but journaled: see [`super::journal`].
@@ -113,6 +115,18 @@ pub fn host_route() -> Result<(), OpError> {
         return Err(OpError::msg(
             "refusing to change the default route of the host's network namespace: unshare a \
              network namespace first",
+        ));
+    }
+    Ok(())
+}
+
+/// Rule 5: nftables rules only in a network namespace the lesson made (unknown counts as the
+/// host's: refusing is the safe side).
+pub fn host_firewall() -> Result<(), OpError> {
+    if in_host_ns(Namespace::Net) != Some(false) {
+        return Err(OpError::msg(
+            "refusing to load nftables rules in the host's network namespace: the host's \
+             firewall is never changed; unshare a network namespace first",
         ));
     }
     Ok(())

@@ -103,11 +103,16 @@ pub enum Requirement {
     PingFileCapability,
     /// A process without privileges may create a user namespace (no sysctl or LSM forbids it).
     RootlessUserNamespaces,
+    /// A Linux bridge can be created (the bridge driver, built in or loadable).
+    Bridge,
+    /// The `nft` tool, and nf_tables with NAT (masquerade) and conntrack's
+    /// /proc/net/nf_conntrack, usable in a network namespace of the lab's.
+    Nftables,
 }
 
 impl Requirement {
     /// Every requirement, in the order `doctor` lists them.
-    pub const ALL: [Requirement; 11] = [
+    pub const ALL: [Requirement; 13] = [
         Requirement::Root,
         Requirement::UserNamespaces,
         Requirement::CgroupMemory,
@@ -119,6 +124,8 @@ impl Requirement {
         Requirement::Capsh,
         Requirement::PingFileCapability,
         Requirement::RootlessUserNamespaces,
+        Requirement::Bridge,
+        Requirement::Nftables,
     ];
 }
 

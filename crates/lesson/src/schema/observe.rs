@@ -108,6 +108,8 @@ pub enum Observe {
     Links(Who),
     /// The flags of one interface there (`UP`, `LOWER_UP`, `LOOPBACK`...).
     LinkFlags(DevOf),
+    /// The bridge one interface there is a port of (`ip link set DEV master BR`), or `none`.
+    LinkMaster(DevOf),
     /// Every address there, as `a.b.c.d/prefix`.
     Addresses(Who),
     /// The IPv4 routes there, one `ip route` line each.
@@ -346,7 +348,7 @@ impl Observe {
             | Observe::ListeningPorts(w)
             | Observe::ShmKeys(w) => Some(w),
             Observe::SelfStatus(s) => Some(&s.of),
-            Observe::LinkFlags(d) => Some(&d.of),
+            Observe::LinkFlags(d) | Observe::LinkMaster(d) => Some(&d.of),
             Observe::ShmText(k) => Some(&k.of),
             Observe::CgroupPath(c) => Some(&c.of),
             Observe::NsInode(n) | Observe::NsOwner(n) => Some(&n.of),
