@@ -240,7 +240,9 @@ fn veth() -> (bool, String, Option<String>) {
 
 /// `f` on a thread of its own in a new, empty network namespace: whatever it makes there dies
 /// with the thread, and the host's network is never touched.
-fn in_throwaway_netns(f: impl FnOnce() -> anyhow::Result<()> + Send + 'static) -> anyhow::Result<()> {
+fn in_throwaway_netns(
+    f: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+) -> anyhow::Result<()> {
     std::thread::spawn(move || -> anyhow::Result<()> {
         use anyhow::Context;
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)

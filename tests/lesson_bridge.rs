@@ -34,7 +34,11 @@ fn bridge_lesson_shows_nat_both_ways_and_leaves_nothing() {
     let t = lab_turn();
     let run = play(Wrap::NetNsLoUp("true"), LESSON, &[], t.dir());
     assert_eq!(run.code, Some(0), "{}", run.output);
-    assert!(run.output.contains(&format!("✓ {LESSON}:")), "{}", run.output);
+    assert!(
+        run.output.contains(&format!("✓ {LESSON}:")),
+        "{}",
+        run.output
+    );
     for key in [
         // Two containers on one bridge.
         "✓ veth1 in gw is a port of br0",
@@ -55,7 +59,8 @@ fn bridge_lesson_shows_nat_both_ways_and_leaves_nothing() {
     }
     // The rules were loaded in gw, never in the test's network namespace.
     assert!(
-        run.output.contains("[gw] execve(\"nft\", [\"nft\", \"-f\", \"-\"])"),
+        run.output
+            .contains("[gw] execve(\"nft\", [\"nft\", \"-f\", \"-\"])"),
         "{}",
         run.output
     );

@@ -31,7 +31,10 @@ pub fn apply(ruleset: &str, trace: &mut Trace) -> Result<Value, OpError> {
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
         });
     }
-    let call = format!("execve(\"nft\", [\"nft\", \"-f\", \"-\"]) < {}", quoted(ruleset));
+    let call = format!(
+        "execve(\"nft\", [\"nft\", \"-f\", \"-\"]) < {}",
+        quoted(ruleset)
+    );
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {

@@ -85,7 +85,12 @@ pub fn create_bridge(name: &str, trace: &mut Trace, j: &mut Journal) -> Result<V
 
 /// `ip link set DEV master BRIDGE`: in the host's network namespace, both must be this
 /// session's.
-pub fn set_master(dev: &str, master: &str, trace: &mut Trace, j: &Journal) -> Result<Value, OpError> {
+pub fn set_master(
+    dev: &str,
+    master: &str,
+    trace: &mut Trace,
+    j: &Journal,
+) -> Result<Value, OpError> {
     policy::host_link(dev, j)?;
     policy::host_link(master, j)?;
     containerlab_net::set_master(dev, master, trace).map_err(net_err)?;

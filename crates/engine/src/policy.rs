@@ -164,4 +164,15 @@ mod tests {
         assert!(work_file("/usr/bin/ping", work).is_err());
         assert!(work_file("/run/containerlab/s/work/../../etc/passwd", work).is_err());
     }
+
+    #[test]
+    fn nftables_rules_are_refused_unless_known_to_be_in_a_lesson_namespace() {
+        // No holder remembered the host's namespaces here: unknown is treated as the host's.
+        let err = host_firewall().unwrap_err();
+        assert!(err.message.contains("host's firewall"), "{}", err.message);
+        // And nothing ran: firewall::apply refuses before it starts nft.
+        let mut trace = containerlab_trace::Trace::new();
+        assert!(crate::firewall::apply("table ip t {}", &mut trace).is_err());
+        assert!(trace.records.is_empty(), "{:?}", trace.records);
+    }
 }

@@ -93,7 +93,9 @@ pub fn create_bridge(name: &str, trace: &mut Trace) -> Result<(), NetError> {
         .push(LinkAttribute::IfName(name.to_string()));
     message
         .attributes
-        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
     let call = format!(
         "sendmsg(NETLINK_ROUTE, RTM_NEWLINK {{name: {}, kind: bridge}})",
         quoted(name)
