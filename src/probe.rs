@@ -32,6 +32,8 @@ pub fn check(req: Requirement) -> ProbeResult {
         }
         Requirement::UserNamespaces => user_namespaces(),
         Requirement::RootlessUserNamespaces => rootless_user_namespaces(),
+        Requirement::Bridge => bridge(),
+        Requirement::Nftables => nftables(),
         Requirement::CgroupMemory => cgroup_controller("memory"),
         Requirement::CgroupPids => cgroup_controller("pids"),
         Requirement::CgroupCpu => cgroup_controller("cpu"),
@@ -244,6 +246,94 @@ fn veth() -> (bool, String, Option<String>) {
             false,
             format!("cannot create a veth pair: {e:#}"),
             Some("load the veth module (modprobe veth), and run as root".into()),
+        ),
+    }
+}
+
+/// `f` on a thread of its own in a new, empty network namespace: whatever it makes there dies
+/// with the thread, and the host's network is never touched.
+fn in_throwaway_netns(
+    f: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+) -> anyhow::Result<()> {
+    std::thread::spawn(move || -> anyhow::Result<()> {
+        use anyhow::Context;
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+            .context("unshare(CLONE_NEWNET)")?;
+        f()
+    })
+    .join()
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the probe thread panicked")))
+}
+
+fn bridge() -> (bool, String, Option<String>) {
+    let attempt = in_throwaway_netns(|| {
+        let mut trace = containerlab_trace::Trace::new();
+        containerlab_net::create_bridge("clab-probe-br", &mut trace)?;
+        Ok(())
+    });
+    match attempt {
+        Ok(()) => (true, "bridges can be created".into(), None),
+        Err(e) => (
+            false,
+            format!("cannot create a bridge: {e:#}"),
+            Some("load the bridge module (modprobe bridge), and run as root".into()),
+        ),
+    }
+}
+
+/// The bridge lesson's NAT: `nft` loads a masquerade rule in a throwaway network namespace (which
+/// loads nf_tables, its NAT and conntrack modules), and conntrack's table is then readable there.
+fn nftables() -> (bool, String, Option<String>) {
+    let Some(nft) = which("nft") else {
+        return (
+            false,
+            "the nft tool is missing".into(),
+            Some("apt install nftables".into()),
+        );
+    };
+    let attempt = in_throwaway_netns(move || {
+        use anyhow::Context;
+        use std::io::Write;
+        let mut child = std::process::Command::new(&nft)
+            .args(["-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .context("starting nft")?;
+        child
+            .stdin
+            .take()
+            .context("nft's standard input")?
+            .write_all(
+                b"table ip clab_probe {\n chain post {\n type nat hook postrouting priority srcnat;\n masquerade\n }\n}\n",
+            )?;
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "nft could not load a masquerade rule: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        // The thread's own network namespace (/proc/self is the thread group's leader).
+        std::fs::metadata("/proc/thread-self/net/nf_conntrack")
+            .context("/proc/net/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS)")?;
+        Ok(())
+    });
+    match attempt {
+        Ok(()) => (
+            true,
+            "nft loads NAT rules; /proc/net/nf_conntrack is there".into(),
+            None,
+        ),
+        Err(e) => (
+            false,
+            format!("nftables NAT is not usable: {e:#}"),
+            Some(
+                "load nf_tables, nft_chain_nat, nft_masq and nf_conntrack (modprobe), on a kernel \
+                 with CONFIG_NF_CONNTRACK_PROCFS"
+                    .into(),
+            ),
         ),
     }
 }

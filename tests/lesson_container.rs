@@ -141,6 +141,32 @@ fn container_lesson_passes_in_a_test_netns_and_leaves_nothing() {
     check_clean(&t, &run);
 }
 
+/// Issue #17 item 13: the capstone writes the container's OCI runtime spec (config.json), it
+/// parses through the runtime spec's own types, and its values are what the lab did by hand.
+#[test]
+fn container_lesson_writes_a_runtime_spec_that_matches_what_it_did() {
+    let t = lab_turn();
+    let run = play_after("true", LESSON, &[], t.dir());
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert_output_has(
+        &run,
+        &[
+            "✓ config.json parses as an OCI runtime spec, version 1.0.2",
+            "✓ root.path is the merged overlay that init pivoted into",
+            "✓ hostname is init's hostname",
+            "✓ linux.resources.memory.limit equals the container cgroup's memory limit  [observed 67108864 = 67108864]",
+            "✓ linux.resources.pids.limit equals its pids.max  [observed 32 = 32]",
+            "✓ process.capabilities.bounding is init's bounding set",
+            "✓ ...effective is init's effective set",
+            "✓ ...and permitted its permitted set",
+            "✓ (14 of them)  [observed 14 = 14]",
+            "✓ linux.namespaces lists six: the ones init has of its own",
+        ],
+    );
+    // The bundle lived in the session directory: gone with it.
+    check_clean(&t, &run);
+}
+
 #[test]
 fn a_taken_host_port_fails_the_publish_step_clearly_and_leaves_nothing() {
     let t = lab_turn();

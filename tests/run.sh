@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 # busybox-static: the chroot/layers rootfs and the VM's userland; iputils-ping + libcap2-bin: the
-# caps and net lessons; qemu-system-x86 + cpio + xz-utils: the cgroup-v2 VM test; tmux: the TUI
+# caps and net lessons; nftables: `nft`, the bridge lesson's NAT rules (also copied into the VM); qemu-system-x86 + cpio + xz-utils: the cgroup-v2 VM test; tmux: the TUI
 # end-to-end test; shellcheck + ruby: checks of the Vagrant provisioning; debootstrap: the test that
 # runs vagrant/provision.sh in a fresh Debian 12 chroot (tests/provision.rs).
-packages=(busybox-static iputils-ping iproute2 libcap2-bin util-linux procps
+packages=(busybox-static iputils-ping iproute2 libcap2-bin util-linux procps nftables
     qemu-system-x86 cpio xz-utils tmux shellcheck ruby debootstrap)
 missing=()
 for p in "${packages[@]}"; do

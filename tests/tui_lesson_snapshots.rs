@@ -1,7 +1,7 @@
 //! Each built-in lesson's key step, as the TUI shows it after running it for real.
 //!
-//! The lesson is played headless by the real binary (as root; the net lesson inside a network
-//! namespace this test makes), the JSON events of the key step become the TUI's step result and
+//! The lesson is played headless by the real binary (as root; the net, bridge and container
+//! lessons inside a network namespace this test makes), the JSON events of the key step become the TUI's step result and
 //! live views, and the screen is drawn with TestBackend at 80x24. PIDs, inodes and session ids
 //! differ from run to run, so long numbers, MAC addresses and hex ids in the run's output are
 //! replaced before the screen is drawn.
@@ -23,11 +23,12 @@ use serde_json::Value;
 use std::process::Command;
 
 /// (lesson, the step that shows what the lesson is about)
-const KEY_STEPS: [(&str, &str); 17] = [
+const KEY_STEPS: &[(&str, &str)] = &[
     ("uts", "sethostname"),
     ("pid", "mount-proc-inside"),
     ("mount", "leak"),
     ("net", "ping"),
+    ("bridge", "nat-out"),
     ("user", "become-root"),
     ("ipc", "join"),
     ("cgroupns", "unshare"),
@@ -45,7 +46,7 @@ const KEY_STEPS: [(&str, &str); 17] = [
 
 fn events(lesson: &str) -> Vec<Value> {
     let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
-    let out = if lesson == "net" || lesson.starts_with("container") {
+    let out = if lesson == "net" || lesson == "bridge" || lesson.starts_with("container") {
         // Packets only between namespaces this test made; for the container lesson's published
         // port on 127.0.0.1, with its `lo` up as on any host.
         let lo = if lesson.starts_with("container") {
@@ -260,7 +261,7 @@ fn assert_expected_failures_stand_unexplained(lesson: &str, events: &[Value]) ->
 fn every_lesson_key_step_at_80x24() {
     let lessons: Vec<_> = catalog(&[]).0.into_iter().map(|l| l.lesson).collect();
     let mut expected_failures = 0;
-    for (id, step_id) in KEY_STEPS {
+    for &(id, step_id) in KEY_STEPS {
         let index = lessons
             .iter()
             .position(|l| l.id == id)

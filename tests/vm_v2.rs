@@ -14,6 +14,7 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
     // copied in (without extended attributes), and the capability is given back inside. The
     // lessons' commands and solutions use util-linux's tools, which busybox lacks (findmnt,
     // ipcmk) or has with fewer options: a learner's Debian has them, so the guest gets them too.
+    // The bridge lesson loads its NAT rules with nftables' `nft` (its libraries come along).
     // The root's cgroup.subtree_control is compared before and after: the lab hands memory and
     // pids down from it to make its cgroups, and must take them back.
     let guest = "export PATH=/usr/local/bin:$PATH; setcap cap_net_raw+ep /usr/local/bin/ping; \
@@ -23,7 +24,7 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
                  after=$(cat /sys/fs/cgroup/cgroup.subtree_control); \
                  echo \"root subtree_control before=[$before] after=[$after]\"; exit $rc";
     let tools: Vec<String> = [
-        "ping", "capsh", "setcap", "unshare", "nsenter", "findmnt", "ipcmk", "ipcs", "ipcrm",
+        "ping", "capsh", "setcap", "unshare", "nsenter", "findmnt", "ipcmk", "ipcs", "ipcrm", "nft",
     ]
     .iter()
     .flat_map(|t| {
@@ -32,7 +33,9 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
             .map(|d| std::path::Path::new(d).join(t))
             .find(|p| p.is_file())
             .unwrap_or_else(|| {
-                panic!("{t} is needed on the host (iputils-ping, libcap2-bin, util-linux)")
+                panic!(
+                    "{t} is needed on the host (iputils-ping, libcap2-bin, util-linux, nftables)"
+                )
             });
         ["--file".to_string(), path.display().to_string()]
     })
@@ -69,6 +72,7 @@ fn every_lesson_passes_on_a_cgroup_v2_only_kernel() {
         "time",
         "cpu",
         "least-privilege",
+        "bridge",
     ] {
         assert!(text.contains(&format!("✓ {lesson}:")), "{text}");
     }

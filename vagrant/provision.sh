@@ -42,8 +42,9 @@ RUST_HOME=/opt/rust
 
 # Runtime: what the lessons call or probe for. busybox-static: the chroot/image rootfs;
 # iputils-ping + iproute2: the network lessons; libcap2-bin: capsh/getcap in the capabilities
-# lesson; util-linux: unshare/nsenter/lsns to compare with; procps: ps; kmod: modprobe veth.
-RUNTIME_PACKAGES=(busybox-static iputils-ping iproute2 libcap2-bin util-linux procps kmod)
+# lesson; util-linux: unshare/nsenter/lsns to compare with; procps: ps; kmod: modprobe veth;
+# nftables: `nft`, which the bridge lesson loads its NAT rules with.
+RUNTIME_PACKAGES=(busybox-static iputils-ping iproute2 libcap2-bin util-linux procps kmod nftables)
 # Only to build containerlab from source.
 BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl)
 

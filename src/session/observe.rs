@@ -221,6 +221,16 @@ impl Scene<'_> {
                     .with_context(|| format!("no interface {dev} there"))?;
                 Observed::List(link.flags.into_iter().map(Observed::Text).collect())
             }
+            Observe::LinkMaster(d) => {
+                let snap = self.net(&d.of)?;
+                let dev = path(&d.dev)?;
+                let link = snap
+                    .links
+                    .into_iter()
+                    .find(|l| l.name == dev)
+                    .with_context(|| format!("no interface {dev} there"))?;
+                Observed::Text(link.master.unwrap_or_else(|| "none".into()))
+            }
             Observe::Addresses(who) => {
                 let snap = self.net(who)?;
                 Observed::List(
@@ -383,6 +393,19 @@ impl Scene<'_> {
                     timens_offset(&text, c.clock.as_str())
                         .with_context(|| format!("{file} has no line for {}: {text:?}", c.clock))?,
                 )
+            }
+            Observe::RuntimeSpec(r) => {
+                let file = path(&r.path)?;
+                let spec = containerlab_oci::runtime::load(std::path::Path::new(&file))?;
+                match containerlab_oci::runtime::field(&spec, r.field.as_str())
+                    .map_err(|e| anyhow!(e))?
+                {
+                    containerlab_oci::runtime::SpecValue::Text(t) => Observed::Text(t),
+                    containerlab_oci::runtime::SpecValue::Number(n) => Observed::Number(n),
+                    containerlab_oci::runtime::SpecValue::List(l) => {
+                        Observed::List(l.into_iter().map(Observed::Text).collect())
+                    }
+                }
             }
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;

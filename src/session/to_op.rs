@@ -160,6 +160,16 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
             cidr: x(&a.address)?,
         },
         Action::SetLinkUp(a) => Op::SetLinkUp { dev: x(&a.dev)? },
+        Action::CreateBridge(a) => Op::CreateBridge { name: x(&a.name)? },
+        Action::SetMaster(a) => Op::SetMaster {
+            dev: x(&a.dev)?,
+            master: x(&a.master)?,
+        },
+        // nft's own syntax is made of braces: no `{placeholder}` is filled in a ruleset (the
+        // loader's `{var:NAME}` already is).
+        Action::Nft(a) => Op::Nft {
+            ruleset: a.ruleset.clone(),
+        },
         Action::DefaultRoute(a) => Op::AddDefaultRoute { via: x(&a.via)? },
         Action::SwitchUser(a) => Op::SetIds {
             uid: a.uid,

@@ -62,7 +62,8 @@ ACCEL=${CONTAINERLAB_VM_ACCEL:-tcg}
 APPEND=""
 LOG_FILE=""
 FILES=()
-MODULES=(overlay veth)
+# The bridge lesson: a bridge, and nf_tables NAT (masquerade, dnat) with conntrack.
+MODULES=(overlay veth bridge nf_tables nf_conntrack nf_nat nft_chain_nat nft_masq nft_nat)
 CACHE=${CONTAINERLAB_VM_CACHE:-/var/cache/containerlab-vm}
 
 need_arg() {

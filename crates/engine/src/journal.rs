@@ -6,6 +6,14 @@
 //! the call that made it succeeded. Teardown replays the file backwards, so a run that ends well,
 //! fails, is interrupted, or is killed outright (then `containerlab cleanup` does it) leaves the
 //! host as it found it.
+//!
+//! A network namespace a lesson makes (the bridge lesson's stand-in host `gw`, say) is held by
+//! the sandbox process that unshared or was cloned into it, and that process is journaled. What
+//! lives in such a namespace is not: its bridge, the veth ends still in it, its
+//! `net.ipv4.ip_forward` and its nftables rules are freed by the kernel with the namespace when
+//! its last process is gone, and teardown, which runs in the host's namespaces, must not touch
+//! a host object that happens to have the same name. So teardown ends the processes and the
+//! kernel does the rest; policy rule 5 keeps nftables rules out of the host's namespace.
 
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};

@@ -13,6 +13,7 @@ pub mod chroot;
 pub mod cleanup;
 
 pub mod enter;
+pub mod firewall;
 pub mod host_objects;
 pub mod image_ops;
 pub mod interpret;

@@ -75,6 +75,28 @@ pub fn create_veth(
     Ok(Value::Done)
 }
 
+/// `ip link add NAME type bridge`; journaled like a veth end when made in the host's network
+/// namespace (in a lesson's own, it dies with it).
+pub fn create_bridge(name: &str, trace: &mut Trace, j: &mut Journal) -> Result<Value, OpError> {
+    containerlab_net::create_bridge(name, trace).map_err(net_err)?;
+    journal_if_host(Namespace::Net, j, Entry::Link { name: name.into() })?;
+    Ok(Value::Done)
+}
+
+/// `ip link set DEV master BRIDGE`: in the host's network namespace, both must be this
+/// session's.
+pub fn set_master(
+    dev: &str,
+    master: &str,
+    trace: &mut Trace,
+    j: &Journal,
+) -> Result<Value, OpError> {
+    policy::host_link(dev, j)?;
+    policy::host_link(master, j)?;
+    containerlab_net::set_master(dev, master, trace).map_err(net_err)?;
+    Ok(Value::Done)
+}
+
 /// `ip link set NAME netns PID`.
 pub fn move_link(name: &str, pid: i32, trace: &mut Trace, j: &Journal) -> Result<Value, OpError> {
     policy::host_link(name, j)?;

@@ -191,6 +191,12 @@ pub enum Op {
     MoveLink { name: String, pid: i32 },
     /// `ip addr add CIDR dev DEV`.
     AddAddress { dev: String, cidr: String },
+    /// `ip link add NAME type bridge` in this process's network namespace.
+    CreateBridge { name: String },
+    /// `ip link set DEV master BRIDGE`.
+    SetMaster { dev: String, master: String },
+    /// `nft -f -` with this ruleset, only in a network namespace the lesson made.
+    Nft { ruleset: String },
     /// `ip link set DEV up` (in the host's network namespace: only a link this session made).
     SetLinkUp { dev: String },
     /// `ip route add default via VIA`.
@@ -396,6 +402,9 @@ impl Agent {
             }
             Op::MoveLink { name, pid } => ns_ops::move_link(name, *pid, trace, &self.journal),
             Op::AddAddress { dev, cidr } => ns_ops::add_address(dev, cidr, trace, &self.journal),
+            Op::CreateBridge { name } => ns_ops::create_bridge(name, trace, &mut self.journal),
+            Op::SetMaster { dev, master } => ns_ops::set_master(dev, master, trace, &self.journal),
+            Op::Nft { ruleset } => super::firewall::apply(ruleset, trace),
             Op::SetLinkUp { dev } => ns_ops::set_link_up(dev, trace, &self.journal),
             Op::AddDefaultRoute { via } => ns_ops::add_default_route(via, trace),
             Op::Bind { address } => ns_ops::bind(address, trace),

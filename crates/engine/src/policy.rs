@@ -21,6 +21,8 @@
 //! 4. **Files on the host.** Copies, ownership, file capabilities, the rootfs copy, image layouts
 //!    and unpacked layers are written only under the session's work directory, and never
 //!    through a `..` ([`work_file`]).
+//! 5. **Firewall.** nftables rules are only loaded in a network namespace the lesson made
+//!    ([`host_firewall`]): they die with it, and the host's own tables are never changed.
 //!
 //! Objects a lesson may make in the host's namespaces (processes, cgroups, veths, IPC objects,
 //! mounts under the work directory) are not refused but journaled: see [`super::journal`].
@@ -130,6 +132,18 @@ pub fn host_port(address: &str) -> Result<(), OpError> {
     Ok(())
 }
 
+/// Rule 5: nftables rules only in a network namespace the lesson made (unknown counts as the
+/// host's: refusing is the safe side).
+pub fn host_firewall() -> Result<(), OpError> {
+    if in_host_ns(Namespace::Net) != Some(false) {
+        return Err(OpError::msg(
+            "refusing to load nftables rules in the host's network namespace: the host's \
+             firewall is never changed; unshare a network namespace first",
+        ));
+    }
+    Ok(())
+}
+
 /// Rule 4: files the lab writes on the host lie under the session's work directory.
 pub fn work_file(path: &str, work: &Path) -> Result<(), OpError> {
     if Path::new(path).starts_with(work) && !path.contains("..") {
@@ -161,5 +175,16 @@ mod tests {
         assert!(work_file("/run/containerlab/s/work/bin/ping", work).is_ok());
         assert!(work_file("/usr/bin/ping", work).is_err());
         assert!(work_file("/run/containerlab/s/work/../../etc/passwd", work).is_err());
+    }
+
+    #[test]
+    fn nftables_rules_are_refused_unless_known_to_be_in_a_lesson_namespace() {
+        // No holder remembered the host's namespaces here: unknown is treated as the host's.
+        let err = host_firewall().unwrap_err();
+        assert!(err.message.contains("host's firewall"), "{}", err.message);
+        // And nothing ran: firewall::apply refuses before it starts nft.
+        let mut trace = containerlab_trace::Trace::new();
+        assert!(crate::firewall::apply("table ip t {}", &mut trace).is_err());
+        assert!(trace.records.is_empty(), "{:?}", trace.records);
     }
 }

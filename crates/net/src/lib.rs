@@ -18,7 +18,7 @@
 //! messages and records each one in the [`containerlab_trace::Trace`] the learner sees.
 //!
 //! Two halves, with different threading rules:
-//! - changing things ([`create_veth`], [`move_link_to_netns`], [`add_address`],
+//! - changing things ([`create_veth`], [`create_bridge`], [`set_master`], [`move_link_to_netns`], [`add_address`],
 //!   [`set_link_up`], [`add_route`], [`delete_link`]) acts on the calling thread's current
 //!   network namespace, synchronously, without ever starting a thread;
 //! - looking ([`snapshot`], [`snapshot_fd`]) can inspect any namespace from a multithreaded
@@ -34,7 +34,7 @@ mod snapshot;
 
 pub use error::NetError;
 pub use ops::{
-    add_address, add_default_route, add_route, create_veth, delete_link, move_link_to_netns,
-    set_link_down, set_link_up, NetnsTarget, NextHop, RouteDest,
+    add_address, add_default_route, add_route, create_bridge, create_veth, delete_link,
+    move_link_to_netns, set_link_down, set_link_up, set_master, NetnsTarget, NextHop, RouteDest,
 };
 pub use snapshot::{snapshot, snapshot_fd, Address, Link, NetSnapshot, Route};

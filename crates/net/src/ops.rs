@@ -83,6 +83,48 @@ pub fn create_veth(host_name: &str, peer_name: &str, trace: &mut Trace) -> Resul
     )
 }
 
+/// `ip link add NAME type bridge`: creates a bridge, a virtual switch (docker0 is one) in the
+/// calling thread's network namespace, DOWN and with no ports; links become its ports with
+/// [`set_master`].
+pub fn create_bridge(name: &str, trace: &mut Trace) -> Result<(), NetError> {
+    let mut message = LinkMessage::default();
+    message
+        .attributes
+        .push(LinkAttribute::IfName(name.to_string()));
+    message
+        .attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
+    let call = format!(
+        "sendmsg(NETLINK_ROUTE, RTM_NEWLINK {{name: {}, kind: bridge}})",
+        quoted(name)
+    );
+    send(
+        RouteNetlinkMessage::NewLink(message),
+        NLM_F_CREATE | NLM_F_EXCL,
+        call,
+        trace,
+    )
+}
+
+/// `ip link set DEV master BRIDGE`: plugs a link into a bridge as one of its ports
+/// (`IFLA_MASTER`, the bridge's index).
+pub fn set_master(dev: &str, master: &str, trace: &mut Trace) -> Result<(), NetError> {
+    let index = link_index(master, trace)?;
+    let mut message = LinkMessage::default();
+    message
+        .attributes
+        .push(LinkAttribute::IfName(dev.to_string()));
+    message.attributes.push(LinkAttribute::Controller(index));
+    let call = format!(
+        "sendmsg(NETLINK_ROUTE, RTM_NEWLINK {{name: {}, master: {index} ({})}})",
+        quoted(dev),
+        quoted(master)
+    );
+    send(RouteNetlinkMessage::NewLink(message), 0, call, trace)
+}
+
 /// `ip link set NAME netns PID|FILE`: moves a link into another network namespace. It
 /// disappears from this one; a moved link is always DOWN and loses its addresses.
 pub fn move_link_to_netns(

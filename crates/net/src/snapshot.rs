@@ -60,6 +60,10 @@ pub struct Link {
     pub link_netnsid: Option<i32>,
     /// The peer's name when it is in this same namespace.
     pub peer_name: Option<String>,
+    /// `IFLA_MASTER`: the bridge this link is a port of (`ip link set DEV master BR`), by name.
+    pub master: Option<String>,
+    #[serde(skip)]
+    master_index: Option<u32>,
 }
 
 /// One address on an interface.
@@ -210,6 +214,7 @@ pub(crate) fn assemble(
         if link.link_netnsid.is_none() {
             link.peer_name = link.peer_index.and_then(|i| names.get(&i).cloned());
         }
+        link.master = link.master_index.and_then(|i| names.get(&i).cloned());
     }
     let addresses = addr_msgs
         .into_iter()
@@ -245,6 +250,8 @@ fn link_from(message: LinkMessage) -> Link {
         peer_index: None,
         link_netnsid: None,
         peer_name: None,
+        master: None,
+        master_index: None,
     };
     for attribute in message.attributes {
         match attribute {
@@ -262,6 +269,7 @@ fn link_from(message: LinkMessage) -> Link {
             LinkAttribute::OperState(s) => link.state = oper_state_name(u8::from(s)),
             LinkAttribute::Link(i) => link.peer_index = Some(i),
             LinkAttribute::LinkNetNsId(id) => link.link_netnsid = Some(id),
+            LinkAttribute::Controller(i) => link.master_index = Some(i),
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(kind) = info {

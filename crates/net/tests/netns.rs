@@ -420,3 +420,30 @@ fn checksum(data: &[u8]) -> u16 {
     }
     !(sum as u16)
 }
+
+#[test]
+fn bridge_created_and_a_veth_end_plugged_into_it() {
+    let netns = new_netns_fd();
+    let (trace, snap) = in_netns(netns.as_fd(), || {
+        let mut trace = Trace::new();
+        create_bridge("clab-br0", &mut trace).unwrap();
+        create_veth("clab-p0", "clab-p1", &mut trace).unwrap();
+        set_master("clab-p0", "clab-br0", &mut trace).unwrap();
+        (trace, snapshot(None).unwrap())
+    });
+    let link = |name: &str| snap.links.iter().find(|l| l.name == name).unwrap();
+    assert_eq!(link("clab-br0").kind.as_deref(), Some("bridge"));
+    assert_eq!(link("clab-p0").master.as_deref(), Some("clab-br0"));
+    assert_eq!(link("clab-p1").master, None);
+    assert!(
+        last_line(&trace).contains("master: ") && last_line(&trace).contains("\"clab-br0\""),
+        "{}",
+        last_line(&trace)
+    );
+    // A master that does not exist: the name lookup fails, nothing is sent.
+    let err = in_netns(netns.as_fd(), || {
+        let mut trace = Trace::new();
+        set_master("clab-p1", "no-such-br", &mut trace).unwrap_err()
+    });
+    assert_eq!(err.errno(), Some(Errno::ENODEV), "{err}");
+}

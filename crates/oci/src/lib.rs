@@ -12,6 +12,7 @@
 pub mod error;
 pub mod image;
 pub mod rootfs;
+pub mod runtime;
 mod sha;
 
 pub use error::{Error, Result, UnsafeReason};

@@ -127,6 +127,12 @@ actions! {
         AddAddress = "add_address" (AddAddressAction),
         /// `ip link set DEV up`.
         SetLinkUp = "set_link_up" (SetLinkUpAction),
+        /// `ip link add NAME type bridge`: a virtual switch, like docker0.
+        CreateBridge = "create_bridge" (CreateBridgeAction),
+        /// `ip link set DEV master BRIDGE`: plug a link into a bridge.
+        SetMaster = "set_master" (SetMasterAction),
+        /// `nft -f -`: load an nftables ruleset, only in a network namespace the lesson made.
+        Nft = "nft" (NftAction),
         /// `ip route add default via VIA`.
         DefaultRoute = "default_route" (DefaultRouteAction),
         /// setgroups([]), setresgid, setresuid: the process becomes another user (all its ids).
@@ -449,6 +455,15 @@ action_struct!(AddAddressAction {
     address: String
 });
 action_struct!(SetLinkUpAction { dev: String });
+action_struct!(CreateBridgeAction { name: String });
+action_struct!(SetMasterAction {
+    dev: String,
+    master: String
+});
+action_struct!(NftAction {
+    /// The ruleset in nft's own syntax, as `nft -f FILE` reads it.
+    ruleset: String
+});
 action_struct!(DefaultRouteAction { via: String });
 action_struct!(SwitchUserAction { uid: u32, gid: u32 });
 action_struct!(ShmCreateAction {

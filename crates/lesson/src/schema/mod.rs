@@ -107,11 +107,16 @@ pub enum Requirement {
     CgroupCpu,
     /// Time namespaces (Linux 5.6+: /proc/self/ns/time).
     TimeNamespaces,
+    /// A Linux bridge can be created (the bridge driver, built in or loadable).
+    Bridge,
+    /// The `nft` tool, and nf_tables with NAT (masquerade) and conntrack's
+    /// /proc/net/nf_conntrack, usable in a network namespace of the lab's.
+    Nftables,
 }
 
 impl Requirement {
     /// Every requirement, in the order `doctor` lists them.
-    pub const ALL: [Requirement; 13] = [
+    pub const ALL: [Requirement; 15] = [
         Requirement::Root,
         Requirement::UserNamespaces,
         Requirement::CgroupMemory,
@@ -125,6 +130,8 @@ impl Requirement {
         Requirement::RootlessUserNamespaces,
         Requirement::CgroupCpu,
         Requirement::TimeNamespaces,
+        Requirement::Bridge,
+        Requirement::Nftables,
     ];
 }
 

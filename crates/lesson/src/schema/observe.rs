@@ -108,6 +108,8 @@ pub enum Observe {
     Links(Who),
     /// The flags of one interface there (`UP`, `LOWER_UP`, `LOOPBACK`...).
     LinkFlags(DevOf),
+    /// The bridge one interface there is a port of (`ip link set DEV master BR`), or `none`.
+    LinkMaster(DevOf),
     /// Every address there, as `a.b.c.d/prefix`.
     Addresses(Who),
     /// The IPv4 routes there, one `ip route` line each.
@@ -133,6 +135,9 @@ pub enum Observe {
     /// The offset, in whole seconds, that /proc/PID/timens_offsets shows for a clock: the time
     /// namespace that process's children get (`monotonic` or `boottime`).
     TimensOffset(ClockOf),
+    /// A field of an OCI runtime spec (`config.json`, as runc reads it) at a path on the host,
+    /// read through the spec's own types: a file that does not parse as one has no value.
+    RuntimeSpec(RuntimeSpecOf),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +156,37 @@ closed_set! {
         Boottime = "boottime",
         /// CLOCK_REALTIME: the wall clock. No time namespace changes it.
         Realtime = "realtime",
+    }
+}
+
+/// A field of the OCI runtime spec at `path`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSpecOf {
+    pub path: String,
+    pub field: RuntimeSpecField,
+}
+
+closed_set! {
+    /// The runtime-spec fields a check may read. Capability sets come as lower-case names in
+    /// capability-number order (as `caps` observations decode /proc/PID/status), namespaces as
+    /// the spec's `type` words (`network`, `mount`...).
+    pub enum RuntimeSpecField {
+        OciVersion = "oci_version",
+        Hostname = "hostname",
+        RootPath = "root_path",
+        Args = "args",
+        Cwd = "cwd",
+        EnvNames = "env_names",
+        Namespaces = "namespaces",
+        MountDestinations = "mount_destinations",
+        /// linux.resources.memory.limit, in bytes.
+        MemoryLimit = "memory_limit",
+        /// linux.resources.pids.limit.
+        PidsLimit = "pids_limit",
+        Bounding = "bounding",
+        Effective = "effective",
+        Permitted = "permitted",
     }
 }
 
@@ -343,7 +379,7 @@ impl Observe {
             | Observe::ListeningPorts(w)
             | Observe::ShmKeys(w) => Some(w),
             Observe::SelfStatus(s) => Some(&s.of),
-            Observe::LinkFlags(d) => Some(&d.of),
+            Observe::LinkFlags(d) | Observe::LinkMaster(d) => Some(&d.of),
             Observe::ShmText(k) => Some(&k.of),
             Observe::CgroupPath(c) => Some(&c.of),
             Observe::ClockAhead(c) | Observe::TimensOffset(c) => Some(&c.of),
@@ -364,6 +400,7 @@ impl Observe {
             | Observe::Ended(_)
             | Observe::Cgroup(_)
             | Observe::Image(_)
+            | Observe::RuntimeSpec(_)
             | Observe::WhiteoutCount(_) => None,
         }
     }
