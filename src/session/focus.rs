@@ -36,11 +36,14 @@ impl Focus {
         {
             focus.add(observe, lesson);
             if let Some(other) = expect.observed() {
+                // Compared with the host's: the host is the reference, not what the step is about.
+                let reference = matches!(expect, Expect::Same(_) | Expect::Differs(_))
+                    && other.who() == Some("host");
+                let before = focus.processes.clone();
                 focus.add(other, lesson);
-            }
-            // `same`/`differs` against the host: the host's row is the comparison, not the point.
-            if matches!(expect, Expect::Same(_) | Expect::Differs(_)) {
-                focus.processes.retain(|p| p != "host");
+                if reference {
+                    focus.processes = before;
+                }
             }
         }
         focus
@@ -202,6 +205,11 @@ fn section_rows(view: View, lines: &[String], focus: &Focus) -> Vec<usize> {
             .unwrap_or("")
             .to_string()
     };
+    // Only keys this view has narrow a section down (a status field is no line of the net view).
+    let keys: Vec<&String> = keys
+        .iter()
+        .filter(|k| lines.iter().any(|l| key_of(l) == **k))
+        .collect();
     let mut out = Vec::new();
     let mut in_wanted = false;
     // Whether the line before belongs to a wanted key (a set's names go on below it).
@@ -218,10 +226,9 @@ fn section_rows(view: View, lines: &[String], focus: &Focus) -> Vec<usize> {
         if !in_wanted {
             continue;
         }
-        let has_keys = keys.iter().any(|k| lines.iter().any(|l| key_of(l) == *k));
         let continued = line.starts_with("    ") && keyed;
-        keyed = continued || keys.contains(&key_of(line));
-        if !has_keys || keyed {
+        keyed = continued || keys.contains(&&key_of(line));
+        if keys.is_empty() || keyed {
             out.push(i);
         }
     }

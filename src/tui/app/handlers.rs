@@ -280,8 +280,8 @@ impl App {
                 self.generation += 1;
                 return vec![Effect::Session(Cmd::Restart)];
             }
-            Intent::ScrollDown(n) => l.scroll = l.shown_scroll.get().saturating_add(n),
-            Intent::ScrollUp(n) => l.scroll = l.shown_scroll.get().saturating_sub(n),
+            Intent::ScrollDown(n) => l.scroll_by(i32::from(n)),
+            Intent::ScrollUp(n) => l.scroll_by(-i32::from(n)),
             Intent::ScrollEnd => l.scroll = SCROLL_TO_RESULTS,
             Intent::ScrollHome => l.scroll = 0,
             Intent::NextView => l.view_tab = (l.view_tab + 1) % views,

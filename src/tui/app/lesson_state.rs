@@ -120,6 +120,16 @@ impl LessonState {
         self.solution_shown = false;
     }
 
+    /// Scrolls the step text by `lines` from where it was last drawn. Keys that come quickly
+    /// are all handled before the next drawing, so the new place counts as drawn: eight `j`
+    /// move eight lines (the drawing then stops at the end of the text).
+    pub fn scroll_by(&mut self, lines: i32) {
+        let from = i32::from(self.shown_scroll.get());
+        let to = (from + lines).clamp(0, i32::from(u16::MAX - 1)) as u16;
+        self.scroll = to;
+        self.shown_scroll.set(to);
+    }
+
     /// The view tabs: every view, each at the same place (digit) for the whole lesson.
     pub fn view_tabs(&self) -> &[View] {
         &self.tabs

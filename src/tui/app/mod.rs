@@ -231,8 +231,8 @@ impl App {
                     return (vec![], true);
                 };
                 match m.kind {
-                    MouseEventKind::ScrollDown => l.scroll = l.shown_scroll.get().saturating_add(3),
-                    MouseEventKind::ScrollUp => l.scroll = l.shown_scroll.get().saturating_sub(3),
+                    MouseEventKind::ScrollDown => l.scroll_by(3),
+                    MouseEventKind::ScrollUp => l.scroll_by(-3),
                     _ => return (vec![], false),
                 }
                 (vec![], true)

@@ -554,3 +554,18 @@ fn a_step_that_ran_shows_its_text_and_a_judged_check_its_checks() {
     );
     assert_eq!(a.lesson.as_ref().unwrap().scroll, SCROLL_TO_RESULTS);
 }
+
+/// Keys taken together before one drawing each scroll: eight `j` are eight lines.
+#[test]
+fn quick_scroll_keys_add_up() {
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    for _ in 0..8 {
+        key(&mut a, KeyCode::Char('j'));
+    }
+    assert_eq!(a.lesson.as_ref().unwrap().scroll, 8);
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('k'));
+    }
+    assert_eq!(a.lesson.as_ref().unwrap().scroll, 5);
+}
