@@ -14,7 +14,8 @@ pub struct Focus {
     pub processes: Vec<String>,
     /// /proc/PID/ns links (`uts`, `pid_for_children`).
     pub namespaces: Vec<String>,
-    /// /proc/PID/status fields (`NSpid`, `CapBnd`).
+    /// What the lines the checks read start with: /proc/PID/status fields (`NSpid`), capability
+    /// sets (`CapBnd`), listening sockets (`LISTEN`).
     pub fields: Vec<String>,
     /// The lesson's cgroups, by short name, and the files of them read (as v2 and v1 name them).
     pub cgroups: Vec<String>,
@@ -86,6 +87,7 @@ impl Focus {
             Observe::Nspid(_) => push(&mut self.fields, "NSpid"),
             Observe::Status(s) | Observe::SelfStatus(s) => push(&mut self.fields, &s.field),
             Observe::Caps(c) => push(&mut self.fields, cap_field(c.set)),
+            Observe::Listening(_) | Observe::ListeningPorts(_) => push(&mut self.fields, "LISTEN"),
             Observe::Cgroup(c) => {
                 push(&mut self.cgroups, &c.name);
                 for file in cgroup_files(c.value) {
@@ -205,6 +207,15 @@ fn section_rows(view: View, lines: &[String], focus: &Focus) -> Vec<usize> {
             .unwrap_or("")
             .to_string()
     };
+    // The id maps say what a Uid or Gid read inside means on the host.
+    let mut keys: Vec<String> = keys.to_vec();
+    if view == View::IdMaps {
+        for (id, map) in [("Uid", "uid_map"), ("Gid", "gid_map")] {
+            if keys.iter().any(|k| k == id) {
+                keys.push(map.to_string());
+            }
+        }
+    }
     // Only keys this view has narrow a section down (a status field is no line of the net view).
     let keys: Vec<&String> = keys
         .iter()

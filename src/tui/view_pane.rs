@@ -88,16 +88,26 @@ fn tab_row<'a>(l: &LessonState, lang: &str, room: usize, t: Theme) -> Line<'a> {
 }
 
 /// The lines of a view a pane of `height` lines shows, in order, and how many it leaves out:
-/// all when they fit; else the column headings, the lines the step is about, and as many of
-/// the others from the top as there is room for.
+/// all when they fit; else the column headings, the lines the step is about, then the lines
+/// just above those (what introduces them: `$ ss -ltnp` above a socket, within its `── ` section),
+/// then the others from the top, as far as there is room.
 pub fn shown_lines(r: &RenderedView, height: usize) -> (Vec<usize>, usize) {
     let n = r.lines.len();
     if n <= height {
         return ((0..n).collect(), 0);
     }
+    let focus: Vec<usize> = r.focus.iter().copied().filter(|&i| i < n).collect();
+    let heading = |i: usize| r.lines[i].starts_with("── ");
+    // Round k: the line k above each focused line, while no section heading is passed.
+    let above = (1..n).flat_map(|k| {
+        focus
+            .iter()
+            .filter_map(move |&i| i.checked_sub(k).filter(|&j| !(j + 1..=i).any(heading)))
+    });
     let mut keep = std::collections::BTreeSet::new();
     let wanted = (0..r.header.min(n))
-        .chain(r.focus.iter().copied().filter(|&i| i < n))
+        .chain(focus.iter().copied())
+        .chain(above)
         .chain(0..n);
     for i in wanted {
         if keep.len() >= height {
@@ -215,9 +225,10 @@ mod tests {
     #[test]
     fn a_cut_view_keeps_its_headings_and_the_lines_the_step_is_about() {
         assert_eq!(shown_lines(&view(3, 1, &[2]), 5), (vec![0, 1, 2], 0));
+        // The lines just above the focused ones come next.
         assert_eq!(
             shown_lines(&view(20, 1, &[11, 12]), 5),
-            (vec![0, 1, 2, 11, 12], 15)
+            (vec![0, 9, 10, 11, 12], 15)
         );
         assert_eq!(shown_lines(&view(20, 0, &[]), 4), (vec![0, 1, 2, 3], 16));
         // More focused lines than room: the first ones.
@@ -225,6 +236,27 @@ mod tests {
             shown_lines(&view(20, 0, &[5, 6, 7, 8]), 2),
             (vec![5, 6], 18)
         );
+    }
+
+    #[test]
+    fn the_lines_above_a_focused_one_stay_in_its_section() {
+        let mut r = view(8, 0, &[3, 6]);
+        r.lines = [
+            "── a ──",
+            "x",
+            "y",
+            "LISTEN",
+            "── b ──",
+            "$ ss",
+            "LISTEN",
+            "z",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Above 6: `$ ss` then b's heading; above 3: y, x, a's heading; never a's last line
+        // for b.
+        assert_eq!(shown_lines(&r, 4), (vec![2, 3, 5, 6], 4));
+        assert_eq!(shown_lines(&r, 6), (vec![1, 2, 3, 4, 5, 6], 2));
     }
 
     #[test]
