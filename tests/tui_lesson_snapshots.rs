@@ -9,14 +9,17 @@
 mod common;
 
 use containerlab::lesson::load::catalog;
-use containerlab::lesson::schema::View;
+use containerlab::lesson::schema::{Lesson, View};
 use containerlab::progress::Progress;
 use containerlab::session::events::{ActionError, CheckOutcome, Phase};
+use containerlab::session::live::SessionMsg;
 use containerlab::session::player::{ActionRecord, StepResult};
 use containerlab::session::runner::StepText;
 use containerlab::session::views::RenderedView;
 use containerlab::tui::app::App;
+use containerlab::tui::event::AppEvent;
 use containerlab::tui::ui;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::Value;
@@ -45,7 +48,21 @@ const KEY_STEPS: &[(&str, &str)] = &[
 ];
 
 fn events(lesson: &str) -> Vec<Value> {
-    let args = ["run", "lesson", lesson, "--headless", "--format", "json"];
+    events_in(lesson, "en")
+}
+
+/// The JSON events of a headless run of `lesson` in `lang`.
+fn events_in(lesson: &str, lang: &str) -> Vec<Value> {
+    let args = [
+        "run",
+        "lesson",
+        lesson,
+        "--headless",
+        "--format",
+        "json",
+        "--lang",
+        lang,
+    ];
     let out = if lesson == "net" || lesson == "bridge" || lesson.starts_with("container") {
         // Packets only between namespaces this test made; for the container lesson's published
         // port on 127.0.0.1, with its `lo` up as on any host.
@@ -138,6 +155,8 @@ fn step_result(events: &[Value], index: usize) -> (StepText, StepResult, Vec<Ren
                         view: serde_json::from_value::<View>(v["view"].clone()).unwrap(),
                         title: text(&v["title"]),
                         lines: strings(&v["lines"]),
+                        header: serde_json::from_value(v["header"].clone()).unwrap(),
+                        focus: serde_json::from_value(v["focus"].clone()).unwrap(),
                     });
                 }
             }
@@ -279,7 +298,7 @@ fn every_lesson_key_step_at_80x24() {
         app.open(index);
         let l = app.lesson.as_mut().unwrap();
         l.busy = None;
-        l.cursor = step;
+        l.show_step(step);
         l.done = step + 1;
         l.results.insert(step, result);
         l.texts.steps[step] = words;
@@ -314,5 +333,156 @@ fn the_built_in_lessons_in_the_picker_at_80x24() {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
         t.draw(|f| ui::draw(f, &app)).unwrap();
         insta::assert_snapshot!(format!("picker_{lang}_80x24"), t.backend().to_string());
+    }
+}
+
+/// The app with lesson `id` open at step `step_id`, as the session reports it right after the
+/// step ran (the messages the TUI's session thread sends), the step's views as sampled then.
+fn just_ran(lessons: &[Lesson], id: &str, step_id: &str, lang: &str, events: &[Value]) -> App {
+    let index = lessons.iter().position(|l| l.id == id).unwrap();
+    let step = lessons[index]
+        .steps
+        .iter()
+        .position(|s| s.id == step_id)
+        .unwrap_or_else(|| panic!("no step {step_id} in {id}"));
+    let (words, result, views) = step_result(events, step);
+    assert!(result.passed(), "{id}/{step_id} did not pass");
+    let mut app = App::new(lessons.to_vec(), lang, Progress::default(), true);
+    app.open(index);
+    let l = app.lesson.as_mut().unwrap();
+    l.show_step(step);
+    let mut texts = l.texts.clone();
+    texts.steps[step] = words;
+    app.update(AppEvent::Session(SessionMsg::Ran {
+        results: vec![(step, result)],
+        done: step + 1,
+        pids: [("sandbox".to_string(), 1)].into(),
+        subjects: Box::default(),
+        texts,
+        shell_env: vec![],
+        restarted: false,
+        events: vec![],
+    }));
+    let generation = app.generation;
+    app.update(AppEvent::Views { generation, views });
+    app
+}
+
+fn drawn(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+/// What a step is about stays in sight at 80x24, in English and Japanese: a step that just ran
+/// shows its title and first paragraph (the results are below, and the pane says so); the live
+/// view shows the rows the step's checks look at; zoomed, the caps view shows every name of
+/// Docker's set.
+#[test]
+fn what_a_step_is_about_is_in_sight_at_80x24() {
+    let lessons: Vec<Lesson> = catalog(&[]).0.into_iter().map(|l| l.lesson).collect();
+    for lang in ["en", "ja"] {
+        // pid step 3: a long explanation.
+        let pid = events_in("pid", lang);
+        let app = just_ran(
+            &lessons,
+            "pid",
+            &lessons_step_id(&lessons, "pid", 2),
+            lang,
+            &pid,
+        );
+        let screen = drawn(&app);
+        let words = &app.lesson.as_ref().unwrap().texts.steps[2];
+        let first_line: String = words
+            .text
+            .lines()
+            .next()
+            .unwrap()
+            .chars()
+            .take(12)
+            .collect();
+        assert!(
+            screen.contains(&first_line),
+            "{first_line:?} not in\n{screen}"
+        );
+        assert!(
+            screen.contains("(j/PgDn)"),
+            "no sign of the results below:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("pid_step_3_just_ran_{lang}_80x24"), screen);
+
+        // uts step 2: the new UTS namespace's row, marked, in the view.
+        let uts = events_in("uts", lang);
+        let app = just_ran(
+            &lessons,
+            "uts",
+            &lessons_step_id(&lessons, "uts", 1),
+            lang,
+            &uts,
+        );
+        let screen = drawn(&app);
+        let view = screen.split('┌').nth(2).unwrap();
+        assert!(
+            view.lines().any(|l| l.contains("uts") && l.contains('*')),
+            "the changed uts row is not in the view:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("uts_step_2_{lang}_80x24"), screen);
+
+        // caps, Docker's profile, zoomed: the 14 names of its set.
+        let caps = events_in("caps", lang);
+        let mut app = just_ran(&lessons, "caps", "docker-profile", lang, &caps);
+        app.update(AppEvent::Key(KeyEvent::new(
+            KeyCode::Char('z'),
+            KeyModifiers::NONE,
+        )));
+        let screen = drawn(&app);
+        for cap in DOCKER_CAPS {
+            assert!(
+                screen.contains(cap),
+                "{cap} not in the zoomed view:\n{screen}"
+            );
+        }
+        insta::assert_snapshot!(format!("caps_docker_zoomed_{lang}_80x24"), screen);
+    }
+}
+
+/// Docker's default set (moby's `oci/caps/defaults.go`).
+const DOCKER_CAPS: [&str; 14] = [
+    "cap_chown",
+    "cap_dac_override",
+    "cap_fowner",
+    "cap_fsetid",
+    "cap_kill",
+    "cap_setgid",
+    "cap_setuid",
+    "cap_setpcap",
+    "cap_net_bind_service",
+    "cap_net_raw",
+    "cap_sys_chroot",
+    "cap_mknod",
+    "cap_audit_write",
+    "cap_setfcap",
+];
+
+fn lessons_step_id(lessons: &[Lesson], id: &str, index: usize) -> String {
+    let lesson = lessons.iter().find(|l| l.id == id).unwrap();
+    lesson.steps[index].id.clone()
+}
+
+/// The list filtered by `cgroup`: the cgroup lesson first (Enter opens it), cgroupns after.
+#[test]
+fn the_lesson_list_filtered_by_cgroup_at_80x24() {
+    let lessons: Vec<Lesson> = catalog(&[]).0.into_iter().map(|l| l.lesson).collect();
+    for lang in ["en", "ja"] {
+        let mut app = App::new(lessons.clone(), lang, Progress::default(), true);
+        for k in "/cgroup".chars() {
+            app.update(AppEvent::Key(KeyEvent::new(
+                KeyCode::Char(k),
+                KeyModifiers::NONE,
+            )));
+        }
+        let list = app.filtered();
+        assert_eq!(app.lessons[list[app.selected]].id, "cgroup");
+        insta::assert_snapshot!(format!("picker_cgroup_{lang}_80x24"), drawn(&app));
     }
 }

@@ -167,10 +167,9 @@ fn pid_step_one() -> App {
             solution: None,
         },
     );
-    l.views = vec![RenderedView {
-        view: View::Processes,
-        title: "Processes".into(),
-        lines: vec![
+    l.views = vec![RenderedView::new(
+        View::Processes,
+        vec![
             format!("{:<12} {:>8} {:<16} COMMAND", "NAME", "HOST PID", "NSpid"),
             format!(
                 "{:<12} {:>8} {:<16} containerlab __agent",
@@ -181,7 +180,8 @@ fn pid_step_one() -> App {
                 "init", 4107, "4107 1"
             ),
         ],
-    }];
+        &l.focus(),
+    )];
     app
 }
 
@@ -214,17 +214,22 @@ fn lesson_step_with_views() {
 fn lesson_not_run_yet_with_namespaces_view() {
     let mut app = uts_at(app(), 1, 1);
     let l = app.lesson.as_mut().unwrap();
-    l.view_tab = 1; // the step's second view: namespaces
-    l.views = vec![RenderedView {
-        view: View::Namespaces,
-        title: "Namespaces (lsns)".into(),
-        lines: vec![
+    // The step's second view: namespaces.
+    l.view_tab = l
+        .view_tabs()
+        .iter()
+        .position(|v| *v == View::Namespaces)
+        .unwrap();
+    l.views = vec![RenderedView::new(
+        View::Namespaces,
+        vec![
             "         NS TYPE   NPROCS   PID USER COMMAND".into(),
             " 4026531838 uts       98     1 root /sbin/init".into(),
             "*4026532177 uts        1  4100 root containerlab __agent".into(),
             "  * = made by this lesson".into(),
         ],
-    }];
+        &l.focus(),
+    )];
     assert_snapshots_at_sizes("lesson_unrun", app);
 }
 
@@ -394,15 +399,15 @@ fn uts_checks_ja() -> App {
             solution: None,
         },
     );
-    l.views = vec![RenderedView {
-        view: View::NsInodes,
-        title: "/proc/PID/ns inodes".into(),
-        lines: vec![
+    l.views = vec![RenderedView::new(
+        View::NsInodes,
+        vec![
             format!("{:<18}{:>12}{:>15}", "NS", "host(1)", "sandbox(4100)"),
             format!("{:<18}{:>12}{:>15}", "uts", "4026531838", "4026532177*"),
             format!("{:<18}{:>12}{:>15}", "mnt", "4026531841", "4026531841 "),
         ],
-    }];
+        &l.focus(),
+    )];
     app
 }
 

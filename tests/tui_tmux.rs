@@ -330,6 +330,42 @@ fn layers_lesson_in_tmux_imports_the_learners_own_image() {
     assert_empty_dir(rundir.path());
 }
 
+/// At 80x24, `/` then `cgroup` then Enter opens the cgroup lesson, not cgroupns (listed before
+/// it): the lesson whose id is what was typed wins.
+#[test]
+fn typing_cgroup_in_the_filter_opens_the_cgroup_lesson() {
+    let Setup {
+        exe, state, rundir, ..
+    } = &setup(true);
+    let (tmux, _) = Tmux::start_sized(state.path(), rundir.path(), 80, 24);
+    tmux.keys(&[&format!("{} tui", exe.display()), "Enter"]);
+    tmux.wait_for("the lesson list", |s| s.contains("Lessons"));
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "cgroup"]);
+    tmux.wait_for("the filter typed", |s| s.contains("cgroup_"));
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("a lesson opened", |s| {
+        s.lines().next().unwrap_or("").contains("step 1/")
+    });
+    let header = s.lines().next().unwrap();
+    assert!(header.trim_start().starts_with("cgroup ·"), "{s}");
+    tmux.wait_for("the sandbox started", |s| {
+        s.lines().next().unwrap_or("").contains("not run yet")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("the lesson list again", |s| s.contains("Lessons"));
+    // Esc clears the filter, then quits.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the filter cleared", |s| s.contains("(/ to filter)"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for_prompt();
+    assert!(
+        wait_until(30, || running(exe).is_empty()),
+        "containerlab processes left"
+    );
+    assert_empty_dir(rundir.path());
+}
+
 /// An exercise as a learner does it in the shell pane.
 struct Exercise<'a> {
     /// How the TUI is started, `{exe}` standing for the binary.
@@ -431,8 +467,9 @@ fn uts_exercise_typed_in_the_shell_pane() {
         typed: "hostname mybox",
         answer: "--uts hostname mybox",
         claim: "The hostname inside is mybox",
-        // The ns inodes view shows each process's hostname.
-        view_key: "2",
+        // The ns inodes view shows each process's hostname: the lesson's first view, `1` at
+        // every step.
+        view_key: "1",
         in_view: |s| {
             s.lines()
                 .any(|l| l.contains("(hostname)") && l.contains("mybox"))

@@ -6,7 +6,7 @@
 //! when it is a second old or lacks a namespace the lab's processes are in (one the step just
 //! made). A step's own views (headless output, a step's results) always count afresh.
 
-use super::views::{namespaces_view_from, render, title_in, RenderedView, Subjects};
+use super::views::{namespaces_view_from, render, RenderedView, Subjects};
 use crate::inspect::namespaces::{self, NsRow};
 use crate::lesson::schema::View;
 use std::time::{Duration, Instant};
@@ -37,11 +37,11 @@ impl Census {
 /// table's machine-wide count kept in `census` for up to a second.
 pub fn render_live(view: View, subjects: &Subjects, census: &mut Census) -> RenderedView {
     match view {
-        View::Namespaces => RenderedView {
+        View::Namespaces => RenderedView::new(
             view,
-            title: title_in(view, "en").to_string(),
-            lines: namespaces_view_from(subjects, |wanted| census.rows(wanted)),
-        },
+            namespaces_view_from(subjects, |wanted| census.rows(wanted)),
+            &subjects.focus,
+        ),
         _ => render(view, subjects),
     }
 }

@@ -8,6 +8,7 @@ mod collision;
 pub mod engine_types;
 pub mod events;
 pub mod explore;
+pub mod focus;
 pub mod host_changes;
 pub mod image_facts;
 pub mod image_views;

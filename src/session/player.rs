@@ -108,7 +108,7 @@ impl Runner {
         if !result.broken {
             test_hook::stop_here(index, Moment::Actions, self.sandbox())?;
             if sink.wants_views() {
-                let views = self.views(&self.lesson().steps[index].views);
+                let views = self.views(index);
                 sink.emit(&Event::Views { step: index, views });
             }
             let exercise = self.lesson().steps[index].exercise.is_some();

@@ -14,7 +14,7 @@ use crate::engine::ops::{Op, Value};
 use crate::engine::sandbox::{EngineError, Sandbox};
 use crate::engine::teardown::TeardownReport;
 use crate::i18n;
-use crate::lesson::schema::{Action, Lesson, View};
+use crate::lesson::schema::{Action, Lesson};
 use crate::words::errno;
 use containerlab_trace::Record;
 use std::collections::{BTreeMap, HashMap};
@@ -396,9 +396,12 @@ impl Runner {
         }))
     }
 
-    /// The views a step names, rendered from live state now.
-    pub fn views(&self, views: &[View]) -> Vec<RenderedView> {
-        let subjects = self.subjects();
+    /// The views step `index` names, rendered from live state now, the lines its checks look
+    /// at marked.
+    pub fn views(&self, index: usize) -> Vec<RenderedView> {
+        let mut subjects = self.subjects();
+        subjects.focus = super::focus::Focus::of_step(self.lesson(), index);
+        let views = &self.lesson().steps[index].views;
         views.iter().map(|v| render(*v, &subjects)).collect()
     }
 
@@ -411,6 +414,7 @@ impl Runner {
             image: self.image_dir.clone(),
             layers: self.facts.samples.layer_dirs.clone(),
             lang: self.lang.clone(),
+            focus: Default::default(),
         }
     }
 

@@ -15,6 +15,24 @@ pub struct RenderedView {
     pub view: View,
     pub title: String,
     pub lines: Vec<String>,
+    /// How many of the first lines are column headings (kept in sight above any rows).
+    pub header: usize,
+    /// The lines (indexes) that show what the step's checks look at
+    /// ([`super::focus::rows`]): a small pane shows them first.
+    pub focus: Vec<usize>,
+}
+
+impl RenderedView {
+    /// A view's lines with the focus on those of them that show `focus`.
+    pub fn new(view: View, lines: Vec<String>, focus: &super::focus::Focus) -> RenderedView {
+        RenderedView {
+            view,
+            title: title_in(view, "en").to_string(),
+            focus: super::focus::rows(view, &lines, focus),
+            header: super::focus::header_rows(view).min(lines.len()),
+            lines,
+        }
+    }
 }
 
 /// The sandbox's processes, by name, with their host PIDs (running ones only), plus the host.
@@ -31,6 +49,8 @@ pub struct Subjects {
     pub layers: Vec<std::path::PathBuf>,
     /// The language of the views' own words (`en` when empty).
     pub lang: String,
+    /// What the step shown is about: the lines that show it are marked.
+    pub focus: super::focus::Focus,
 }
 
 /// A mount namespace's inode and the (name, pid) of the lab processes in it.
@@ -144,11 +164,7 @@ pub fn render(view: View, subjects: &Subjects) -> RenderedView {
         }
         View::Net => net_view(subjects),
     };
-    RenderedView {
-        view,
-        title: title_in(view, "en").to_string(),
-        lines,
-    }
+    RenderedView::new(view, lines, &subjects.focus)
 }
 
 /// (process, pid, upperdir) of every overlay the lab's processes see, each upper once: a

@@ -13,6 +13,7 @@ pub mod shell_pane;
 pub mod terminal;
 pub mod text;
 pub mod ui;
+pub mod view_pane;
 pub mod widgets;
 pub mod width;
 
@@ -306,7 +307,10 @@ fn sample_request(app: &App) -> SampleRequest {
     match &app.lesson {
         Some(l) => SampleRequest {
             generation: app.generation,
-            subjects: l.subjects.clone(),
+            subjects: crate::session::views::Subjects {
+                focus: l.focus(),
+                ..l.subjects.clone()
+            },
             views: l.sampled_views(),
             paused: l.pids.is_empty(),
         },

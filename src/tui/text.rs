@@ -56,11 +56,20 @@ messages! {
     STEP_FAILURES = "step has failures ✗", "ステップに失敗あり ✗";
     NOT_RUN_YET = "not run yet", "未実行";
     MORE_BELOW = " ↓ more (j/PgDn) ", " ↓ 続き (j/PgDn) ";
+    MORE_RESULTS_CHECKS = " ↓ more: results and {} checks (j/PgDn) ",
+        " ↓ 続き: 結果とチェック {} 件 (j/PgDn) ";
+    MORE_RESULTS_CHECK = " ↓ more: results and 1 check (j/PgDn) ",
+        " ↓ 続き: 結果とチェック 1 件 (j/PgDn) ";
+    MORE_RESULTS = " ↓ more: results (j/PgDn) ", " ↓ 続き: 結果 (j/PgDn) ";
+    MORE_CHECKS = " ↓ more: {} checks (j/PgDn) ", " ↓ 続き: チェック {} 件 (j/PgDn) ";
+    MORE_CHECK = " ↓ more: 1 check (j/PgDn) ", " ↓ 続き: チェック 1 件 (j/PgDn) ";
     STEP_PANE = "Step", "ステップ";
     NOTHING_TO_SHOW = "(nothing to show)", "(表示するものはありません)";
     NO_SANDBOX_YET = "(no sandbox yet)", "(サンドボックスはまだありません)";
     SAMPLING = "sampling…", "取得中…";
     LIVE_SWITCH = " live · Tab/1-9/0 switch · z zoom ", " ライブ · Tab/1-9/0 切り替え · z 拡大 ";
+    LIVE_MORE_ROWS = " live · + {} more rows, z to zoom · Tab/1-9/0 switch ",
+        " ライブ · ほかに {} 行 (z で拡大) · Tab/1-9/0 切り替え ";
     ZOOMED_KEYS = " live · ↑↓←→ scroll · Tab switch · z/Esc back ",
         " ライブ · ↑↓←→ スクロール · Tab 切り替え · z/Esc 戻る ";
     ZOOMED_FROM_COLUMN = " live · from column {} · Home: back to the start ",
@@ -84,7 +93,8 @@ messages! {
     H_GOTO = "the list of steps: a number or ↑↓, then Enter", "ステップ一覧: 番号か ↑↓ のあと Enter";
     H_RESTART = "restart the lesson from a clean sandbox", "新しいサンドボックスで最初から";
     H_SCROLL = "scroll the text (or the mouse wheel)", "本文をスクロール (マウスホイールも可)";
-    H_VIEW = "switch the live view (0 is the tenth)", "ライブビューを切り替え (0 は 10 番目)";
+    H_VIEW = "switch the view (a digit: one view all lesson long)",
+        "ビューを切り替え (数字はレッスン中ずっと同じビュー)";
     H_ZOOM = "zoom the view; arrows scroll it (z/Esc: back)", "ビューを拡大、矢印でスクロール (z/Esc で戻る)";
     H_SHELL = "a shell beside the lesson (exit closes it)", "レッスンの横にシェル (exit で閉じる)";
     H_SHELL_FOCUS = "the keys to the shell, and back", "キーをシェルへ、またレッスンへ";
@@ -162,18 +172,20 @@ messages! {
         "前回はステップ {} まで進みました: g {} Enter でそこへ移動します";
     CANNOT_OPEN_SHELL = "cannot open a shell: {}", "シェルを開けません: {}";
     // View names in the view bar.
-    V_NAMESPACES = "namespaces", "名前空間";
+    // Short: every view of a lesson is named in an 80-column tab row (the pane's title says
+    // the rest). Most are the command or file a person would look at.
+    V_NAMESPACES = "lsns", "lsns";
     V_NS_INODES = "ns inodes", "ns inode";
-    V_STATUS = "status", "ステータス";
-    V_PROCESSES = "processes", "プロセス";
+    V_STATUS = "status", "status";
+    V_PROCESSES = "ps", "ps";
     V_MOUNTS = "mounts", "マウント";
-    V_ID_MAPS = "id maps", "ID マップ";
-    V_CAPS = "caps", "ケーパビリティ";
-    V_CGROUPS = "cgroups", "cgroup";
-    V_CGROUP = "cgroup files", "cgroup ファイル";
+    V_ID_MAPS = "idmap", "idmap";
+    V_CAPS = "caps", "caps";
+    V_CGROUPS = "cgpath", "cgpath";
+    V_CGROUP = "cgroup", "cgroup";
     V_IMAGE = "image", "イメージ";
     V_LAYERS = "layers", "レイヤ";
-    V_NET = "net", "ネットワーク";
+    V_NET = "net", "ネット";
 }
 
 /// A view's short name in the view bar.

@@ -1,16 +1,17 @@
 //! Drawing: pure functions of `&App` (no I/O, no /proc), so screens can be snapshot-tested
 //! with fake data.
 
-use super::app::{view_name, App, Confirm, LessonState, Overlay, Screen, SCROLL_TO_RESULTS};
+use super::app::{App, Confirm, LessonState, Overlay, Screen, SCROLL_TO_RESULTS};
 use super::help;
 use super::shell_pane;
 use super::text as T;
-use super::widgets::{step_lines, view_lines, wrap, Theme};
+use super::view_pane;
+use super::widgets::{step_lines, wrap, StepLines, Theme};
 use super::width::{ellipsize, pad_left, pad_right, pad_to, truncate, width};
 use crate::i18n::fill;
 use crate::progress::Status;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
@@ -281,7 +282,7 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
         return;
     }
     if l.zoom.is_some() {
-        draw_views(f, app, l, area, t);
+        view_pane::draw(f, app, l, area, t);
         return;
     }
     let wide = area.width >= SIDE_BY_SIDE_MIN_WIDTH;
@@ -303,7 +304,13 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     // Step text, scrollable.
     let inner_w = text_area.width.saturating_sub(2) as usize;
     let inner_h = text_area.height.saturating_sub(2) as usize;
-    let (lines, anchor) = step_lines(app, l, inner_w);
+    let StepLines {
+        lines,
+        anchor,
+        results_at,
+        checks_at,
+        checks,
+    } = step_lines(app, l, inner_w);
     let max_scroll = lines.len().saturating_sub(inner_h);
     let wanted = if l.scroll == SCROLL_TO_RESULTS {
         // After a run: the step's command and its results (see `step_lines`).
@@ -313,12 +320,19 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
     };
     let scroll = wanted.min(max_scroll);
     l.shown_scroll.set(scroll as u16);
-    let more = if scroll < max_scroll {
-        T::MORE_BELOW.get(lang)
-    } else if scroll > 0 {
-        " ↑ (k/PgUp) "
-    } else {
-        ""
+    // Below the pane: say what, when it is the step's results or checks, so that a learner
+    // reading the explanation knows the outcome waits there.
+    let bottom = scroll + inner_h;
+    let below = |at: Option<usize>| at.is_some_and(|at| at >= bottom);
+    let more = match (below(results_at), below(checks_at), checks) {
+        (true, _, 0) => T::MORE_RESULTS.get(lang).to_string(),
+        (true, _, 1) => T::MORE_RESULTS_CHECK.get(lang).to_string(),
+        (true, _, n) => fill(T::MORE_RESULTS_CHECKS.get(lang), &[&n]),
+        (false, true, 1) => T::MORE_CHECK.get(lang).to_string(),
+        (false, true, n) => fill(T::MORE_CHECKS.get(lang), &[&n]),
+        _ if scroll < max_scroll => T::MORE_BELOW.get(lang).to_string(),
+        _ if scroll > 0 => " ↑ (k/PgUp) ".to_string(),
+        _ => String::new(),
     };
     let block = Block::bordered()
         .title(Span::styled(
@@ -338,106 +352,13 @@ fn draw_lesson(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) 
             let [views, pane] =
                 Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)])
                     .areas(side);
-            draw_views(f, app, l, views, t);
+            view_pane::draw(f, app, l, views, t);
             shell_pane::draw(f, sh, lang, pane, t);
         }
         // Narrow: one pane, the shell or the view (`v` flips).
         Some(sh) if sh.shown => shell_pane::draw(f, sh, lang, side, t),
-        _ => draw_views(f, app, l, side, t),
+        _ => view_pane::draw(f, app, l, side, t),
     }
-}
-
-/// The live views: a tab row and the chosen view. Zoomed (`z`), it fills the lesson's area and
-/// scrolls both ways.
-fn draw_views(f: &mut Frame, app: &App, l: &LessonState, area: Rect, t: Theme) {
-    let lang = app.lang.as_str();
-    let tabs = l.view_tabs();
-    let chosen = l.chosen_view();
-    let own = &l.lesson.steps[l.cursor].views;
-    let mut spans = Vec::new();
-    // Tabs by name as far as the width allows: the step's own views and the chosen one first,
-    // then the others in order; the rest by number (the key that picks them: 1-9, 0 for the
-    // tenth).
-    let named =
-        |i: usize, v: &crate::lesson::schema::View| format!("{}:{}", i + 1, view_name(*v, lang));
-    let room = area.width.saturating_sub(2) as usize;
-    let mut labels: Vec<String> = (1..=tabs.len()).map(|n| n.to_string()).collect();
-    let mut used: usize = labels.iter().map(|l| width(l) + 1).sum();
-    let first: Vec<usize> = (0..tabs.len())
-        .filter(|&i| own.contains(&tabs[i]) || tabs[i] == chosen)
-        .collect();
-    let rest = (0..tabs.len()).filter(|i| !first.contains(i));
-    // The others are named from the left as long as they fit, and no further: a name after a
-    // bare number would read as if the numbers between had none.
-    let mut others_fit = true;
-    for i in first.iter().copied().chain(rest) {
-        let name = named(i, &tabs[i]);
-        let grows = width(&name) - width(&labels[i]);
-        let must = first.contains(&i);
-        others_fit &= must || used + grows <= room;
-        if must || others_fit {
-            used += grows;
-            labels[i] = name;
-        }
-    }
-    for (i, v) in tabs.iter().enumerate() {
-        let label = labels[i].clone();
-        let style = if *v == chosen {
-            t.selected().add_modifier(Modifier::BOLD)
-        } else if own.contains(v) {
-            Style::default()
-        } else {
-            t.dim()
-        };
-        spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
-    }
-    let rendered = l.views.iter().find(|r| r.view == chosen);
-    // The title in the UI's language (the rendered view carries the English one).
-    let title = match rendered {
-        Some(r) => crate::session::views::title_in(r.view, lang),
-        None => view_name(chosen, lang),
-    };
-    let mut lines = Vec::new();
-    match rendered {
-        Some(r) if r.lines.is_empty() => lines.push(Line::from(T::NOTHING_TO_SHOW.get(lang))),
-        Some(r) => lines.extend(view_lines(&ordered(r), t)),
-        None if l.pids.is_empty() => lines.push(Line::from(Span::styled(
-            T::NO_SANDBOX_YET.get(lang),
-            t.dim(),
-        ))),
-        None => lines.push(Line::from(Span::styled(T::SAMPLING.get(lang), t.dim()))),
-    }
-    let hint = match l.zoom {
-        // Scrolled sideways: say from which column, since the line starts are out of sight.
-        Some((_, right)) if right > 0 => fill(T::ZOOMED_FROM_COLUMN.get(lang), &[&(right + 1)]),
-        Some(_) => T::ZOOMED_KEYS.get(lang).to_string(),
-        None => T::LIVE_SWITCH.get(lang).to_string(),
-    };
-    let block = Block::bordered()
-        .title(Span::styled(format!(" {title} "), t.title()))
-        .title_bottom(Line::from(Span::styled(hint, t.dim())).right_aligned());
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let [tab_row, body] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
-    f.render_widget(Paragraph::new(Line::from(spans)), tab_row);
-    // How far scrolling can go: the last line at the bottom, the longest at the right edge.
-    let longest = lines.iter().map(Line::width).max().unwrap_or(0);
-    let limit = (
-        lines.len().saturating_sub(body.height as usize),
-        longest.saturating_sub(body.width as usize),
-    );
-    l.zoom_limit.set((
-        limit.0.min(u16::MAX as usize) as u16,
-        limit.1.min(u16::MAX as usize) as u16,
-    ));
-    let (down, right) = l.zoom.unwrap_or((0, 0));
-    let shown = (
-        down.min(l.zoom_limit.get().0),
-        right.min(l.zoom_limit.get().1),
-    );
-    f.render_widget(Paragraph::new(lines).scroll(shown), body);
 }
 
 fn draw_popup(f: &mut Frame, area: Rect, title: &str, text: &[String], t: Theme) {
@@ -460,19 +381,6 @@ pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
         width: w,
         height: h,
     }
-}
-
-/// A view's lines as shown: in the namespaces table the lesson's own (`*`) rows come first,
-/// right under the header, so they stay in sight in a small pane.
-fn ordered(r: &crate::session::views::RenderedView) -> Vec<String> {
-    if r.view != crate::lesson::schema::View::Namespaces || r.lines.is_empty() {
-        return r.lines.clone();
-    }
-    let (head, rest) = r.lines.split_at(1);
-    let mut out = head.to_vec();
-    out.extend(rest.iter().filter(|l| l.starts_with('*')).cloned());
-    out.extend(rest.iter().filter(|l| !l.starts_with('*')).cloned());
-    out
 }
 
 /// `g`: every step with its title and whether it ran here; the typed number is marked.

@@ -274,9 +274,23 @@ fn observed_shown(lines: &[String], lang: &str) -> Vec<String> {
     shown
 }
 
-/// The step pane's lines, wrapped to `width`, and the line the pane scrolls to after the step
-/// ran: its `$ command` when short, else the first line of its results (or of the exercise).
-pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>>, usize) {
+/// The step pane's content: in the order a learner reads, the title and text, the command,
+/// then the results and the checks.
+pub struct StepLines<'a> {
+    pub lines: Vec<Line<'a>>,
+    /// The line shown first when the learner asks for the results (End, a check judged again):
+    /// the `$ command` when short, else the first line of the results (or of the exercise).
+    pub anchor: usize,
+    /// The first line of the step's results, once it ran, and how many checks they hold: a pane
+    /// that cuts them off says what is below.
+    pub results_at: Option<usize>,
+    /// Where the checks start, and how many there are.
+    pub checks_at: Option<usize>,
+    pub checks: usize,
+}
+
+/// The step pane's lines, wrapped to `width` (see [`StepLines`]).
+pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> StepLines<'a> {
     let t = Theme { color: app.color };
     let lang = &app.lang;
     let step = &l.lesson.steps[l.cursor];
@@ -376,6 +390,8 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
     }
     out.push(blank());
     let anchor = command_at.or(anchor).unwrap_or(out.len());
+    let results_at = result.map(|_| out.len());
+    let mut checks_at = None;
     match result {
         None => {
             let msg = if l.busy.is_some() || !l.refused.is_empty() {
@@ -426,6 +442,7 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
                 out.push(blank());
             }
             if !r.checks.is_empty() {
+                checks_at = Some(out.len());
                 let passed = r.checks.iter().filter(|c| c.passed).count();
                 out.push(Line::from(Span::styled(
                     fill(T::CHECKS_PASSED.get(lang), &[&passed, &r.checks.len()]),
@@ -452,7 +469,13 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> (Vec<Line<'a>
             }
         }
     }
-    (out, anchor)
+    StepLines {
+        lines: out,
+        anchor,
+        results_at,
+        checks_at,
+        checks: result.map_or(0, |r| r.checks.len()),
+    }
 }
 
 /// A view's lines; lines starting with `*` (the lesson's own namespaces) highlighted.
@@ -473,7 +496,7 @@ pub fn view_lines<'a>(lines: &[String], t: Theme) -> Vec<Line<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{step_lines, wrap};
+    use super::{step_lines, wrap, StepLines};
     use crate::lesson::load::catalog;
     use crate::progress::Progress;
     use crate::session::player::StepResult;
@@ -499,7 +522,7 @@ mod tests {
             l.done = step + 1;
             l.results.insert(step, StepResult::default());
             let l = app.lesson.as_ref().unwrap();
-            let (lines, anchor) = step_lines(&app, l, 78);
+            let StepLines { lines, anchor, .. } = step_lines(&app, l, 78);
             let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
             if text[anchor].starts_with("$ ") {
                 short += 1;

@@ -7,6 +7,7 @@ use super::{App, Confirm, Effect, Overlay, Screen, SCROLL_TO_RESULTS};
 use crate::i18n::fill;
 use crate::session::live::Cmd;
 use crate::tui::text as T;
+use crate::tui::view_pane::ZOOM_AT_FOCUS;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// How many keys wait for a busy session; more are dropped (a held-down key is not a plan).
@@ -190,6 +191,10 @@ impl App {
             return vec![];
         };
         if let Some((mut down, mut right)) = l.zoom {
+            if down == ZOOM_AT_FOCUS {
+                // Scrolled from where the drawing started it.
+                down = l.zoom_shown.get().0;
+            }
             // Zoomed, the arrows move the view; the other keys act as always.
             match keys::lookup(keys::ZOOM, &k) {
                 Some(Intent::Zoom) => {
@@ -244,7 +249,7 @@ impl App {
         }
         match intent {
             Intent::Close => return vec![Effect::Close],
-            Intent::Zoom => l.zoom = Some((0, 0)),
+            Intent::Zoom => l.zoom = Some((ZOOM_AT_FOCUS, 0)),
             Intent::Help => self.overlay = Overlay::Help,
             Intent::Advance if idle => {
                 if l.ran(l.cursor).is_none() {
@@ -275,8 +280,8 @@ impl App {
                 self.generation += 1;
                 return vec![Effect::Session(Cmd::Restart)];
             }
-            Intent::ScrollDown(n) => l.scroll = l.shown_scroll.get().saturating_add(n),
-            Intent::ScrollUp(n) => l.scroll = l.shown_scroll.get().saturating_sub(n),
+            Intent::ScrollDown(n) => l.scroll_by(i32::from(n)),
+            Intent::ScrollUp(n) => l.scroll_by(-i32::from(n)),
             Intent::ScrollEnd => l.scroll = SCROLL_TO_RESULTS,
             Intent::ScrollHome => l.scroll = 0,
             Intent::NextView => l.view_tab = (l.view_tab + 1) % views,

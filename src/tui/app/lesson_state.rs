@@ -5,6 +5,7 @@ use super::keys::Intent;
 use super::ALL_VIEWS;
 use crate::lesson::schema::{Lesson, View};
 use crate::progress::Tracker;
+use crate::session::focus::Focus;
 use crate::session::player::StepResult;
 use crate::session::runner::LessonTexts;
 use crate::session::views::RenderedView;
@@ -35,11 +36,16 @@ pub struct LessonState {
     pub shown_scroll: std::cell::Cell<u16>,
     /// Chosen view tab (index into [`LessonState::view_tabs`]).
     pub view_tab: usize,
+    /// The view tabs, in the order of their digits for the whole lesson: the views its steps
+    /// name, in the order they first come, then the others.
+    tabs: Vec<View>,
     /// `z`: the view fills the screen and the arrows scroll it (lines, columns), for views
     /// wider or longer than their pane.
     pub zoom: Option<(u16, u16)>,
     /// How far the zoomed view can scroll (lines, columns), as last drawn; keys stop there.
     pub zoom_limit: std::cell::Cell<(u16, u16)>,
+    /// Where the zoomed view was last drawn from (it may start at the step's lines).
+    pub zoom_shown: std::cell::Cell<(u16, u16)>,
     pub views: Vec<RenderedView>,
     pub pids: BTreeMap<String, i32>,
     /// What the live views look at; refreshed with every run.
@@ -65,7 +71,13 @@ impl LessonState {
     pub fn new(index: usize, lesson: Lesson) -> LessonState {
         let step_ids = lesson.steps.iter().map(|s| s.id.clone()).collect();
         let tracker = Tracker::new(&lesson.id, step_ids);
-        LessonState {
+        let mut tabs: Vec<View> = Vec::new();
+        for v in lesson.steps.iter().flat_map(|s| &s.views).chain(&ALL_VIEWS) {
+            if !tabs.contains(v) {
+                tabs.push(*v);
+            }
+        }
+        let mut state = LessonState {
             index,
             lesson,
             cursor: 0,
@@ -77,8 +89,10 @@ impl LessonState {
             scroll: 0,
             shown_scroll: std::cell::Cell::new(0),
             view_tab: 0,
+            tabs,
             zoom: None,
             zoom_limit: Default::default(),
+            zoom_shown: Default::default(),
             views: vec![],
             pids: BTreeMap::new(),
             subjects: Default::default(),
@@ -90,23 +104,40 @@ impl LessonState {
             shell_target: None,
             finished: false,
             queued: VecDeque::new(),
-        }
+        };
+        state.show_step(0);
+        state
     }
 
-    /// Shows step `index` from its top, the step's own first view, the solution hidden.
+    /// Shows step `index` from its top, the step's own first view (a step that names none keeps
+    /// the view chosen), the solution hidden.
     pub fn show_step(&mut self, index: usize) {
         self.cursor = index;
         self.scroll = 0;
-        self.view_tab = 0;
+        if let Some(first) = self.lesson.steps[index].views.first() {
+            self.view_tab = self.tabs.iter().position(|v| v == first).unwrap_or(0);
+        }
         self.solution_shown = false;
     }
 
-    /// The view tabs for the step shown: its own views first, then the others.
-    pub fn view_tabs(&self) -> Vec<View> {
-        let own = &self.lesson.steps[self.cursor].views;
-        let mut tabs: Vec<View> = own.clone();
-        tabs.extend(ALL_VIEWS.iter().filter(|v| !own.contains(v)));
-        tabs
+    /// Scrolls the step text by `lines` from where it was last drawn. Keys that come quickly
+    /// are all handled before the next drawing, so the new place counts as drawn: eight `j`
+    /// move eight lines (the drawing then stops at the end of the text).
+    pub fn scroll_by(&mut self, lines: i32) {
+        let from = i32::from(self.shown_scroll.get());
+        let to = (from + lines).clamp(0, i32::from(u16::MAX - 1)) as u16;
+        self.scroll = to;
+        self.shown_scroll.set(to);
+    }
+
+    /// The view tabs: every view, each at the same place (digit) for the whole lesson.
+    pub fn view_tabs(&self) -> &[View] {
+        &self.tabs
+    }
+
+    /// What the step shown is about, for the views to show first (the session decides).
+    pub fn focus(&self) -> Focus {
+        Focus::of_step(&self.lesson, self.cursor)
     }
 
     pub fn chosen_view(&self) -> View {

@@ -231,8 +231,8 @@ impl App {
                     return (vec![], true);
                 };
                 match m.kind {
-                    MouseEventKind::ScrollDown => l.scroll = l.shown_scroll.get().saturating_add(3),
-                    MouseEventKind::ScrollUp => l.scroll = l.shown_scroll.get().saturating_sub(3),
+                    MouseEventKind::ScrollDown => l.scroll_by(3),
+                    MouseEventKind::ScrollUp => l.scroll_by(-3),
                     _ => return (vec![], false),
                 }
                 (vec![], true)
@@ -256,6 +256,9 @@ impl App {
             return vec![];
         };
         let mut judged = None;
+        // The checks were judged again (`c`, the shell pane) or a solution ran: the learner
+        // looks at the checks.
+        let mut to_checks = false;
         // A judge the shell pane asked for on its own (not `c`) answers while other work may
         // be under way (a step the learner started meanwhile): it must not end that "busy".
         let mut keep_busy = false;
@@ -298,7 +301,9 @@ impl App {
                 }
                 for (step, r) in results {
                     if step == l.cursor {
-                        l.scroll = SCROLL_TO_RESULTS;
+                        // The step just ran: its title and explanation first, as a learner
+                        // reads; the results follow below (the pane says so).
+                        l.scroll = 0;
                     }
                     l.results.insert(step, r);
                 }
@@ -327,6 +332,7 @@ impl App {
                     solved = Some((step, SolvedBy::Learner));
                 }
                 judged = Some((step, before));
+                to_checks = changed;
                 // Judged again and again while the shell is open: progress records a change.
                 if changed {
                     events
@@ -350,6 +356,7 @@ impl App {
                     r.checks = checks;
                     r.solution = solution;
                 }
+                to_checks = true;
                 events
             }
         };
@@ -364,7 +371,10 @@ impl App {
         if !keep_busy {
             l.busy = None;
         }
-        if l.results.contains_key(&l.cursor) && events.iter().any(|e| e.step() == Some(l.cursor)) {
+        if to_checks
+            && l.results.contains_key(&l.cursor)
+            && events.iter().any(|e| e.step() == Some(l.cursor))
+        {
             l.scroll = SCROLL_TO_RESULTS;
         }
         // The learner's progress: the session's events, by the tracker's rules; and how an

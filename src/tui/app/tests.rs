@@ -300,8 +300,11 @@ fn digits_and_tab_pick_views() {
     key(&mut a, KeyCode::Enter);
     ready(&mut a, 0);
     let l = a.lesson.as_ref().unwrap();
-    let tabs = l.view_tabs();
+    let tabs = l.view_tabs().to_vec();
     assert_eq!(tabs.len(), ALL_VIEWS.len());
+    // The lesson's own views first, in the order its steps first name them (uts: ns inodes,
+    // then namespaces from step 2 on).
+    assert_eq!(tabs[..2], [View::NsInodes, View::Namespaces]);
     assert_eq!(l.chosen_view(), tabs[0]);
     key(&mut a, KeyCode::Char('3'));
     assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[2]);
@@ -312,6 +315,16 @@ fn digits_and_tab_pick_views() {
     assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[11]);
     key(&mut a, KeyCode::Tab);
     assert_eq!(a.lesson.as_ref().unwrap().chosen_view(), tabs[0]);
+    // Every step has the same tabs: a digit means one view for the whole lesson. A step shows
+    // its own first view.
+    for step in 0..a.lessons[0].steps.len() {
+        let l = a.lesson.as_mut().unwrap();
+        l.show_step(step);
+        assert_eq!(l.view_tabs(), tabs);
+        if let Some(first) = l.lesson.steps[step].views.first() {
+            assert_eq!(l.chosen_view(), *first);
+        }
+    }
 }
 
 #[test]
@@ -320,7 +333,9 @@ fn z_zooms_the_view_whose_arrows_then_scroll_it() {
     key(&mut a, KeyCode::Enter);
     ready(&mut a, 1);
     key(&mut a, KeyCode::Char('z'));
-    assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((0, 0)));
+    // Where the drawing finds the step's lines; here (nothing drawn yet) from the top.
+    let at_focus = crate::tui::view_pane::ZOOM_AT_FOCUS;
+    assert_eq!(a.lesson.as_ref().unwrap().zoom, Some((at_focus, 0)));
     // As the drawing found it: 5 lines and 40 columns more than the pane shows.
     a.lesson.as_ref().unwrap().zoom_limit.set((5, 40));
     key(&mut a, KeyCode::Down);
@@ -516,4 +531,41 @@ fn a_judge_the_shell_asked_for_does_not_end_other_work() {
     a.lesson.as_mut().unwrap().busy = Some("checking".into());
     judged(&mut a, 0, vec![]);
     assert_eq!(a.lesson.as_ref().unwrap().busy, None);
+}
+
+/// A step that just ran shows its title and explanation first (the learner who presses Enter
+/// again and again reads each one); a check judged again shows the checks.
+#[test]
+fn a_step_that_ran_shows_its_text_and_a_judged_check_its_checks() {
+    use crate::session::events::Phase;
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    a.lesson.as_mut().unwrap().scroll = 7;
+    ran(
+        &mut a,
+        0,
+        vec![CheckOutcome::bare("c", false, Phase::Normal)],
+    );
+    assert_eq!(a.lesson.as_ref().unwrap().scroll, 0);
+    judged(
+        &mut a,
+        0,
+        vec![CheckOutcome::bare("c", true, Phase::Normal)],
+    );
+    assert_eq!(a.lesson.as_ref().unwrap().scroll, SCROLL_TO_RESULTS);
+}
+
+/// Keys taken together before one drawing each scroll: eight `j` are eight lines.
+#[test]
+fn quick_scroll_keys_add_up() {
+    let mut a = app();
+    key(&mut a, KeyCode::Enter);
+    for _ in 0..8 {
+        key(&mut a, KeyCode::Char('j'));
+    }
+    assert_eq!(a.lesson.as_ref().unwrap().scroll, 8);
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('k'));
+    }
+    assert_eq!(a.lesson.as_ref().unwrap().scroll, 5);
 }
