@@ -202,6 +202,7 @@ impl Runner {
             trace: calls.iter().map(Record::to_string).collect(),
             calls,
             error,
+            output: vec![],
         };
         let image = self.image.as_deref();
         let op = match super::to_op::to_op(action, &self.facts, image) {
@@ -219,11 +220,19 @@ impl Runner {
             .last()
             .map(|r| r.call.clone())
             .unwrap_or_default();
+        let mut output = Vec::new();
         let (result, error, intact) = match &reply.result {
             Ok(value) => {
                 self.learn(action, &op, value);
                 let (stdout, ended) = match value {
-                    Value::Finished { stdout, life, .. } => {
+                    Value::Finished {
+                        stdout,
+                        stderr,
+                        life,
+                    } => {
+                        if !matches!(life, crate::engine::ops::Life::Exited { code: 0 }) {
+                            output = super::player::failed_output(stdout, stderr);
+                        }
                         (stdout.clone(), Some(life.to_string()))
                     }
                     _ => (String::new(), None),
@@ -270,7 +279,11 @@ impl Runner {
         if let Some(id) = &common.id {
             self.results.insert(id.clone(), result);
         }
-        Ok((record(trace, error), intact))
+        let record = ActionRecord {
+            output,
+            ..record(trace, error)
+        };
+        Ok((record, intact))
     }
 
     /// When a link could not be made because a running session has one of that name: says so.
