@@ -245,7 +245,9 @@ impl State {
             self.interrupt.clone(),
         )
         .map_err(|e| e.to_string())?
-        .with_image(self.image.as_deref());
+        .with_image(self.image.as_deref())
+        // A learner watches the views here: memory and processes climb at a watchable pace.
+        .watchable();
         self.runner = Some(r);
         Ok(())
     }
@@ -274,7 +276,7 @@ impl State {
             pids: runner.map(|r| r.pids().clone()).unwrap_or_default(),
             subjects: Box::new(runner.map(|r| r.subjects()).unwrap_or_default()),
             texts: runner.map(Runner::texts).unwrap_or_default(),
-            shell_env: runner.map(|r| r.facts().shell_env()).unwrap_or_default(),
+            shell_env: runner.map(Runner::shell_env).unwrap_or_default(),
             restarted,
             events: ev.0,
         }
