@@ -119,6 +119,12 @@ impl Runner {
         self
     }
 
+    /// Changes the workloads' pace (see [`Runner::watchable`]): steps replayed on the way to
+    /// another are not watched, and go at full speed.
+    pub fn set_pace(&mut self, pace: Pace) {
+        self.pace = pace;
+    }
+
     /// The environment of a learner's shell (and of a solution, run as if typed there): the
     /// facts' ([`Facts::shell_env`]) and the workloads' pace.
     pub fn shell_env(&self) -> Vec<(String, String)> {
