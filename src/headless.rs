@@ -80,12 +80,17 @@ impl<W: Write> Sink for TextSink<W> {
                 process,
                 trace,
                 error,
+                output,
                 ..
             } => {
                 let mut lines: Vec<String> = trace
                     .iter()
                     .map(|t| format!("  │ [{process}] {}", t.line))
                     .collect();
+                if !output.is_empty() {
+                    lines.push(format!("  │ [{process}] {}", i18n::PROGRAM_SAID.get(l)));
+                    lines.extend(output.iter().map(|o| format!("  │   {o}")));
+                }
                 match error {
                     Some(e) if e.expected => lines.push(format!(
                         "  │ ({}: {})",

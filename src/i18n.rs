@@ -29,6 +29,7 @@ messages! {
     EXPECTED = "expected", "期待値";
     WHY = "why", "理由";
     FAILED = "failed", "失敗";
+    PROGRAM_SAID = "what it printed:", "プログラムの出力:";
     EXPECTED_FAILURE = "this failure is the point", "この失敗がこのステップの要点です";
     SUCCEEDED_UNEXPECTEDLY = "expected this to fail with {}, but it succeeded",
         "{} で失敗するはずでしたが、成功しました";

@@ -2,7 +2,10 @@
 //! cgroup to meet its limits (see `containerlab_cgroup::allocate_and_touch` and `fork_bomb`).
 //! A learner's shell has them under friendly names too: `alloc MIB` and `forkbomb MAX` are links
 //! to this binary in the session's tools directory, which [`by_program_name`] recognises.
+//! Both go at a watchable pace when the session asks for it (`CONTAINERLAB_PACE`, see
+//! [`containerlab_cgroup::Pace`]).
 
+use containerlab_cgroup::Pace;
 use std::io::Write;
 
 /// Peak resident memory of this process (VmHWM), as /proc/self/status prints it.
@@ -21,7 +24,7 @@ fn vm_hwm() -> String {
 pub fn alloc(mib: u64) -> i32 {
     println!("touching {mib} MiB");
     let _ = std::io::stdout().flush();
-    match containerlab_cgroup::allocate_and_touch(mib) {
+    match containerlab_cgroup::allocate_and_touch(mib, Pace::from_env()) {
         Ok(()) => {
             let kib: u64 = vm_hwm()
                 .split_whitespace()
@@ -40,7 +43,7 @@ pub fn alloc(mib: u64) -> i32 {
 
 /// Forks up to `max` sleeping children; prints how far it got.
 pub fn forkbomb(max: u32) -> i32 {
-    let r = containerlab_cgroup::fork_bomb(max);
+    let r = containerlab_cgroup::fork_bomb(max, Pace::from_env());
     match r.first_error {
         Some(e) => println!(
             "forked {} children, then fork() failed with {}",

@@ -87,6 +87,25 @@ fn net_lesson_passes_in_a_test_netns() {
     run.assert_net_ns_clean();
 }
 
+/// A host with a way out, like a learner's machine: a link of its own (a veth pair made in the
+/// test's network namespace, so nothing leaves it) and a default route through it.
+const HOST_WITH_DEFAULT_ROUTE: &str = "ip link add up0 type veth peer name up1 && \
+     ip link set up0 up && ip link set up1 up && ip addr add 192.0.2.1/24 dev up0 && \
+     ip route add default via 192.0.2.254";
+
+#[test]
+fn net_lesson_shows_the_hosts_default_route_and_what_a_failed_ping_said() {
+    let run = full(Wrap::NetNsLoUp(HOST_WITH_DEFAULT_ROUTE), "net");
+    let out = &run.output;
+    // The host's view shows its default route and counts the routes it leaves out (the
+    // up0 subnet's), where it used to say "(no routes)".
+    assert!(out.contains("│   default via 192.0.2.254 dev up0"), "{out}");
+    assert!(out.contains("(+ 1 other routes of the host)"), "{out}");
+    // Step 8's ping fails: below its "exited with status 2" comes what it printed.
+    let failed = "wait4(child) = exited with status 2\n  │ [box] what it printed:\n  │   ping: connect: Network is unreachable";
+    assert_eq!(out.matches(failed).count(), 2, "steps 1 and 8: {out}");
+}
+
 #[test]
 fn net_lesson_interrupted_deletes_the_veth() {
     // After "address": the veth pair exists, one end in box.

@@ -137,6 +137,10 @@ fn step_result(events: &[Value], index: usize) -> (StepText, StepResult, Vec<Ren
                     explanation: err["explanation"].as_str().map(str::to_string),
                     expected: err["expected"].as_bool().unwrap_or(false),
                 }),
+                output: e["output"]
+                    .as_array()
+                    .map(|a| a.iter().map(text).collect())
+                    .unwrap_or_default(),
             }),
             Some("check") if e["phase"] != "before_solution" => result.checks.push(CheckOutcome {
                 step: index,

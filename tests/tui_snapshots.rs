@@ -138,6 +138,7 @@ fn pid_step_one() -> App {
                     trace: vec!["unshare(CLONE_NEWPID) = 0".into()],
                     calls: vec![],
                     error: None,
+                    output: vec![],
                 },
                 ActionRecord {
                     action: "spawn".into(),
@@ -145,6 +146,7 @@ fn pid_step_one() -> App {
                     trace: vec!["fork() = 4107".into()],
                     calls: vec![],
                     error: None,
+                    output: vec![],
                 },
             ],
             checks: vec![
@@ -252,6 +254,7 @@ fn check_results_with_a_failure() {
                     explanation: Some("sethostname needs CAP_SYS_ADMIN in the UTS namespace's owning user namespace.".into()),
                     expected: false,
                 }),
+                output: vec![],
             }],
             checks: vec![
                 check("inside-is-lab", "The hostname inside is lab", false, "\"vm\"", "= lab"),
@@ -384,6 +387,7 @@ fn uts_checks_ja() -> App {
                 trace: vec!["sethostname(\"lab\", 3) = 0".into()],
                 calls: vec![],
                 error: None,
+                output: vec![],
             }],
             checks: vec![
                 failed,

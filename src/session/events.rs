@@ -34,6 +34,9 @@ pub enum Event {
         process: String,
         trace: Vec<TraceCall>,
         error: Option<ActionError>,
+        /// What a `run` that failed printed (its last lines), so the learner reads why.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        output: Vec<String>,
     },
     /// An exercise: its task, before the learner (or the headless runner) solves it.
     Exercise {

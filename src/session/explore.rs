@@ -37,7 +37,8 @@ pub fn play_typed(
     let command = runner.lesson().steps[index]
         .command
         .as_ref()
-        .map(|c| c.get("en").to_string())
+        // What the learner reads: placeholders filled, `{work}` as `$WORK`.
+        .map(|c| runner.facts().display(c.get("en")))
         .ok_or("the step shows no command")?;
     explore(runner, index, index, &command)?;
     let checks = runner.judge(index, sink);

@@ -14,6 +14,7 @@ use super::runner::{LessonTexts, Runner};
 use super::views::Subjects;
 use crate::engine::sandbox::EngineError;
 use crate::lesson::schema::Lesson;
+use containerlab_cgroup::Pace;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -245,7 +246,9 @@ impl State {
             self.interrupt.clone(),
         )
         .map_err(|e| e.to_string())?
-        .with_image(self.image.as_deref());
+        .with_image(self.image.as_deref())
+        // A learner watches the views here: memory and processes climb at a watchable pace.
+        .watchable();
         self.runner = Some(r);
         Ok(())
     }
@@ -274,7 +277,7 @@ impl State {
             pids: runner.map(|r| r.pids().clone()).unwrap_or_default(),
             subjects: Box::new(runner.map(|r| r.subjects()).unwrap_or_default()),
             texts: runner.map(Runner::texts).unwrap_or_default(),
-            shell_env: runner.map(|r| r.facts().shell_env()).unwrap_or_default(),
+            shell_env: runner.map(Runner::shell_env).unwrap_or_default(),
             restarted,
             events: ev.0,
         }
@@ -352,6 +355,22 @@ impl State {
             self.restart()?;
             restarted = true;
         }
+        // The learner waits for the target step, not watching these: full speed.
+        self.runner()?.set_pace(Pace::Full);
+        let replayed = self.replay(target, out, events);
+        if let Some(r) = &mut self.runner {
+            r.set_pace(Pace::Watchable);
+        }
+        Ok((restarted, replayed?))
+    }
+
+    /// Plays the steps from where the sandbox is up to `target` (excluded), exercises solved.
+    fn replay(
+        &mut self,
+        target: usize,
+        out: &Sender<SessionMsg>,
+        events: &mut Events,
+    ) -> Result<Vec<(usize, StepResult)>, String> {
         let mut results = Vec::new();
         while self.done < target && !self.broken {
             let step = self.done;
@@ -359,7 +378,7 @@ impl State {
             let r = self.play(step, StepMode::Solved, events)?;
             results.push((step, r));
         }
-        Ok((restarted, results))
+        Ok(results)
     }
 
     fn play(&mut self, step: usize, mode: StepMode, ev: &mut Events) -> Result<StepResult, String> {

@@ -109,15 +109,25 @@ impl Facts {
     }
 
     /// `text` for a learner to read: every placeholder that can be filled filled, but for the
-    /// session's own paths and pids; the others left as written.
+    /// session's own path and pids, which are long and new each session: those are written as
+    /// the variables the learner's shell defines ([`Facts::shell_env`]), `$WORK` for `{work}`
+    /// and `$BOX` for `{pid:box}`, so a command shown works when typed. Others that cannot be
+    /// filled yet (an image file before the image is unpacked) are left as written.
     pub fn display(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some((before, token, name, arg, after)) = next_placeholder(rest) {
             out.push_str(before);
-            match self.value(token, name, arg) {
-                Ok(v) if !matches!(name, "work" | "pid") => out.push_str(&v),
-                _ => out.push_str(token),
+            match (name, arg) {
+                ("work", _) => out.push_str("$WORK"),
+                ("pid", Some(process)) => {
+                    out.push('$');
+                    out.push_str(&shell_name(process));
+                }
+                _ => match self.value(token, name, arg) {
+                    Ok(v) => out.push_str(&v),
+                    Err(_) => out.push_str(token),
+                },
             }
             rest = after;
         }
@@ -141,7 +151,7 @@ impl Facts {
                 .map(|w| ("WORK".to_string(), w.to_string_lossy().into_owned())),
         );
         for (name, pid) in &self.pids {
-            env.push((name.to_uppercase().replace('-', "_"), pid.to_string()));
+            env.push((shell_name(name), pid.to_string()));
         }
         env.extend(self.cgroup_dirs());
         // `IMAGE_FILE_N`: what `{image_file:N}` names in the texts, so an exercise on the
@@ -174,7 +184,7 @@ impl Facts {
             .unwrap_or_default();
         let mut env = Vec::new();
         for name in &self.cgroups {
-            let var = format!("CGROUP_{}", name.to_uppercase().replace('-', "_"));
+            let var = format!("CGROUP_{}", shell_name(name));
             let dir = format!("containerlab/{session}-{name}");
             env.push((var.clone(), format!("{root}/{dir}")));
             env.push((format!("{var}_PIDS"), format!("{pids_root}/{dir}")));
@@ -247,6 +257,12 @@ impl Facts {
             _ => unreachable!("next_placeholder returned {token}"),
         }
     }
+}
+
+/// The shell variable that holds the host PID of the sandbox process `process`:
+/// `docker-proxy` → `DOCKER_PROXY`.
+pub fn shell_name(process: &str) -> String {
+    process.to_uppercase().replace('-', "_")
 }
 
 /// The first placeholder in `text`: (text before it, the whole `{…}`, its name, its argument,
@@ -390,12 +406,20 @@ mod tests {
             before.resolve("{work}/a"),
             Err(Unresolved::NoWork("{work}".into()))
         );
-        // Text to read keeps what cannot be filled yet and the session's own paths and pids,
-        // and fills the rest.
+        // Text to read keeps what cannot be filled yet, writes the session's own path and pids
+        // as the learner's shell names them (known or not yet), and fills the rest.
         assert_eq!(
             f.display("{image_file:1} in {work} of {pid:init}: {cgroup_file:memory_limit}"),
-            "{image_file:1} in {work} of {pid:init}: memory.max"
+            "{image_file:1} in $WORK of $INIT: memory.max"
         );
+        assert_eq!(
+            before.display("nsenter --target {pid:docker-proxy} ls {work}/x"),
+            "nsenter --target $DOCKER_PROXY ls $WORK/x"
+        );
+        // The names the text uses are the ones the shell defines.
+        let env = f.shell_env();
+        assert!(env.iter().any(|(k, v)| k == "WORK" && v == "/w"));
+        assert!(env.iter().any(|(k, v)| k == "INIT" && v == "42"));
     }
 
     #[test]

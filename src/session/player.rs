@@ -34,6 +34,30 @@ pub struct ActionRecord {
     /// The same calls as the engine recorded them, for the JSON events.
     pub calls: Vec<Record>,
     pub error: Option<ActionError>,
+    /// What a `run` that failed (exited with a status other than 0, or was killed) printed,
+    /// stdout then stderr, at most [`FAILED_OUTPUT_LINES`] of its last lines: the trace only
+    /// says "exited with status 2", the output says why ("Network is unreachable").
+    pub output: Vec<String>,
+}
+
+/// How many of a failed program's last lines of output a step shows.
+pub const FAILED_OUTPUT_LINES: usize = 8;
+
+/// The lines a failed program printed, stdout then stderr, its last
+/// [`FAILED_OUTPUT_LINES`] (a long output's cut is said in its first line).
+pub fn failed_output(stdout: &str, stderr: &str) -> Vec<String> {
+    let lines: Vec<&str> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let cut = lines.len().saturating_sub(FAILED_OUTPUT_LINES);
+    let mut shown: Vec<String> = Vec::new();
+    if cut > 0 {
+        shown.push(format!("[… {cut} more lines before]"));
+    }
+    shown.extend(lines[cut..].iter().map(|l| l.to_string()));
+    shown
 }
 
 impl ActionRecord {
@@ -44,6 +68,7 @@ impl ActionRecord {
             process: self.process.clone(),
             trace: TraceCall::of(&self.calls),
             error: self.error.clone(),
+            output: self.output.clone(),
         }
     }
 }
@@ -99,6 +124,7 @@ impl Runner {
                     trace: vec![],
                     calls: vec![],
                     error: Some(ActionError::plain(e.to_string())),
+                    output: vec![],
                 };
                 sink.emit(&record.event(index));
                 result.actions.push(record);
@@ -225,5 +251,29 @@ fn unsolved_at_start(step: usize, step_id: &str) -> CheckOutcome {
                 .into(),
         ),
         phase: Phase::Normal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_programs_output_is_kept_as_its_last_lines() {
+        // ping writes its complaint to stderr; blank lines say nothing.
+        assert_eq!(
+            failed_output("", "ping: connect: Network is unreachable\n\n"),
+            vec!["ping: connect: Network is unreachable".to_string()]
+        );
+        assert_eq!(
+            failed_output("touching 200 MiB\n", "oops\n"),
+            vec!["touching 200 MiB".to_string(), "oops".to_string()]
+        );
+        let long: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let kept = failed_output(&long, "");
+        assert_eq!(kept.len(), FAILED_OUTPUT_LINES + 1);
+        assert_eq!(kept[0], "[… 12 more lines before]");
+        assert_eq!(kept.last().unwrap(), "line 20");
+        assert!(failed_output("", "").is_empty());
     }
 }

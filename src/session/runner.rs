@@ -16,6 +16,7 @@ use crate::engine::teardown::TeardownReport;
 use crate::i18n;
 use crate::lesson::schema::{Action, Lesson};
 use crate::words::errno;
+use containerlab_cgroup::Pace;
 use containerlab_trace::Record;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -33,6 +34,9 @@ pub struct Runner {
     image: Option<PathBuf>,
     /// Where the last `image_build` with the example recipe wrote its layout.
     image_dir: Option<PathBuf>,
+    /// How fast the lab's workloads go in a step whose views a learner watches, in a shell and
+    /// in a solution ([`Runner::watchable`]); full speed unless a front end asks.
+    pace: Pace,
 }
 
 /// A step's words for the learner, placeholders filled as far as the session knows them.
@@ -103,7 +107,30 @@ impl Runner {
             results: HashMap::new(),
             image: None,
             image_dir: None,
+            pace: Pace::Full,
         })
+    }
+
+    /// Makes the lab's workloads (`alloc`, `forkbomb`) go at a pace a learner can watch in the
+    /// views (an interactive front end asks for it; headless runs keep full speed): the `run`s
+    /// of a step that shows views, and what the learner's shell and solutions run.
+    pub fn watchable(mut self) -> Runner {
+        self.pace = Pace::Watchable;
+        self
+    }
+
+    /// Changes the workloads' pace (see [`Runner::watchable`]): steps replayed on the way to
+    /// another are not watched, and go at full speed.
+    pub fn set_pace(&mut self, pace: Pace) {
+        self.pace = pace;
+    }
+
+    /// The environment of a learner's shell (and of a solution, run as if typed there): the
+    /// facts' ([`Facts::shell_env`]) and the workloads' pace.
+    pub fn shell_env(&self) -> Vec<(String, String)> {
+        let mut env = self.facts.shell_env();
+        env.extend(self.pace.env());
+        env
     }
 
     /// Makes `image_build` (example recipe) copy this OCI layout instead of building one.
@@ -171,8 +198,13 @@ impl Runner {
     ) -> Result<bool, EngineError> {
         let step = self.lesson.steps[index].clone();
         sink.emit(&self.step_start(index));
+        // A workload nobody watches (a step without views) need not be slowed down.
+        let pace = match step.views.is_empty() {
+            true => Pace::Full,
+            false => self.pace,
+        };
         for action in &step.actions {
-            let (record, intact) = self.run_action(action)?;
+            let (record, intact) = self.run_action(action, pace)?;
             sink.emit(&record.event(index));
             records.push(record);
             if !intact {
@@ -194,7 +226,11 @@ impl Runner {
     }
 
     /// One action, and whether the step is still intact (false: it failed unexpectedly).
-    fn run_action(&mut self, action: &Action) -> Result<(ActionRecord, bool), EngineError> {
+    fn run_action(
+        &mut self,
+        action: &Action,
+        pace: Pace,
+    ) -> Result<(ActionRecord, bool), EngineError> {
         let common = action.common();
         let record = |calls: Vec<Record>, error: Option<ActionError>| ActionRecord {
             action: action.name().to_string(),
@@ -202,15 +238,19 @@ impl Runner {
             trace: calls.iter().map(Record::to_string).collect(),
             calls,
             error,
+            output: vec![],
         };
         let image = self.image.as_deref();
-        let op = match super::to_op::to_op(action, &self.facts, image) {
+        let mut op = match super::to_op::to_op(action, &self.facts, image) {
             Ok(op) => op,
             Err(unresolved) => {
                 let error = ActionError::plain(unresolved.to_string());
                 return Ok((record(vec![], Some(error)), false));
             }
         };
+        if let Op::Run { env, .. } = &mut op {
+            env.extend(pace.env());
+        }
         let reply = self.sandbox.request(&common.process, op.clone())?;
         let trace = reply.trace.records.clone();
         let last_call = reply
@@ -219,11 +259,19 @@ impl Runner {
             .last()
             .map(|r| r.call.clone())
             .unwrap_or_default();
+        let mut output = Vec::new();
         let (result, error, intact) = match &reply.result {
             Ok(value) => {
                 self.learn(action, &op, value);
                 let (stdout, ended) = match value {
-                    Value::Finished { stdout, life, .. } => {
+                    Value::Finished {
+                        stdout,
+                        stderr,
+                        life,
+                    } => {
+                        if !matches!(life, crate::engine::ops::Life::Exited { code: 0 }) {
+                            output = super::player::failed_output(stdout, stderr);
+                        }
                         (stdout.clone(), Some(life.to_string()))
                     }
                     _ => (String::new(), None),
@@ -270,7 +318,11 @@ impl Runner {
         if let Some(id) = &common.id {
             self.results.insert(id.clone(), result);
         }
-        Ok((record(trace, error), intact))
+        let record = ActionRecord {
+            output,
+            ..record(trace, error)
+        };
+        Ok((record, intact))
     }
 
     /// When a link could not be made because a running session has one of that name: says so.
@@ -373,7 +425,7 @@ impl Runner {
             Op::Run {
                 argv: vec!["/bin/sh".into(), "-c".into(), ex.solution.shell.clone()],
                 // What the learner's shell has: a solution may say `$INIT` as the learner would.
-                env: self.facts.shell_env(),
+                env: self.shell_env(),
                 clear_env: false,
                 cgroup: None,
                 timeout_secs: ex

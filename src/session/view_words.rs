@@ -13,6 +13,7 @@ crate::i18n::messages! {
     NET_NS = "── {} (pid {}): network namespace {} ──", "── {} (PID {}): ネットワーク名前空間 {} ──";
     OTHER_LINKS = "  (+ {} other interfaces of the host)", "  (ほかにホストのインターフェースが {} 個)";
     NO_ROUTES = "  (no routes)", "  (経路なし)";
+    OTHER_ROUTES = "  (+ {} other routes of the host)", "  (ほかにホストの経路が {} 本)";
     SOCKETS_UNREADABLE = "  (listening sockets: {})", "  (待ち受けソケット: {})";
     OTHER_SOCKETS = "  (+ {} other listening sockets of the host)",
         "  (ほかにホストの待ち受けソケットが {} 個)";

@@ -404,7 +404,8 @@ fn one_line(s: &str) -> String {
 }
 
 /// `ip -br link`, `ip -br addr` and `ip route` of the host and of every sandbox process with a
-/// network namespace of its own. The host's list is cut to `lo` and the lab's `clab*` links.
+/// network namespace of its own. The host's list is cut to `lo` and the lab's `clab*` links, its
+/// routes to theirs and its default routes ([`host_routes`]); a note counts what is left out.
 fn net_view(s: &Subjects) -> Vec<String> {
     let me = std::process::id() as i32;
     let host_ns = namespaces::ns_inode(me, "net");
@@ -431,17 +432,16 @@ fn net_view(s: &Subjects) -> Vec<String> {
             &[&name, &pid, &ns.unwrap_or(0)],
         ));
         let mut snap = snap;
+        let mut hidden_routes = 0;
         let hidden = if name == "host" {
             let before = snap.links.len();
             snap.links
                 .retain(|l| l.name == "lo" || l.name.starts_with(crate::engine::rundir::PREFIX));
             let kept: Vec<u32> = snap.links.iter().map(|l| l.index).collect();
             snap.addresses.retain(|a| kept.contains(&a.index));
-            snap.routes.retain(|r| {
-                r.dev
-                    .as_deref()
-                    .is_some_and(|d| d.starts_with(crate::engine::rundir::PREFIX))
-            });
+            let (shown, others) = host_routes(std::mem::take(&mut snap.routes));
+            snap.routes = shown;
+            hidden_routes = others;
             before - snap.links.len()
         } else {
             0
@@ -455,13 +455,36 @@ fn net_view(s: &Subjects) -> Vec<String> {
         lines.extend(snap.render_ip_addr().lines().map(|l| format!("  {l}")));
         lines.push("  $ ip route".into());
         let routes = snap.render_ip_route();
-        if routes.is_empty() {
+        if routes.is_empty() && hidden_routes == 0 {
             lines.push(W::NO_ROUTES.get(&s.lang).into());
         }
         lines.extend(routes.lines().map(|l| format!("  {l}")));
+        if hidden_routes > 0 {
+            lines.push(fill(W::OTHER_ROUTES.get(&s.lang), &[&hidden_routes]));
+        }
         listening_lines(pid, name == "host", s, &mut lines);
     }
     lines
+}
+
+/// The host's routes the view shows, and how many others it leaves out: every route through
+/// the lab's links, and the host's default routes (the way out a container's packets take once
+/// the host forwards them: hiding it in a lesson about default routes would mislead); the
+/// host's other routes (its LAN, docker0...) are only counted, like its other interfaces.
+fn host_routes(routes: Vec<containerlab_net::Route>) -> (Vec<containerlab_net::Route>, usize) {
+    let total = routes.len();
+    let shown: Vec<_> = routes
+        .into_iter()
+        .filter(|r| {
+            let lab = r
+                .dev
+                .as_deref()
+                .is_some_and(|d| d.starts_with(crate::engine::rundir::PREFIX));
+            lab || (r.dst.is_none() && r.dst_len == 0)
+        })
+        .collect();
+    let others = total - shown.len();
+    (shown, others)
 }
 
 /// `ss -ltnp` for one network namespace. On the host only the sockets of the lab's processes
@@ -508,5 +531,49 @@ fn listening_lines(pid: i32, host: bool, s: &Subjects, lines: &mut Vec<String>) 
     lines.extend(shown);
     if others > 0 {
         lines.push(fill(W::OTHER_SOCKETS.get(&s.lang), &[&others]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use containerlab_net::Route;
+
+    fn route(dst: Option<[u8; 4]>, dst_len: u8, via: Option<[u8; 4]>, dev: &str) -> Route {
+        Route {
+            dst: dst.map(Into::into),
+            dst_len,
+            kind: "unicast".into(),
+            via: via.map(Into::into),
+            dev: Some(dev.into()),
+            protocol: "kernel".into(),
+            scope: "link".into(),
+            src: None,
+            metric: None,
+            linkdown: false,
+        }
+    }
+
+    #[test]
+    fn the_host_shows_its_default_route_and_the_labs_and_counts_the_rest() {
+        let default = route(None, 0, Some([10, 0, 2, 2]), "eth0");
+        let lan = route(Some([10, 0, 2, 0]), 24, None, "eth0");
+        let docker = route(Some([172, 17, 0, 0]), 16, None, "docker0");
+        let lab = route(Some([10, 200, 0, 0]), 24, None, "clab-h0");
+        let (shown, others) = host_routes(vec![
+            default.clone(),
+            lan.clone(),
+            docker.clone(),
+            lab.clone(),
+        ]);
+        assert_eq!(shown, vec![default.clone(), lab]);
+        assert_eq!(others, 2);
+        assert_eq!(
+            shown[0].render(),
+            "default via 10.0.2.2 dev eth0 proto kernel scope link"
+        );
+        // A host without routes (a fresh network namespace) has nothing to count.
+        assert_eq!(host_routes(vec![]), (vec![], 0));
+        assert_eq!(host_routes(vec![lan, docker]).1, 2);
     }
 }

@@ -16,8 +16,14 @@ use std::time::{Duration, Instant};
 
 /// How often views are sampled (at most).
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+/// How often while a step runs: its workload may be making `memory.current` or
+/// `pids.current` climb (at a watchable pace, see `containerlab_cgroup::Pace`), and a learner
+/// should see it climb, not jump. Steps are short, so the extra samples cost little.
+pub const SAMPLE_EVERY_BUSY: Duration = Duration::from_millis(80);
 /// The pause between samples is at least this many times the time a sample took.
 const CPU_BUDGET_FACTOR: u32 = 64;
+/// The same while a step runs (a few seconds at most).
+const CPU_BUDGET_FACTOR_BUSY: u32 = 16;
 
 #[derive(Debug, Clone)]
 pub enum AppEvent {
@@ -45,6 +51,8 @@ pub struct SampleRequest {
     pub views: Vec<View>,
     /// Nothing to sample (picker screen, shell open).
     pub paused: bool,
+    /// The session is running a step: sample more often ([`SAMPLE_EVERY_BUSY`]).
+    pub busy: bool,
 }
 
 struct Shared {
@@ -53,7 +61,8 @@ struct Shared {
     stop: AtomicBool,
 }
 
-/// The sampler thread: every [`SAMPLE_EVERY`] (or at once after a new request) it renders the
+/// The sampler thread: every [`SAMPLE_EVERY`] ([`SAMPLE_EVERY_BUSY`] while a step runs; at once
+/// after a new request) it renders the
 /// requested views and sends them; an unchanged result is not sent again.
 pub struct Sampler {
     shared: Arc<Shared>,
@@ -140,7 +149,10 @@ fn sample_loop(shared: &Shared, out: SyncSender<AppEvent>) {
             .collect();
         // Stay within a CPU budget: a view that is slow to render (the namespaces table scans
         // every process on a busy machine) is sampled less often, never above ~1.5% of a core.
-        every = SAMPLE_EVERY.max(started.elapsed() * CPU_BUDGET_FACTOR);
+        every = match req.busy {
+            true => SAMPLE_EVERY_BUSY.max(started.elapsed() * CPU_BUDGET_FACTOR_BUSY),
+            false => SAMPLE_EVERY.max(started.elapsed() * CPU_BUDGET_FACTOR),
+        };
         if last.as_ref() == Some(&(req.generation, views.clone())) {
             continue;
         }

@@ -313,6 +313,7 @@ fn sample_request(app: &App) -> SampleRequest {
             },
             views: l.sampled_views(),
             paused: l.pids.is_empty(),
+            busy: l.busy.is_some(),
         },
         None => SampleRequest {
             generation: app.generation,

@@ -416,6 +416,12 @@ pub fn step_lines<'a>(app: &App, l: &LessonState, width: usize) -> StepLines<'a>
                     for tr in &a.trace {
                         out.extend(wrapped(tr, width, "  ", t.trace()));
                     }
+                    if !a.output.is_empty() {
+                        out.extend(wrapped(i18n::PROGRAM_SAID.get(lang), width, "  ", t.dim()));
+                    }
+                    for said in &a.output {
+                        out.extend(wrapped(said, width, "  │ ", t.trace()));
+                    }
                     if let Some(e) = &a.error {
                         let (p, s) = if e.expected {
                             (T::EXPECTED_ERROR.get(lang), t.ok())

@@ -6,6 +6,7 @@
 pub mod lesson_run;
 pub mod oci;
 pub mod summary;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

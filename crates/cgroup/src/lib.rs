@@ -26,4 +26,7 @@ pub use detect::{detect, Hierarchy, Layout, ReadControllers, Version};
 pub use error::{Error, Result, Unsupported};
 pub use lab::{LabCgroup, SwapOff};
 pub use remove::{lab_parents, remove_tree};
-pub use workload::{allocate_and_touch, fork_bomb, ForkBombReport};
+pub use workload::{
+    allocate_and_touch, fork_bomb, ForkBombReport, Pace, ALLOC_CHUNK_MIB, ALLOC_PAUSE, FORK_PAUSE,
+    HOLD_AT_LIMIT, PACE_ENV, WATCHABLE_FOR,
+};

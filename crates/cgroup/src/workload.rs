@@ -14,11 +14,74 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{fork, sysconf, ForkResult, Pid, SysconfVar};
 use serde::Serialize;
 use std::num::NonZeroUsize;
+use std::time::{Duration, Instant};
+
+/// The environment variable that asks the lab's workloads for a [`Pace`]: `watchable`, or unset
+/// for full speed. The session sets it for the runs a learner watches in the TUI.
+pub const PACE_ENV: &str = "CONTAINERLAB_PACE";
+
+/// How fast a workload goes. At full speed a 200 MiB allocation or a fork bomb is over in tens
+/// of milliseconds, between two samples of a view. `Watchable` touches [`ALLOC_CHUNK_MIB`] MiB
+/// per [`ALLOC_PAUSE`] and forks one child per [`FORK_PAUSE`], so a view sampled a few times a
+/// second shows `memory.current` or `pids.current` climb. The pace holds for [`WATCHABLE_FOR`]
+/// at most, then the rest goes at full speed: a paced run ends at most that much later than a
+/// full-speed one, well inside a run's time bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    Full,
+    Watchable,
+}
+
+pub const ALLOC_CHUNK_MIB: usize = 4;
+pub const ALLOC_PAUSE: Duration = Duration::from_millis(100);
+pub const FORK_PAUSE: Duration = Duration::from_millis(40);
+pub const WATCHABLE_FOR: Duration = Duration::from_secs(6);
+/// How long a paced fork bomb keeps its children once `fork()` is refused.
+pub const HOLD_AT_LIMIT: Duration = Duration::from_millis(600);
+
+impl Pace {
+    /// The pace [`PACE_ENV`] asks for in this process's environment.
+    pub fn from_env() -> Pace {
+        match std::env::var(PACE_ENV).as_deref() {
+            Ok("watchable") => Pace::Watchable,
+            _ => Pace::Full,
+        }
+    }
+
+    /// The environment entry that asks a workload for this pace (none for full speed).
+    pub fn env(self) -> Option<(String, String)> {
+        match self {
+            Pace::Full => None,
+            Pace::Watchable => Some((PACE_ENV.to_string(), "watchable".to_string())),
+        }
+    }
+}
+
+/// Sleeps between a workload's steps while its pace asks for it.
+struct Pacer {
+    pace: Pace,
+    started: Instant,
+}
+
+impl Pacer {
+    fn new(pace: Pace) -> Pacer {
+        Pacer {
+            pace,
+            started: Instant::now(),
+        }
+    }
+
+    fn pause(&self, pause: Duration) {
+        if self.pace == Pace::Watchable && self.started.elapsed() < WATCHABLE_FOR {
+            std::thread::sleep(pause);
+        }
+    }
+}
 
 /// Maps `mib` MiB of anonymous memory, writes to every page so all of it is charged to the
 /// cgroup, then unmaps it. Past a cgroup's memory limit (swap off) the kernel OOM-kills the
-/// process during the writes, so this does not return.
-pub fn allocate_and_touch(mib: u64) -> std::io::Result<()> {
+/// process during the writes, so this does not return. `pace` spaces the writes out in time.
+pub fn allocate_and_touch(mib: u64, pace: Pace) -> std::io::Result<()> {
     let bytes = usize::try_from(mib)
         .ok()
         .and_then(|m| m.checked_mul(1 << 20))
@@ -35,7 +98,12 @@ pub fn allocate_and_touch(mib: u64) -> std::io::Result<()> {
         )?
     };
     let start = base.as_ptr().cast::<u8>();
+    let pacer = Pacer::new(pace);
+    let chunk = ALLOC_CHUNK_MIB << 20;
     for offset in (0..bytes.get()).step_by(page) {
+        if offset > 0 && offset % chunk == 0 {
+            pacer.pause(ALLOC_PAUSE);
+        }
         // SAFETY: offset < bytes, inside the mapping. Volatile so the write is not optimised
         // away: the point is the page fault that charges the page.
         unsafe { start.add(offset).write_volatile(1) };
@@ -63,10 +131,15 @@ fn errno_name<S: serde::Serializer>(e: &Option<Errno>, s: S) -> Result<S::Ok, S:
 }
 
 /// Forks children that sleep until `max` exist or `fork()` fails, then kills and reaps them all.
-pub fn fork_bomb(max: u32) -> ForkBombReport {
+/// `pace` spaces the forks out in time.
+pub fn fork_bomb(max: u32, pace: Pace) -> ForkBombReport {
     let mut children: Vec<Pid> = Vec::with_capacity(max as usize);
     let mut first_error = None;
+    let pacer = Pacer::new(pace);
     while children.len() < max as usize {
+        if !children.is_empty() {
+            pacer.pause(FORK_PAUSE);
+        }
         // SAFETY: the child calls only async-signal-safe functions (prctl, getppid, pause,
         // _exit), so forking is sound even if the caller had other threads.
         match unsafe { fork() } {
@@ -77,6 +150,10 @@ pub fn fork_bomb(max: u32) -> ForkBombReport {
                 break;
             }
         }
+    }
+    if first_error.is_some() {
+        // Held at the limit a moment, so a watching learner sees pids.current at pids.max.
+        pacer.pause(HOLD_AT_LIMIT);
     }
     for &c in &children {
         let _ = kill(c, Signal::SIGKILL);
@@ -111,13 +188,28 @@ mod tests {
 
     #[test]
     fn a_small_allocation_is_touched_and_freed() {
-        allocate_and_touch(4).unwrap();
-        assert!(allocate_and_touch(0).is_err());
+        allocate_and_touch(4, Pace::Full).unwrap();
+        assert!(allocate_and_touch(0, Pace::Full).is_err());
+    }
+
+    #[test]
+    fn a_watchable_pace_is_asked_for_by_its_environment_entry() {
+        assert_eq!(Pace::Full.env(), None);
+        let (name, value) = Pace::Watchable.env().unwrap();
+        assert_eq!(name, PACE_ENV);
+        assert_eq!(value, "watchable");
+    }
+
+    #[test]
+    fn watchable_workloads_do_the_same_work() {
+        allocate_and_touch(ALLOC_CHUNK_MIB as u64 * 2, Pace::Watchable).unwrap();
+        let r = fork_bomb(3, Pace::Watchable);
+        assert_eq!((r.started, r.first_error), (3, None));
     }
 
     #[test]
     fn an_unlimited_bomb_stops_at_max_and_reaps() {
-        let r = fork_bomb(3);
+        let r = fork_bomb(3, Pace::Full);
         assert_eq!(
             r,
             ForkBombReport {
