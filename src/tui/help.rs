@@ -4,8 +4,9 @@
 use super::app::{App, Screen};
 use super::text as T;
 use super::ui::centered;
-use super::widgets::{wrap, Theme};
+use super::widgets::Theme;
 use super::width::pad_right;
+use super::wrap::wrap;
 use crate::i18n::Msg;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -16,6 +16,7 @@ pub mod ui;
 pub mod view_pane;
 pub mod widgets;
 pub mod width;
+pub mod wrap;
 
 use crate::exit;
 use crate::i18n::fill;

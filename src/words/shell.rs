@@ -67,7 +67,7 @@ fn say(text: &str) {
         eprintln!("{text}");
         return;
     }
-    for line in crate::tui::widgets::wrap(text, ws.ws_col as usize) {
+    for line in crate::tui::wrap::wrap(text, ws.ws_col as usize) {
         eprintln!("{line}");
     }
 }
