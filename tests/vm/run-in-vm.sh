@@ -62,8 +62,10 @@ ACCEL=${CONTAINERLAB_VM_ACCEL:-tcg}
 APPEND=""
 LOG_FILE=""
 FILES=()
-# The bridge lesson: a bridge, and nf_tables NAT (masquerade, dnat) with conntrack.
-MODULES=(overlay veth bridge nf_tables nf_conntrack nf_nat nft_chain_nat nft_masq nft_nat)
+# The bridge lesson: a bridge, and nf_tables NAT (masquerade, dnat) with conntrack. libcrc32c
+# (which nf_tables and nf_conntrack depend on) asks the crypto API for "crc32c" when it loads,
+# which only a softdep names and no modprobe in the guest resolves: crc32c_generic goes first.
+MODULES=(overlay veth crc32c_generic bridge nf_tables nf_conntrack nf_nat nft_chain_nat nft_masq nft_nat)
 CACHE=${CONTAINERLAB_VM_CACHE:-/var/cache/containerlab-vm}
 
 need_arg() {
