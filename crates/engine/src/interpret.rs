@@ -169,9 +169,10 @@ impl<S: Syscalls> Interpreter<'_, S> {
         )
     }
 
-    /// Writes a kernel interface file (uid_map, a cgroup's limits, a sysctl): these are how the
-    /// lessons configure what they made, so they are not bound to the work directory.
+    /// Writes a kernel interface file (uid_map, a sysctl of the lesson's namespace), or shows a
+    /// read-only mount refusing a write: within [`policy::write_target`]'s rule 6.
     pub fn write_file(&mut self, path: &str, content: &str) -> Result<Value, OpError> {
+        policy::write_target(path, self.work)?;
         self.trace.record_io(
             format!(
                 "write(open({}), {}, {})",

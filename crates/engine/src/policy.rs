@@ -23,6 +23,9 @@
 //!    through a `..` ([`work_file`]).
 //! 5. **Firewall.** nftables rules are only loaded in a network namespace the lesson made
 //!    ([`host_firewall`]): they die with it, and the host's own tables are never changed.
+//! 6. **Writes into existing files** ([`write_target`]): only under the work directory, on a
+//!    container's overlay, on a read-only mount (to show EROFS), into a process's ID maps and
+//!    time offsets, and into the sysctls of a network or UTS namespace the lesson made.
 //!
 //! Objects a lesson may make in the host's namespaces (processes, cgroups, veths, IPC objects,
 //! mounts under the work directory) are not refused but journaled: see [`super::journal`].
@@ -144,6 +147,49 @@ pub fn host_firewall() -> Result<(), OpError> {
     Ok(())
 }
 
+/// Rule 6: write(2) into an existing file (`write_file`: a kernel interface file, or a file
+/// shown to be read-only) only where the write cannot reach the learner's machine: under the
+/// session's work directory, on a container's overlay, on a read-only mount (the kernel refuses
+/// it: EROFS, which is what a lesson shows), a process's own ID maps, `setgroups` and
+/// `timens_offsets`, and the sysctls of a network or UTS namespace the lesson made. Anything else
+/// (a host file on a writable mount, a machine-wide sysctl) is refused: a lesson step that
+/// expected EROFS from a read-only mount would otherwise empty the host's file if that mount
+/// were writable after all.
+pub fn write_target(path: &str, work: &Path) -> Result<(), OpError> {
+    use nix::sys::statfs::{statfs, OVERLAYFS_SUPER_MAGIC};
+    use nix::sys::statvfs::{statvfs, FsFlags};
+    let p = Path::new(path);
+    let per_process = ["uid_map", "gid_map", "setgroups", "timens_offsets"];
+    let own_file = p.starts_with("/proc")
+        && p.components().count() == 4
+        && p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| per_process.contains(&n))
+        && p.parent()
+            .and_then(|d| d.file_name())
+            .and_then(|d| d.to_str())
+            .is_some_and(|d| d == "self" || d.parse::<u32>().is_ok());
+    let lab_sysctl = (p.starts_with("/proc/sys/net/") && in_host_ns(Namespace::Net) == Some(false))
+        || ((path == "/proc/sys/kernel/hostname" || path == "/proc/sys/kernel/domainname")
+            && in_host_ns(Namespace::Uts) == Some(false));
+    let allowed = (p.starts_with(work) && !path.contains(".."))
+        || own_file
+        || lab_sysctl
+        // A path that is not there fails with ENOENT before anything is written.
+        || statvfs(p).map_or(true, |v| v.flags().contains(FsFlags::ST_RDONLY))
+        || statfs(p).is_ok_and(|f| f.filesystem_type() == OVERLAYFS_SUPER_MAGIC);
+    if allowed {
+        Ok(())
+    } else {
+        Err(OpError::msg(format!(
+            "refusing to write into {path}: it is on a writable mount of the host's (or a \
+             machine-wide setting); the lab writes only under the session's work directory, \
+             on a container's overlay, into a process's ID maps and into the sysctls of \
+             namespaces it made"
+        )))
+    }
+}
+
 /// Rule 4: files the lab writes on the host lie under the session's work directory.
 pub fn work_file(path: &str, work: &Path) -> Result<(), OpError> {
     if Path::new(path).starts_with(work) && !path.contains("..") {
@@ -159,6 +205,32 @@ pub fn work_file(path: &str, work: &Path) -> Result<(), OpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_into_host_files_and_machine_wide_sysctls_are_refused() {
+        let work = std::env::temp_dir().join(format!("clab-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&work).unwrap();
+        let mine = work.join("f");
+        std::fs::write(&mine, "x").unwrap();
+        assert!(write_target(mine.to_str().unwrap(), &work).is_ok());
+        assert!(write_target("/proc/self/uid_map", &work).is_ok());
+        assert!(write_target("/proc/4242/timens_offsets", &work).is_ok());
+        // Not there: open(2) fails before a byte is written.
+        assert!(write_target("/nonexistent/containerlab-policy", &work).is_ok());
+        // The host's own files on its writable root, and a machine-wide sysctl.
+        for host in [
+            "/etc/hostname",
+            "/proc/sys/vm/drop_caches",
+            "/proc/self/../1/uid_map",
+        ] {
+            let err = write_target(host, &work).unwrap_err();
+            assert!(
+                err.message.contains("refusing to write into"),
+                "{host}: {err:?}"
+            );
+        }
+        std::fs::remove_dir_all(&work).unwrap();
+    }
 
     #[test]
     fn the_host_mount_namespace_allows_the_work_directory_only() {
