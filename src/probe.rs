@@ -199,10 +199,25 @@ fn rootless_user_namespaces() -> (bool, String, Option<String>) {
 fn cgroup_controller(name: &str) -> (bool, String, Option<String>) {
     match containerlab_cgroup::detect() {
         Ok(layout) => {
-            let h = if name == "memory" {
-                &layout.memory
-            } else {
-                &layout.pids
+            let h = match name {
+                "memory" => &layout.memory,
+                "pids" => &layout.pids,
+                // The cpu controller is optional to the layout (the memory lessons run without
+                // it); a lesson that limits CPU time needs it.
+                _ => match &layout.cpu {
+                    Some(h) => h,
+                    None => {
+                        return (
+                            false,
+                            format!("no cgroup hierarchy offers the {name} controller"),
+                            Some(
+                                "use a kernel with CONFIG_CGROUP_SCHED (every distribution \
+                                 kernel has it) and do not disable it with cgroup_disable=cpu"
+                                    .into(),
+                            ),
+                        )
+                    }
+                },
             };
             let kind = match (h.version, layout.unified.is_some()) {
                 (containerlab_cgroup::Version::V2, _) => "cgroup v2",

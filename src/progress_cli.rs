@@ -362,7 +362,7 @@ intro:
   en: |
     TODO: what the learner will see happen, and why it matters for containers.
 # What the machine must offer (root is implied): user_namespaces, cgroup_memory, cgroup_pids,
-# overlayfs, veth, busybox, ping.
+# overlayfs, veth, busybox, ping, capsh, ping_file_capability, cgroup_cpu, time_namespaces.
 requires: []
 steps:
   - id: unshare
