@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::process::Command;
 
 /// (lesson, the step that shows what the lesson is about)
-const KEY_STEPS: [(&str, &str); 13] = [
+const KEY_STEPS: [(&str, &str); 14] = [
     ("uts", "sethostname"),
     ("pid", "mount-proc-inside"),
     ("mount", "leak"),
@@ -35,6 +35,7 @@ const KEY_STEPS: [(&str, &str); 13] = [
     ("chroot", "pivot-root"),
     ("caps", "docker-profile"),
     ("layers", "copy-up"),
+    ("registry", "shared"),
     ("container", "publish"),
     ("container-userns", "clone"),
 ];

@@ -174,6 +174,25 @@ pub enum Op {
     },
     /// Host file work by the holder: recompute the sha256 of every blob the layout refers to.
     VerifyBlobs { dir: String },
+    /// Host file work by the holder: publish the layout `image` as `repository:tag` under
+    /// `root`, laid out as the distribution API's paths (`v2/NAME/manifests/TAG`,
+    /// `v2/NAME/blobs/DIGEST`) for a static web server; `tamper` flips one bit of the top
+    /// layer's blob after the manifest named it.
+    RegistryPush {
+        image: String,
+        root: String,
+        repository: String,
+        tag: String,
+        tamper: bool,
+    },
+    /// `docker pull`: HTTP GETs to the registry at `registry` (a loopback `address:port`, from a
+    /// network namespace the lesson made), every blob verified, into the image store `store`.
+    ImagePull {
+        registry: String,
+        repository: String,
+        tag: String,
+        store: String,
+    },
     /// open(O_WRONLY|O_CREAT|O_TRUNC) + write(2): what the shell's `echo CONTENT > PATH` does.
     CreateFile { path: String, content: String },
     /// unlink(2).
@@ -218,6 +237,10 @@ pub enum ImageRecipe {
     ExampleApp,
     /// Like `ExampleApp`, with different content for the COPYed file.
     ExampleAppEdited,
+    /// The registry lesson's app on the busybox base.
+    AppSmall,
+    /// The same app on busybox plus a layer of stand-ins for a distribution's packages.
+    AppLarge,
 }
 
 impl Op {
@@ -358,6 +381,26 @@ impl Agent {
                 image_ops::unpack(image, *layer, target, *keep_whiteouts, trace)
             }
             Op::VerifyBlobs { dir } => image_ops::verify(dir, trace),
+            Op::RegistryPush {
+                image,
+                root,
+                repository,
+                tag,
+                tamper,
+            } => {
+                policy::work_file(root, &work)?;
+                image_ops::registry_push(image, root, repository, tag, *tamper, trace)
+            }
+            Op::ImagePull {
+                registry,
+                repository,
+                tag,
+                store,
+            } => {
+                policy::work_file(store, &work)?;
+                policy::registry_address(registry)?;
+                image_ops::image_pull(registry, repository, tag, store, trace)
+            }
 
             // Network links.
             Op::CreateVeth { host, peer } => {

@@ -112,6 +112,12 @@ actions! {
         LayerUnpack = "layer_unpack" (LayerUnpackAction),
         /// Recompute the sha256 of every blob a layout refers to; fails on a mismatch.
         VerifyBlobs = "verify_blobs" (VerifyBlobsAction),
+        /// Publish the layout `image` as `repository:tag` in the registry directory `root`
+        /// (host file work), laid out as the distribution API's paths for a static web server.
+        RegistryPush = "registry_push" (RegistryPushAction),
+        /// `docker pull` from the lab's registry at `registry` (loopback, in a network
+        /// namespace the lesson made), every blob verified, into the image store `store`.
+        ImagePull = "image_pull" (ImagePullAction),
         /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
         CreateFile = "create_file" (WriteFileAction),
         /// unlink(2) (`rm PATH`).
@@ -211,6 +217,10 @@ closed_set! {
         ExampleApp = "example_app",
         /// Like `ExampleApp`, with different content for the COPYed file.
         ExampleAppEdited = "example_app_edited",
+        /// The registry lesson's app (`/app/hello.sh`) on the busybox base, with labels.
+        AppSmall = "app_small",
+        /// The same app on busybox plus a layer of stand-ins for a distribution's packages.
+        AppLarge = "app_large",
     }
 }
 
@@ -354,6 +364,22 @@ action_struct!(LayerUnpackAction {
     keep_whiteouts: bool
 });
 action_struct!(VerifyBlobsAction { dir: String });
+action_struct!(RegistryPushAction {
+    image: String,
+    root: String,
+    repository: String,
+    tag: String,
+    /// Flip one bit of the top layer's blob after the manifest named it.
+    #[serde(default)]
+    tamper: bool
+});
+action_struct!(ImagePullAction {
+    /// `127.0.0.1:PORT`: the lab's registry in the lesson's network namespace.
+    registry: String,
+    repository: String,
+    tag: String,
+    store: String
+});
 
 fn example_recipe() -> ImageRecipe {
     ImageRecipe::Example

@@ -66,7 +66,8 @@ pub enum Observe {
     Life(Who),
     /// The result of the action with this id: `ok`, or its errno name (`ENOENT`).
     Result(String),
-    /// What a `run` action with this id printed on standard output, trimmed.
+    /// What a `run` action with this id printed on standard output, trimmed (for `image_pull`
+    /// and `registry_push`: the lines `docker pull` and `docker push` would print).
     Output(String),
     /// A value of a cgroup this lesson made: memory_current, memory_max, memory_peak, oom_kill,
     /// limit_hits (v2 memory.events `max`, v1 memory.failcnt), pids_current, pids_max,
@@ -217,6 +218,20 @@ closed_set! {
         WhiteoutEntries = "whiteout_entries",
         /// Manifest + config + layers.
         BlobCount = "blob_count",
+        /// The sha256 of the config blob's bytes, computed here (the image ID is this digest).
+        ConfigSha256 = "config_sha256",
+        /// The config's `config.Labels`, each as `key=value`, sorted.
+        Labels = "labels",
+        /// The config's `rootfs.type` (`layers`).
+        RootfsType = "rootfs_type",
+        /// Each layer's size in bytes as stored (compressed), bottom first.
+        LayerSizes = "layer_sizes",
+        /// The layers' stored sizes added up.
+        TotalSize = "total_size",
+        /// The digest of the bottom layer (the base), as the manifest names it.
+        BottomLayerDigest = "bottom_layer_digest",
+        /// The digest of the top layer, as the manifest names it.
+        TopLayerDigest = "top_layer_digest",
     }
 }
 
