@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::process::Command;
 
 /// (lesson, the step that shows what the lesson is about)
-const KEY_STEPS: [(&str, &str); 14] = [
+const KEY_STEPS: [(&str, &str); 15] = [
     ("uts", "sethostname"),
     ("pid", "mount-proc-inside"),
     ("mount", "leak"),
@@ -36,6 +36,7 @@ const KEY_STEPS: [(&str, &str); 14] = [
     ("caps", "docker-profile"),
     ("layers", "copy-up"),
     ("registry", "shared"),
+    ("logs", "docker-logs"),
     ("container", "publish"),
     ("container-userns", "clone"),
 ];

@@ -373,6 +373,7 @@ impl Scene<'_> {
                     (_, Some(s)) => Observed::Number(s.inode as i64),
                 }
             }
+            Observe::JsonLog(j) => super::json_log::field(&path(&j.path)?, j.field.as_str())?,
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;
                 Observed::Number(

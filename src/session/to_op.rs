@@ -143,6 +143,14 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
             tag: x(&a.tag)?,
             tamper: a.tamper,
         },
+        Action::RunLogged(a) => Op::RunLogged {
+            argv: a.argv.iter().map(|s| x(s)).collect::<Result<_, _>>()?,
+            dir: x(&a.dir)?,
+            timeout_secs: a
+                .timeout_secs
+                .unwrap_or(crate::lesson::schema::DEFAULT_RUN_TIMEOUT_SECS),
+        },
+        Action::RemoveDir(a) => Op::RemoveDir { path: x(&a.path)? },
         Action::ImagePull(a) => Op::ImagePull {
             registry: x(&a.registry)?,
             repository: x(&a.repository)?,

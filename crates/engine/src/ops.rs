@@ -16,7 +16,7 @@ use super::interpret::Interpreter;
 use super::namespaces::Namespace;
 pub use super::reply::{FileStat, Life, Member, OpError, Reply, Request, Value};
 use super::syscalls::LiveKernel;
-use super::{cgroups, chroot, image_ops, ns_ops, policy, privs};
+use super::{cgroups, chroot, image_ops, json_log, ns_ops, policy, privs};
 use containerlab_trace::Trace;
 use serde::{Deserialize, Serialize};
 
@@ -185,6 +185,16 @@ pub enum Op {
         tag: String,
         tamper: bool,
     },
+    /// A container's process run with its standard output and error on pipes, a collector
+    /// writing each line to `dir/NAME-json.log` as Docker's json-file log driver does
+    /// (`{"log":"…\n","stream":"stdout","time":"…"}`); NAME is `dir`'s last component.
+    RunLogged {
+        argv: Vec<String>,
+        dir: String,
+        timeout_secs: u64,
+    },
+    /// `rm -r` of a directory under the work dir (`docker rm` removing a container's directory).
+    RemoveDir { path: String },
     /// `docker pull`: HTTP GETs to the registry at `registry` (a loopback `address:port`, from a
     /// network namespace the lesson made), every blob verified, into the image store `store`.
     ImagePull {
@@ -331,7 +341,21 @@ impl Agent {
                     None => Vec::new(),
                 };
                 let limit = std::time::Duration::from_secs(*timeout_secs);
-                run_program(argv, env, *clear_env, &files, limit, trace)
+                run_program(argv, env, *clear_env, &files, limit, trace, None)
+            }
+            Op::RunLogged {
+                argv,
+                dir,
+                timeout_secs,
+            } => {
+                policy::work_file(dir, &work)?;
+                let mut collector = json_log::Collector::create(std::path::Path::new(dir), trace)?;
+                let limit = std::time::Duration::from_secs(*timeout_secs);
+                run_program(argv, &[], false, &[], limit, trace, Some(&mut collector))
+            }
+            Op::RemoveDir { path } => {
+                policy::work_file(path, &work)?;
+                json_log::remove_dir(path, trace)
             }
             Op::Exit { code } => self.exit(*code, trace),
             Op::Members => Ok(Value::Members(self.member_list())),

@@ -108,7 +108,10 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                 }
                 let prints = matches!(
                     action,
-                    Action::Run(_) | Action::ImagePull(_) | Action::RegistryPush(_)
+                    Action::Run(_)
+                        | Action::RunLogged(_)
+                        | Action::ImagePull(_)
+                        | Action::RegistryPush(_)
                 );
                 action_ids.push((id.clone(), prints));
             }

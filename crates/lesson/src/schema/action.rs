@@ -118,6 +118,11 @@ actions! {
         /// `docker pull` from the lab's registry at `registry` (loopback, in a network
         /// namespace the lesson made), every blob verified, into the image store `store`.
         ImagePull = "image_pull" (ImagePullAction),
+        /// Run a container's process with its standard output and error on pipes, each line
+        /// written by a collector to `dir/NAME-json.log` as Docker's json-file driver does.
+        RunLogged = "run_logged" (RunLoggedAction),
+        /// `rm -r` of a directory under the work dir (`docker rm` removing a container's).
+        RemoveDir = "remove_dir" (PathAction),
         /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
         CreateFile = "create_file" (WriteFileAction),
         /// unlink(2) (`rm PATH`).
@@ -372,6 +377,16 @@ action_struct!(RegistryPushAction {
     /// Flip one bit of the top layer's blob after the manifest named it.
     #[serde(default)]
     tamper: bool
+});
+action_struct!(RunLoggedAction {
+    /// The program and its arguments.
+    argv: Vec<String>,
+    /// The container's directory (`/var/lib/docker/containers/ID`); its last component names
+    /// the log, `ID-json.log`.
+    dir: String,
+    /// Seconds the program may run (default [`super::DEFAULT_RUN_TIMEOUT_SECS`]).
+    #[serde(default)]
+    timeout_secs: Option<u64>
 });
 action_struct!(ImagePullAction {
     /// `127.0.0.1:PORT`: the lab's registry in the lesson's network namespace.

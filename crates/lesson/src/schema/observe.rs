@@ -102,6 +102,9 @@ pub enum Observe {
     /// How many overlay whiteouts (0:0 character devices) are under a directory, recursively,
     /// as the host sees it.
     WhiteoutCount(String),
+    /// A container's json-file log (`{"log":…,"stream":…,"time":…}` per line) read back as
+    /// `docker logs` does, as the host sees the file.
+    JsonLog(JsonLogOf),
     /// A /proc/self/status field as the process itself reads it (ids as its user namespace
     /// maps them: `Uid` is `0 0 0 0` for root inside, where the host sees `100000 ...`).
     SelfStatus(StatusOf),
@@ -190,6 +193,28 @@ closed_set! {
         PidsLimitHits = "pids_limit_hits",
         CpuUsageUsec = "cpu_usage_usec",
         Procs = "procs",
+    }
+}
+
+/// A container's json-file log at `path`, read as `field`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonLogOf {
+    pub path: String,
+    pub field: JsonLogField,
+}
+
+closed_set! {
+    /// What a `json_log` observation reads from the log.
+    pub enum JsonLogField {
+        /// Each line as `STREAM: TEXT` (its `log` without the final newline), in file order.
+        Lines = "lines",
+        /// The `log` texts of the stdout lines, joined (what `docker logs` prints on stdout).
+        Stdout = "stdout",
+        /// The same for stderr.
+        Stderr = "stderr",
+        /// Each line's `time`.
+        Times = "times",
     }
 }
 
@@ -347,7 +372,8 @@ impl Observe {
             | Observe::Ended(_)
             | Observe::Cgroup(_)
             | Observe::Image(_)
-            | Observe::WhiteoutCount(_) => None,
+            | Observe::WhiteoutCount(_)
+            | Observe::JsonLog(_) => None,
         }
     }
 
