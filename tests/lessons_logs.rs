@@ -40,3 +40,21 @@ fn item_5_stdout_and_stderr_in_a_json_lines_log_read_back_and_removed_with_the_c
     );
     assert_nothing_left(&run_dir);
 }
+
+#[test]
+fn logs_lesson_passes_with_rshared_root_and_leaves_the_host_unchanged() {
+    use common::lesson_run::{lab_turn, play, Wrap};
+    let t = lab_turn();
+    let run = play(Wrap::RsharedMountNs, "logs", &[], t.dir());
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let (before, after) = (run.file("before"), run.file("after"));
+    assert!(
+        before
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some("/") && l.contains("shared:")),
+        "/ was not made shared in the test's namespace:\n{before}"
+    );
+    assert_eq!(before, after, "mountinfo changed:\n{}", run.output);
+    t.turn.assert_host_unchanged(&run.output);
+    common::assert_empty_dir(t.dir());
+}

@@ -87,6 +87,8 @@ fn item_4_the_same_app_on_a_small_and_a_large_base() {
         text,
         &[
             "Both images have the same top layer: the app",
+            "The app's own layer is under a kilobyte as stored",
+            "The busybox base layer alone is over 100 kB",
             "lab/app:large's layers add up to more than 8 MB as stored",
             "lab/app:small's are under 8 MB",
             "The large base has /usr/bin/curl...",
@@ -96,4 +98,22 @@ fn item_4_the_same_app_on_a_small_and_a_large_base() {
     );
     // Size per layer, as the image view lists them.
     assert!(text.contains("layers[1]: sha256:"), "{text}");
+}
+
+#[test]
+fn registry_lesson_passes_with_rshared_root_and_leaves_the_host_unchanged() {
+    use common::lesson_run::{lab_turn, play, Wrap};
+    let t = lab_turn();
+    let run = play(Wrap::RsharedMountNs, "registry", &[], t.dir());
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let (before, after) = (run.file("before"), run.file("after"));
+    assert!(
+        before
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some("/") && l.contains("shared:")),
+        "/ was not made shared in the test's namespace:\n{before}"
+    );
+    assert_eq!(before, after, "mountinfo changed:\n{}", run.output);
+    t.turn.assert_host_unchanged(&run.output);
+    common::assert_empty_dir(t.dir());
 }
