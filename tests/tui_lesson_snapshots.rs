@@ -39,6 +39,8 @@ const KEY_STEPS: &[(&str, &str)] = &[
     ("chroot", "pivot-root"),
     ("caps", "docker-profile"),
     ("layers", "copy-up"),
+    ("registry", "shared"),
+    ("logs", "docker-logs"),
     ("container", "publish"),
     ("container-userns", "clone"),
     ("kernel", "same-release"),

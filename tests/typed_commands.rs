@@ -9,12 +9,13 @@ use common::lesson_run::{command, lab_turn, Wrap};
 use containerlab::session::explore::TYPE_STEPS_VAR;
 
 /// (lesson, step) whose command is typed in place of the step's actions.
-const TYPED: [(&str, &str); 5] = [
+const TYPED: [(&str, &str); 6] = [
     ("uts", "sethostname"),
     ("pid", "proc-still-host"),
     ("pid", "mount-proc-inside"),
     ("mount", "unmount-propagates"),
     ("ipc", "own-segment"),
+    ("logs", "rm"),
 ];
 
 #[test]

@@ -54,6 +54,8 @@ pub fn image_recipe(recipe: lesson::ImageRecipe) -> ImageRecipe {
         lesson::ImageRecipe::Example => ImageRecipe::Example,
         lesson::ImageRecipe::ExampleApp => ImageRecipe::ExampleApp,
         lesson::ImageRecipe::ExampleAppEdited => ImageRecipe::ExampleAppEdited,
+        lesson::ImageRecipe::AppSmall => ImageRecipe::AppSmall,
+        lesson::ImageRecipe::AppLarge => ImageRecipe::AppLarge,
     }
 }
 

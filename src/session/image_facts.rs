@@ -10,6 +10,7 @@
 use super::verdict::Observed;
 use anyhow::{anyhow, Context};
 use containerlab_oci::image::open_layout;
+use sha2::Digest;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -189,6 +190,13 @@ pub const FIELDS: &[&str] = &[
     "created_by",
     "whiteout_entries",
     "blob_count",
+    "config_sha256",
+    "labels",
+    "rootfs_type",
+    "layer_sizes",
+    "total_size",
+    "bottom_layer_digest",
+    "top_layer_digest",
 ];
 
 /// One field of the layout at `dir`, read as a runtime reads it.
@@ -239,6 +247,50 @@ pub fn field(dir: &Path, name: &str) -> anyhow::Result<Observed> {
             Observed::Number(n as i64)
         }
         "blob_count" => Observed::Number(image.layers.len() as i64 + 2),
+        "config_sha256" => {
+            let d = image.manifest.config().digest();
+            let path = image
+                .dir
+                .join("blobs")
+                .join(d.algorithm().as_ref())
+                .join(d.digest());
+            let bytes = std::fs::read(&path).with_context(|| path.display().to_string())?;
+            let hex: String = sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            text(format!("sha256:{hex}"))
+        }
+        "labels" => {
+            let mut labels: Vec<String> = image
+                .config
+                .config()
+                .as_ref()
+                .and_then(|c| c.labels().clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            labels.sort();
+            list(labels)
+        }
+        "rootfs_type" => text(image.config.rootfs().typ().clone()),
+        "layer_sizes" => Observed::List(
+            image
+                .layers
+                .iter()
+                .map(|l| Observed::Number(l.size as i64))
+                .collect(),
+        ),
+        "total_size" => Observed::Number(image.layers.iter().map(|l| l.size as i64).sum()),
+        "bottom_layer_digest" => match image.layers.first() {
+            Some(l) => text(l.digest.clone()),
+            None => return Err(anyhow!("the image has no layers")),
+        },
+        "top_layer_digest" => match image.layers.last() {
+            Some(l) => text(l.digest.clone()),
+            None => return Err(anyhow!("the image has no layers")),
+        },
         other => {
             return Err(anyhow!(
                 "unknown image field {other:?}; one of {}",

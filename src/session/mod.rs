@@ -12,6 +12,7 @@ pub mod focus;
 pub mod host_changes;
 pub mod image_facts;
 pub mod image_views;
+pub mod json_log;
 pub mod live;
 pub mod observe;
 pub mod placeholders;

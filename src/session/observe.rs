@@ -407,6 +407,7 @@ impl Scene<'_> {
                     }
                 }
             }
+            Observe::JsonLog(j) => super::json_log::field(&path(&j.path)?, j.field.as_str())?,
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;
                 Observed::Number(

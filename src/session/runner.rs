@@ -274,6 +274,8 @@ impl Runner {
                         }
                         (stdout.clone(), Some(life.to_string()))
                     }
+                    // What an action that is a whole program's work (a pull, a push) printed.
+                    Value::Text(text) => (text.clone(), None),
                     _ => (String::new(), None),
                 };
                 let result = ActionResult {
@@ -358,6 +360,20 @@ impl Runner {
             if *recipe == crate::engine::ops::ImageRecipe::Example {
                 self.image_dir = Some(dir.into());
             }
+        }
+        // The image view shows the image last pulled, as `docker inspect` would.
+        if let Op::ImagePull {
+            repository,
+            tag,
+            store,
+            ..
+        } = op
+        {
+            self.image_dir = Some(containerlab_oci::image::registry::image_dir(
+                std::path::Path::new(store),
+                repository,
+                tag,
+            ));
         }
         if let (
             Action::LayerUnpack(crate::lesson::schema::LayerUnpackAction {

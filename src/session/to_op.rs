@@ -142,6 +142,27 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
             keep_whiteouts: a.keep_whiteouts,
         },
         Action::VerifyBlobs(a) => Op::VerifyBlobs { dir: x(&a.dir)? },
+        Action::RegistryPush(a) => Op::RegistryPush {
+            image: x(&a.image)?,
+            root: x(&a.root)?,
+            repository: x(&a.repository)?,
+            tag: x(&a.tag)?,
+            tamper: a.tamper,
+        },
+        Action::RunLogged(a) => Op::RunLogged {
+            argv: a.argv.iter().map(|s| x(s)).collect::<Result<_, _>>()?,
+            dir: x(&a.dir)?,
+            timeout_secs: a
+                .timeout_secs
+                .unwrap_or(crate::lesson::schema::DEFAULT_RUN_TIMEOUT_SECS),
+        },
+        Action::RemoveDir(a) => Op::RemoveDir { path: x(&a.path)? },
+        Action::ImagePull(a) => Op::ImagePull {
+            registry: x(&a.registry)?,
+            repository: x(&a.repository)?,
+            tag: x(&a.tag)?,
+            store: x(&a.store)?,
+        },
         Action::CreateFile(a) => Op::CreateFile {
             path: x(&a.path)?,
             content: x(&a.content)?,

@@ -414,6 +414,7 @@ pub(super) fn run_program(
     cgroup_procs: &[PathBuf],
     limit: std::time::Duration,
     trace: &mut Trace,
+    mut collector: Option<&mut super::json_log::Collector>,
 ) -> Result<Value, OpError> {
     let Some(program) = argv.first() else {
         return Err(OpError::msg("nothing to run: the command is empty"));
@@ -518,9 +519,17 @@ pub(super) fn run_program(
     }
     let waited = trace.record_io(
         format!("[pid {pid}] {call}"),
-        super::bounded::wait_bounded(child, limit),
+        super::bounded::wait_bounded(child, limit, &mut |stream, bytes| {
+            if let Some(c) = collector.as_deref_mut() {
+                c.feed(stream, bytes);
+            }
+        }),
         |_| "0".into(),
     )?;
+    if let Some(c) = collector {
+        // What the collector wrote, after the program's own calls: one write per log line.
+        c.finish(trace)?;
+    }
     let (status, stdout, stderr) = match waited {
         Waited::Finished {
             status,

@@ -27,8 +27,14 @@ pub enum Waited {
 
 /// Reads `child`'s standard output and error until both close and it exits, for at most
 /// `limit`. The child must lead its own process group (`process_group(0)`), so that killing the
-/// group also kills what it forked.
-pub fn wait_bounded(mut child: Child, limit: Duration) -> std::io::Result<Waited> {
+/// group also kills what it forked. Every chunk read goes to `on_chunk` as it arrives (0:
+/// standard output, 1: standard error), in the order the pipes delivered them: a log collector
+/// writes them down.
+pub fn wait_bounded(
+    mut child: Child,
+    limit: Duration,
+    on_chunk: &mut dyn FnMut(usize, &[u8]),
+) -> std::io::Result<Waited> {
     let deadline = Instant::now() + limit;
     let mut pipes: [Option<Box<dyn ReadFd>>; 2] = [
         child.stdout.take().map(|p| Box::new(p) as Box<dyn ReadFd>),
@@ -79,7 +85,10 @@ pub fn wait_bounded(mut child: Child, limit: Duration) -> std::io::Result<Waited
             let mut chunk = [0u8; 8192];
             match pipes[i].as_mut().unwrap().read(&mut chunk) {
                 Ok(0) => pipes[i] = None,
-                Ok(n) => bufs[i].extend_from_slice(&chunk[..n]),
+                Ok(n) => {
+                    on_chunk(i, &chunk[..n]);
+                    bufs[i].extend_from_slice(&chunk[..n]);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -93,7 +102,11 @@ pub fn wait_bounded(mut child: Child, limit: Duration) -> std::io::Result<Waited
             // pipes is read, what that child writes later is not waited for.
             for (i, pipe) in pipes.iter_mut().enumerate() {
                 if let Some(p) = pipe.take() {
+                    let before = bufs[i].len();
                     drain(p, &mut bufs[i]);
+                    if bufs[i].len() > before {
+                        on_chunk(i, &bufs[i][before..]);
+                    }
                 }
             }
             let [stdout, stderr] = bufs;

@@ -46,7 +46,7 @@ pub fn apply(ruleset: &str, trace: &mut Trace) -> Result<Value, OpError> {
         // A write error means nft already exited; its status and stderr say why.
         let _ = stdin.write_all(ruleset.as_bytes());
     }
-    let outcome = match wait_bounded(child, LIMIT) {
+    let outcome = match wait_bounded(child, LIMIT, &mut |_, _| {}) {
         Ok(Waited::Finished { status, .. }) if status.success() => {
             Ok(Outcome::Returned("exited with status 0".into()))
         }

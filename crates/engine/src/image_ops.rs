@@ -5,6 +5,7 @@
 //! happened and with which result.
 
 use super::ops::{ImageRecipe, OpError, Value};
+use containerlab_oci::image::registry::{self, HttpFetch};
 use containerlab_oci::image::{
     build_layout, open_layout, unpack_layer, verify_blobs, Change, Recipe, Whiteouts,
 };
@@ -47,6 +48,8 @@ pub fn recipe(which: ImageRecipe) -> Recipe {
             r.steps.remove(0);
             r.reference = "containerlab/article-app:latest".into();
         }
+        ImageRecipe::AppSmall => return Recipe::app_small(),
+        ImageRecipe::AppLarge => return Recipe::app_large(),
         ImageRecipe::ExampleAppEdited => {
             r.steps.remove(0);
             r.reference = "containerlab/article-app:edited".into();
@@ -84,7 +87,12 @@ pub fn image_build(
         return result.map(Value::Text);
     }
     let base = PathBuf::from(format!("{dir}.rootfs"));
-    if which == ImageRecipe::Example {
+    let recipe = recipe(which);
+    let needs_base = recipe
+        .steps
+        .iter()
+        .any(|s| s.changes.contains(&Change::AddBaseRootfs));
+    if needs_base {
         let call = format!("build_busybox_rootfs({})", quoted(&base.to_string_lossy()));
         let built = containerlab_oci::rootfs::build_busybox_rootfs(&base).map_err(oci_err);
         note(
@@ -96,7 +104,6 @@ pub fn image_build(
         );
         built?;
     }
-    let recipe = recipe(which);
     // The reference tells the builds apart: the edited recipe's lines read the same (as a
     // Dockerfile's would), only what its COPY brings differs.
     let call = format!(
@@ -278,5 +285,106 @@ mod tests {
         assert_eq!(a.steps.len(), 3);
         assert_eq!(a.steps[..2], b.steps[..2]);
         assert_ne!(a.steps[2], b.steps[2]);
+    }
+}
+
+/// Publishes a layout in the registry directory `root` (`docker push`, to a registry whose
+/// storage is a directory a static web server serves).
+pub fn registry_push(
+    image: &str,
+    root: &str,
+    repository: &str,
+    tag: &str,
+    tamper: bool,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    let call = format!(
+        "push({}, {}, \"{repository}:{tag}\"{})",
+        quoted(image),
+        quoted(root),
+        if tamper { ", tamper top layer" } else { "" }
+    );
+    let pushed = registry::push_to_dir(Path::new(image), Path::new(root), repository, tag, tamper)
+        .map_err(oci_err);
+    note(trace, call, pushed.as_ref().map(|p| p.lines.join("; ")));
+    pushed.map(|p| Value::Text(p.lines.join("\n")))
+}
+
+/// `docker pull`: one trace line per GET the pull made or skipped, the output `docker pull`
+/// prints as the value (what `output: ID` reads).
+pub fn image_pull(
+    address: &str,
+    repository: &str,
+    tag: &str,
+    store: &str,
+    trace: &mut Trace,
+) -> Result<Value, OpError> {
+    let mut fetch = Recorded {
+        inner: HttpFetch::new(address),
+        trace,
+    };
+    let mut lines = vec![];
+    let pulled = registry::pull(&mut fetch, repository, tag, Path::new(store), &mut |l| {
+        lines.push(l)
+    });
+    let call = format!("pull(\"{address}/{repository}:{tag}\", {})", quoted(store));
+    match pulled {
+        Ok(p) => {
+            for (digest, fate) in &p.layers {
+                if *fate == registry::BlobFate::AlreadyExists {
+                    trace.records.push(Record {
+                        call: format!("stat(blobs/sha256/{})", short(digest)),
+                        result: Outcome::Returned(
+                            "in the store: Already exists, not requested".into(),
+                        ),
+                    });
+                }
+            }
+            note(
+                trace,
+                call,
+                Ok(format!("manifest {}", short(&p.manifest_digest))),
+            );
+            Ok(Value::Text(lines.join("\n")))
+        }
+        Err(e) => {
+            let errno = match e {
+                registry::PullError::Verification { .. } => Some("EBADMSG".to_string()),
+                _ => None,
+            };
+            let err = OpError {
+                errno,
+                message: e.to_string(),
+            };
+            note(trace, call, Err(&err));
+            Err(err)
+        }
+    }
+}
+
+/// The pull's client, writing each GET into the trace with what came back.
+struct Recorded<'t> {
+    inner: HttpFetch,
+    trace: &'t mut Trace,
+}
+
+impl registry::Fetch for Recorded<'_> {
+    fn get(&mut self, path: &str, accept: Option<&str>) -> Result<Vec<u8>, String> {
+        let got = self.inner.get(path, accept);
+        let shown = match path.rsplit_once("/sha256:") {
+            Some((head, hex)) => format!("{head}/{}", short(&format!("sha256:{hex}"))),
+            None => path.to_string(),
+        };
+        self.trace.records.push(Record {
+            call: format!("GET {shown}"),
+            result: match &got {
+                Ok(body) => Outcome::Returned(format!("200, {} bytes", body.len())),
+                Err(e) => Outcome::Failed {
+                    errno: "error".into(),
+                    message: e.clone(),
+                },
+            },
+        });
+        got
     }
 }

@@ -18,6 +18,7 @@ pub mod host_objects;
 pub mod image_ops;
 pub mod interpret;
 pub mod journal;
+pub mod json_log;
 pub mod namespaces;
 pub mod ns_ops;
 pub mod ops;

@@ -16,7 +16,7 @@ use super::interpret::Interpreter;
 use super::namespaces::Namespace;
 pub use super::reply::{FileStat, Life, Member, OpError, Reply, Request, Value};
 use super::syscalls::LiveKernel;
-use super::{cgroups, chroot, image_ops, ns_ops, policy, privs};
+use super::{cgroups, chroot, image_ops, json_log, ns_ops, policy, privs};
 use containerlab_trace::Trace;
 use serde::{Deserialize, Serialize};
 
@@ -179,6 +179,35 @@ pub enum Op {
     },
     /// Host file work by the holder: recompute the sha256 of every blob the layout refers to.
     VerifyBlobs { dir: String },
+    /// Host file work by the holder: publish the layout `image` as `repository:tag` under
+    /// `root`, laid out as the distribution API's paths (`v2/NAME/manifests/TAG`,
+    /// `v2/NAME/blobs/DIGEST`) for a static web server; `tamper` flips one bit of the top
+    /// layer's blob after the manifest named it.
+    RegistryPush {
+        image: String,
+        root: String,
+        repository: String,
+        tag: String,
+        tamper: bool,
+    },
+    /// A container's process run with its standard output and error on pipes, a collector
+    /// writing each line to `dir/NAME-json.log` as Docker's json-file log driver does
+    /// (`{"log":"…\n","stream":"stdout","time":"…"}`); NAME is `dir`'s last component.
+    RunLogged {
+        argv: Vec<String>,
+        dir: String,
+        timeout_secs: u64,
+    },
+    /// `rm -r` of a directory under the work dir (`docker rm` removing a container's directory).
+    RemoveDir { path: String },
+    /// `docker pull`: HTTP GETs to the registry at `registry` (a loopback `address:port`, from a
+    /// network namespace the lesson made), every blob verified, into the image store `store`.
+    ImagePull {
+        registry: String,
+        repository: String,
+        tag: String,
+        store: String,
+    },
     /// open(O_WRONLY|O_CREAT|O_TRUNC) + write(2): what the shell's `echo CONTENT > PATH` does.
     CreateFile { path: String, content: String },
     /// unlink(2).
@@ -244,6 +273,10 @@ pub enum ImageRecipe {
     ExampleApp,
     /// Like `ExampleApp`, with different content for the COPYed file.
     ExampleAppEdited,
+    /// The registry lesson's app on the busybox base.
+    AppSmall,
+    /// The same app on busybox plus a layer of stand-ins for a distribution's packages.
+    AppLarge,
 }
 
 impl Op {
@@ -335,7 +368,21 @@ impl Agent {
                     None => Vec::new(),
                 };
                 let limit = std::time::Duration::from_secs(*timeout_secs);
-                run_program(argv, env, *clear_env, &files, limit, trace)
+                run_program(argv, env, *clear_env, &files, limit, trace, None)
+            }
+            Op::RunLogged {
+                argv,
+                dir,
+                timeout_secs,
+            } => {
+                policy::work_file(dir, &work)?;
+                let mut collector = json_log::Collector::create(std::path::Path::new(dir), trace)?;
+                let limit = std::time::Duration::from_secs(*timeout_secs);
+                run_program(argv, &[], false, &[], limit, trace, Some(&mut collector))
+            }
+            Op::RemoveDir { path } => {
+                policy::work_file(path, &work)?;
+                json_log::remove_dir(path, trace)
             }
             Op::Exit { code } => self.exit(*code, trace),
             Op::Members => Ok(Value::Members(self.member_list())),
@@ -395,6 +442,26 @@ impl Agent {
                 image_ops::unpack(image, *layer, target, *keep_whiteouts, trace)
             }
             Op::VerifyBlobs { dir } => image_ops::verify(dir, trace),
+            Op::RegistryPush {
+                image,
+                root,
+                repository,
+                tag,
+                tamper,
+            } => {
+                policy::work_file(root, &work)?;
+                image_ops::registry_push(image, root, repository, tag, *tamper, trace)
+            }
+            Op::ImagePull {
+                registry,
+                repository,
+                tag,
+                store,
+            } => {
+                policy::work_file(store, &work)?;
+                policy::registry_address(registry)?;
+                image_ops::image_pull(registry, repository, tag, store, trace)
+            }
 
             // Network links.
             Op::CreateVeth { host, peer } => {

@@ -27,6 +27,10 @@
 //!    container's overlay, on a read-only mount (to show EROFS), into a process's ID maps and
 //!    time offsets, and into the sysctls of a network or UTS namespace the lesson made.
 //!
+//! 5. **Packets.** A registry pull connects only to a loopback address (127.0.0.0/8), and only
+//!    from a network namespace the lesson made: the lab's own registry, never a real address
+//!    ([`registry_address`]).
+//!
 //! Objects a lesson may make in the host's namespaces (processes, cgroups, veths, IPC objects,
 //! mounts under the work directory) are not refused but journaled: see [`super::journal`].
 
@@ -202,6 +206,26 @@ pub fn work_file(path: &str, work: &Path) -> Result<(), OpError> {
     }
 }
 
+/// Rule 5: a pull talks to `a.b.c.d:port` on loopback, inside a network namespace of the lesson's.
+pub fn registry_address(address: &str) -> Result<(), OpError> {
+    let addr: std::net::SocketAddrV4 = address
+        .parse()
+        .map_err(|_| OpError::msg(format!("{address}: a registry address is a.b.c.d:port")))?;
+    if !addr.ip().is_loopback() {
+        return Err(OpError::msg(format!(
+            "refusing to pull from {address}: the lab only talks to its own registry, on a \
+             loopback address (127.0.0.0/8) inside the lesson's network namespace"
+        )));
+    }
+    if in_host_ns(Namespace::Net) == Some(true) {
+        return Err(OpError::msg(format!(
+            "refusing to pull from {address} in the host's network namespace: the lab's registry \
+             lives in a network namespace the lesson made; run the pull there"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +263,13 @@ mod tests {
         let err = host_mount_path("mount on", "/mnt", work, true).unwrap_err();
         assert!(err.message.contains("host's mount namespace"));
         assert!(host_mount_path("mount on", "/mnt", work, false).is_ok());
+    }
+
+    #[test]
+    fn a_pull_talks_to_loopback_only() {
+        assert!(registry_address("127.0.0.1:5000").is_ok());
+        assert!(registry_address("10.0.0.1:5000").is_err());
+        assert!(registry_address("registry-1.docker.io:443").is_err());
     }
 
     #[test]

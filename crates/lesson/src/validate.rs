@@ -59,7 +59,8 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
 
     let mut step_ids = HashSet::new();
     let mut check_ids = HashSet::new();
-    let mut action_ids: Vec<(String, bool)> = Vec::new(); // (id, is a run)
+    // (id, has output: a `run`, or a pull or push, which print what docker would)
+    let mut action_ids: Vec<(String, bool)> = Vec::new();
     let mut processes: Vec<String> = vec!["sandbox".into()];
     for step in &lesson.steps {
         f.enter(&step.id);
@@ -105,7 +106,14 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                 if action_ids.iter().any(|(a, _)| a == id) {
                     f.error("id", id, format!("duplicate action id {id:?}"));
                 }
-                action_ids.push((id.clone(), matches!(action, Action::Run(_))));
+                let prints = matches!(
+                    action,
+                    Action::Run(_)
+                        | Action::RunLogged(_)
+                        | Action::ImagePull(_)
+                        | Action::RegistryPush(_)
+                );
+                action_ids.push((id.clone(), prints));
             }
             if let Some(e) = &common.expect_error {
                 if !is_errno_name(e) {
@@ -296,7 +304,9 @@ fn observation(
             Some((_, false)) if matches!(obs, Observe::Output(_) | Observe::Ended(_)) => f.error(
                 "output",
                 id,
-                format!("check {check:?}: action {id:?} is not a `run`, so it has no output"),
+                format!(
+                    "check {check:?}: action {id:?} is not a `run` (nor a pull or push), so it has no output"
+                ),
             ),
             _ => {}
         }

@@ -115,6 +115,17 @@ actions! {
         LayerUnpack = "layer_unpack" (LayerUnpackAction),
         /// Recompute the sha256 of every blob a layout refers to; fails on a mismatch.
         VerifyBlobs = "verify_blobs" (VerifyBlobsAction),
+        /// Publish the layout `image` as `repository:tag` in the registry directory `root`
+        /// (host file work), laid out as the distribution API's paths for a static web server.
+        RegistryPush = "registry_push" (RegistryPushAction),
+        /// `docker pull` from the lab's registry at `registry` (loopback, in a network
+        /// namespace the lesson made), every blob verified, into the image store `store`.
+        ImagePull = "image_pull" (ImagePullAction),
+        /// Run a container's process with its standard output and error on pipes, each line
+        /// written by a collector to `dir/NAME-json.log` as Docker's json-file driver does.
+        RunLogged = "run_logged" (RunLoggedAction),
+        /// `rm -r` of a directory under the work dir (`docker rm` removing a container's).
+        RemoveDir = "remove_dir" (PathAction),
         /// Create or replace a file (`echo CONTENT > PATH`): open(O_CREAT|O_TRUNC) + write.
         CreateFile = "create_file" (WriteFileAction),
         /// unlink(2) (`rm PATH`).
@@ -223,6 +234,10 @@ closed_set! {
         ExampleApp = "example_app",
         /// Like `ExampleApp`, with different content for the COPYed file.
         ExampleAppEdited = "example_app_edited",
+        /// The registry lesson's app (`/app/hello.sh`) on the busybox base, with labels.
+        AppSmall = "app_small",
+        /// The same app on busybox plus a layer of stand-ins for a distribution's packages.
+        AppLarge = "app_large",
     }
 }
 
@@ -435,6 +450,32 @@ action_struct!(LayerUnpackAction {
     keep_whiteouts: bool
 });
 action_struct!(VerifyBlobsAction { dir: String });
+action_struct!(RegistryPushAction {
+    image: String,
+    root: String,
+    repository: String,
+    tag: String,
+    /// Flip one bit of the top layer's blob after the manifest named it.
+    #[serde(default)]
+    tamper: bool
+});
+action_struct!(RunLoggedAction {
+    /// The program and its arguments.
+    argv: Vec<String>,
+    /// The container's directory (`/var/lib/docker/containers/ID`); its last component names
+    /// the log, `ID-json.log`.
+    dir: String,
+    /// Seconds the program may run (default [`super::DEFAULT_RUN_TIMEOUT_SECS`]).
+    #[serde(default)]
+    timeout_secs: Option<u64>
+});
+action_struct!(ImagePullAction {
+    /// `127.0.0.1:PORT`: the lab's registry in the lesson's network namespace.
+    registry: String,
+    repository: String,
+    tag: String,
+    store: String
+});
 
 fn example_recipe() -> ImageRecipe {
     ImageRecipe::Example

@@ -66,7 +66,8 @@ pub enum Observe {
     Life(Who),
     /// The result of the action with this id: `ok`, or its errno name (`ENOENT`).
     Result(String),
-    /// What a `run` action with this id printed on standard output, trimmed.
+    /// What a `run` action with this id printed on standard output, trimmed (for `image_pull`
+    /// and `registry_push`: the lines `docker pull` and `docker push` would print).
     Output(String),
     /// A value of a cgroup this lesson made: memory_current, memory_max, memory_peak, oom_kill,
     /// limit_hits (v2 memory.events `max`, v1 memory.failcnt), pids_current, pids_max,
@@ -101,6 +102,9 @@ pub enum Observe {
     /// How many overlay whiteouts (0:0 character devices) are under a directory, recursively,
     /// as the host sees it.
     WhiteoutCount(String),
+    /// A container's json-file log (`{"log":…,"stream":…,"time":…}` per line) read back as
+    /// `docker logs` does, as the host sees the file.
+    JsonLog(JsonLogOf),
     /// A /proc/self/status field as the process itself reads it (ids as its user namespace
     /// maps them: `Uid` is `0 0 0 0` for root inside, where the host sees `100000 ...`).
     SelfStatus(StatusOf),
@@ -259,6 +263,28 @@ closed_set! {
     }
 }
 
+/// A container's json-file log at `path`, read as `field`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonLogOf {
+    pub path: String,
+    pub field: JsonLogField,
+}
+
+closed_set! {
+    /// What a `json_log` observation reads from the log.
+    pub enum JsonLogField {
+        /// Each line as `STREAM: TEXT` (its `log` without the final newline), in file order.
+        Lines = "lines",
+        /// The `log` texts of the stdout lines, joined (what `docker logs` prints on stdout).
+        Stdout = "stdout",
+        /// The same for stderr.
+        Stderr = "stderr",
+        /// Each line's `time`.
+        Times = "times",
+    }
+}
+
 /// A field of the OCI image layout in `dir`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -284,6 +310,20 @@ closed_set! {
         WhiteoutEntries = "whiteout_entries",
         /// Manifest + config + layers.
         BlobCount = "blob_count",
+        /// The sha256 of the config blob's bytes, computed here (the image ID is this digest).
+        ConfigSha256 = "config_sha256",
+        /// The config's `config.Labels`, each as `key=value`, sorted.
+        Labels = "labels",
+        /// The config's `rootfs.type` (`layers`).
+        RootfsType = "rootfs_type",
+        /// Each layer's size in bytes as stored (compressed), bottom first.
+        LayerSizes = "layer_sizes",
+        /// The layers' stored sizes added up.
+        TotalSize = "total_size",
+        /// The digest of the bottom layer (the base), as the manifest names it.
+        BottomLayerDigest = "bottom_layer_digest",
+        /// The digest of the top layer, as the manifest names it.
+        TopLayerDigest = "top_layer_digest",
     }
 }
 
@@ -401,7 +441,8 @@ impl Observe {
             | Observe::Cgroup(_)
             | Observe::Image(_)
             | Observe::RuntimeSpec(_)
-            | Observe::WhiteoutCount(_) => None,
+            | Observe::WhiteoutCount(_)
+            | Observe::JsonLog(_) => None,
         }
     }
 

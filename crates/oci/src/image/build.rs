@@ -89,18 +89,18 @@ pub fn build_layout(dir: &Path, base_rootfs: &Path, recipe: &Recipe) -> Result<B
         });
     }
 
+    let mut run_config = ConfigBuilder::default()
+        .env(vec!["PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_string()])
+        .cmd(vec!["/bin/sh".to_string()])
+        .working_dir("/");
+    if !recipe.labels.is_empty() {
+        run_config = run_config.labels(recipe.labels.iter().cloned().collect::<HashMap<_, _>>());
+    }
     let config = ImageConfigurationBuilder::default()
         .created(FIXED_CREATED)
         .architecture(Arch::default())
         .os(Os::Linux)
-        .config(
-            ConfigBuilder::default()
-                .env(vec!["PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_string()])
-                .cmd(vec!["/bin/sh".to_string()])
-                .working_dir("/")
-                .build()
-                .map_err(Error::spec("config"))?,
-        )
+        .config(run_config.build().map_err(Error::spec("config"))?)
         .rootfs(
             RootFsBuilder::default()
                 .typ("layers")
@@ -111,9 +111,16 @@ pub fn build_layout(dir: &Path, base_rootfs: &Path, recipe: &Recipe) -> Result<B
         .history(history)
         .build()
         .map_err(Error::spec("image config"))?;
-    let config_json = config
+    let mut config_json = config
         .to_string()
         .map_err(Error::spec("serialise config"))?;
+    if !recipe.labels.is_empty() {
+        // Labels are a HashMap, written in no fixed order; through a serde_json Value (a sorted
+        // map) the same recipe always gives the same config bytes, and so the same image ID.
+        let value: serde_json::Value = serde_json::from_str(&config_json)
+            .map_err(|e| Error::Unsupported(format!("re-read config: {e}")))?;
+        config_json = value.to_string();
+    }
     let config_digest = sha::digest_of(config_json.as_bytes());
     write_blob(dir, &config_digest, config_json.as_bytes())?;
 

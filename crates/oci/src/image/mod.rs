@@ -24,12 +24,13 @@ mod layer;
 mod open;
 mod overlay;
 mod recipe;
+pub mod registry;
 pub(crate) mod unpack;
 
 pub use build::{build_layout, BuiltImage};
 pub use open::{open_layout, verify_blobs, BlobCheck, Image, LayerInfo};
 pub use overlay::{mount_overlay, overlay_mount_data, umount_overlay};
-pub use recipe::{Change, Recipe, Step};
+pub use recipe::{Change, Recipe, Step, STANDIN_PACKAGES};
 pub use unpack::{scan_layer, unpack_layer, UnpackReport, Whiteouts};
 
 /// The mtime every entry of a built layer gets (2023-11-14T22:13:20Z), so that the same content
