@@ -8,6 +8,7 @@
 //! | `{pid:NAME}` | the host PID of the sandbox process `NAME` | once `NAME` was spawned |
 //! | `{which:PROG}` | where `PROG` is on this machine (`/nonexistent/PROG` when missing, so running it fails with ENOENT) | always |
 //! | `{cgroup_file:KEY}` | the file this machine's memory controller uses for `KEY` (`memory_limit` is `memory.max` on v2, `memory.limit_in_bytes` on v1; see [`cgroup_file`]) | always |
+//! | `{root_device:source}`, `{root_device:fstype}` | the block device the host's `/` is mounted from, and its filesystem (see the `root_block_device` requirement) | when there is one |
 //! | `{image_file:N}`, `{image_file_layer:N}`, `{image_lowerdirs}` | a file of the unpacked image, the layer directory holding it, the overlay `lowerdir=` list (see [`super::image_facts`]) | after `layer_unpack` of all layers |
 //!
 //! `{var:NAME}` is not one of them: the lesson loader replaces it in the file's text before the
@@ -67,10 +68,12 @@ pub enum Unresolved {
          (it picks up to 8, non-empty, at most 64 KiB, UTF-8)"
     )]
     NoImageFile(String),
+    #[error("{0}: the host's / is not a disk filesystem mounted from a block device")]
+    NoRootDevice(String),
 }
 
 /// The placeholder names this resolver knows; `{name}` or `{name:argument}`.
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "work",
     "exe",
     "pid",
@@ -79,6 +82,7 @@ const NAMES: [&str; 8] = [
     "image_file",
     "image_file_layer",
     "image_lowerdirs",
+    "root_device",
 ];
 
 impl Facts {
@@ -239,6 +243,12 @@ impl Facts {
                     layer.to_string_lossy().into_owned()
                 })
             }
+            ("root_device", Some(part @ ("source" | "fstype"))) => {
+                let d = containerlab_inspect::mounts::root_block_device()
+                    .ok_or_else(|| Unresolved::NoRootDevice(owned()))?;
+                Ok(if part == "source" { d.source } else { d.fstype })
+            }
+            ("root_device", Some(_)) => Err(Unresolved::NoRootDevice(owned())),
             // A known name with the wrong shape (`{work:x}`, `{pid}`) is no placeholder of ours:
             // `next_placeholder` only returns well-formed ones.
             _ => unreachable!("next_placeholder returned {token}"),

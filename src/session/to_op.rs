@@ -119,6 +119,12 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
             caps: a.caps.clone(),
         },
         Action::NoNewPrivs(_) => Op::NoNewPrivs,
+        Action::Seccomp(_) => Op::Seccomp,
+        Action::MountDeviceReadonly(a) => Op::MountDeviceReadonly {
+            source: x(&a.source)?,
+            target: x(&a.target)?,
+            fstype: x(&a.fstype)?,
+        },
         Action::ImageBuild(a) => Op::ImageBuild {
             dir: x(&a.dir)?,
             recipe: engine_types::image_recipe(a.recipe),

@@ -11,6 +11,7 @@ mod bounded;
 pub mod cgroups;
 pub mod chroot;
 pub mod cleanup;
+pub mod device_mount;
 
 pub mod enter;
 pub mod host_objects;
@@ -27,5 +28,6 @@ pub mod publish;
 pub mod reply;
 pub mod rundir;
 pub mod sandbox;
+pub mod seccomp;
 pub mod syscalls;
 pub mod teardown;

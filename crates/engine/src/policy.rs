@@ -20,6 +20,10 @@
 //! 4. **Files on the host.** Copies, ownership, file capabilities, the rootfs copy, image layouts
 //!    and unpacked layers are written only under the session's work directory, and never
 //!    through a `..` ([`work_file`]).
+//! 5. **The host's disks.** A block device is only ever mounted read-only from its first moment
+//!    ([`super::device_mount`]), only in a mount namespace of the lesson's own (so the mount
+//!    dies with it and the host's table never shows it), and only on a path under the work
+//!    directory ([`device_mount`]).
 //!
 //! Objects a lesson may make in the host's namespaces (processes, cgroups, veths, IPC objects,
 //! mounts under the work directory) are not refused but journaled: see [`super::journal`].
@@ -128,6 +132,29 @@ pub fn work_file(path: &str, work: &Path) -> Result<(), OpError> {
             work.display()
         )))
     }
+}
+
+/// Rule 5: a device mount (always read-only) only in the lesson's own mount namespace, on a
+/// path under the work directory, from a block device.
+pub fn device_mount(
+    source: &str,
+    target: &str,
+    work: &Path,
+    in_host_mnt_ns: bool,
+) -> Result<(), OpError> {
+    use std::os::unix::fs::FileTypeExt;
+    if in_host_mnt_ns {
+        return Err(OpError::msg(format!(
+            "refusing to mount the device {source} in the host's mount namespace: unshare a \
+             mount namespace (and make it private) first"
+        )));
+    }
+    work_file(target, work)?;
+    let is_block = std::fs::metadata(source).is_ok_and(|m| m.file_type().is_block_device());
+    if !is_block {
+        return Err(OpError::msg(format!("{source} is not a block device")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

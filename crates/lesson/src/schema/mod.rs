@@ -103,11 +103,14 @@ pub enum Requirement {
     PingFileCapability,
     /// A process without privileges may create a user namespace (no sysctl or LSM forbids it).
     RootlessUserNamespaces,
+    /// The host's `/` is a disk filesystem (ext4, xfs) mounted straight from a block device,
+    /// which a privileged container can mount read-only (`{root_device:source}`).
+    RootBlockDevice,
 }
 
 impl Requirement {
     /// Every requirement, in the order `doctor` lists them.
-    pub const ALL: [Requirement; 11] = [
+    pub const ALL: [Requirement; 12] = [
         Requirement::Root,
         Requirement::UserNamespaces,
         Requirement::CgroupMemory,
@@ -119,6 +122,7 @@ impl Requirement {
         Requirement::Capsh,
         Requirement::PingFileCapability,
         Requirement::RootlessUserNamespaces,
+        Requirement::RootBlockDevice,
     ];
 }
 
