@@ -45,6 +45,8 @@ pub struct Facts {
     pub tools: Option<PathBuf>,
     /// Short names of the cgroups the lesson made with `cgroup_create`, in order.
     pub cgroups: Vec<String>,
+    /// The block device the host's `/` is mounted from, when it is one (`/dev/vda`).
+    pub root_device: Option<String>,
 }
 
 /// The PATH a learner's shell gets after the tools directory: the usual one of a root shell.
@@ -95,6 +97,7 @@ impl Facts {
             cgroup: containerlab_cgroup::detect()
                 .ok()
                 .map(|layout| layout.memory.version),
+            root_device: containerlab_inspect::mounts::root_block_device().map(|d| d.source),
             ..Facts::default()
         }
     }
@@ -148,6 +151,12 @@ impl Facts {
             env.push((name.to_uppercase().replace('-', "_"), pid.to_string()));
         }
         env.extend(self.cgroup_dirs());
+        // `ROOT_DEVICE`: what `{root_device:source}` names, for the privileged lesson's shell.
+        env.extend(
+            self.root_device
+                .iter()
+                .map(|d| ("ROOT_DEVICE".to_string(), d.clone())),
+        );
         // `IMAGE_FILE_N`: what `{image_file:N}` names in the texts, so an exercise on the
         // learner's own image (`--image`) has a solution that names the same file.
         for (n, (file, _)) in self.samples.files.iter().enumerate() {
