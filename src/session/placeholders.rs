@@ -326,6 +326,33 @@ mod tests {
             cgroup: Some(Version::V2),
             tools: None,
             cgroups: vec!["lab".into()],
+            root_device: None,
+        }
+    }
+
+    #[test]
+    fn a_shell_gets_the_root_device_when_there_is_one() {
+        let f = Facts {
+            root_device: Some("/dev/vda".into()),
+            ..facts()
+        };
+        assert!(f
+            .shell_env()
+            .contains(&("ROOT_DEVICE".to_string(), "/dev/vda".to_string())));
+        assert!(!facts().shell_env().iter().any(|(k, _)| k == "ROOT_DEVICE"));
+    }
+
+    #[test]
+    fn root_device_takes_source_or_fstype_only() {
+        assert!(matches!(
+            facts().resolve("{root_device:label}"),
+            Err(Unresolved::NoRootDevice(_))
+        ));
+        // What the machine has decides the rest: the same answer the requirement's probe uses.
+        let probed = containerlab_inspect::mounts::root_block_device();
+        match probed {
+            Some(d) => assert_eq!(facts().resolve("{root_device:source}").unwrap(), d.source),
+            None => assert!(facts().resolve("{root_device:source}").is_err()),
         }
     }
 

@@ -91,12 +91,7 @@ pub fn mount_readonly(
     let mnt = trace.record(
         format!("fsmount({fsfd}, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY)"),
         fd_result(unsafe {
-            libc::syscall(
-                libc::SYS_fsmount,
-                fsfd,
-                FSMOUNT_CLOEXEC,
-                MOUNT_ATTR_RDONLY,
-            )
+            libc::syscall(libc::SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY)
         }),
     )?;
     let mntfd = mnt.as_raw_fd();

@@ -57,7 +57,12 @@ pub const REFUSED: [(&str, libc::c_long); 30] = [
 fn program() -> Result<BpfProgram, String> {
     let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> = REFUSED
         .iter()
-        .map(|(_, nr)| (*nr as i64, Vec::new()))
+        // c_long is i32 on 32-bit targets, where the cast is not a no-op.
+        .map(|(_, nr)| {
+            #[allow(clippy::unnecessary_cast)]
+            let nr = *nr as i64;
+            (nr, Vec::new())
+        })
         .collect();
     let arch = std::env::consts::ARCH
         .try_into()
@@ -135,7 +140,9 @@ mod tests {
         for n in ["unshare", "keyctl", "mount", "setns", "bpf"] {
             assert!(names.contains(&n), "{n}");
         }
-        for n in ["read", "write", "execve", "clone", "wait4", "chroot", "capset"] {
+        for n in [
+            "read", "write", "execve", "clone", "wait4", "chroot", "capset",
+        ] {
             assert!(!names.contains(&n), "{n} must stay allowed");
         }
     }

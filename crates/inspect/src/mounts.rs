@@ -225,7 +225,25 @@ mod tests {
             root: "/".into(),
             device: device.into(),
             propagation: "private".into(),
+            options: vec!["rw".into()],
         }
+    }
+
+    #[test]
+    fn mount_options_are_read_sorted() {
+        let line = b"36 25 8:1 / /mnt ro,nosuid,relatime shared:1 - ext4 /dev/sda1 rw\n";
+        let m = &parse_mountinfo(line)[0];
+        assert_eq!(m.options, ["nosuid", "relatime", "ro"]);
+    }
+
+    #[test]
+    fn the_dev_t_split_is_the_kernels() {
+        // makedev(259, 65537): major above 255, minor above 255.
+        let dev: u64 = ((259 & 0xfff) << 8)
+            | ((259 & !0xfff) << 32)
+            | (65537 & 0xff)
+            | ((65537 & !0xff) << 12);
+        assert_eq!((libc_major(dev), libc_minor(dev)), (259, 65537));
     }
 
     #[test]
