@@ -1,6 +1,6 @@
 //! The one seccomp filter the lab installs: a subset of Docker's default profile.
 //!
-//! Docker's profile (moby `profiles/seccomp/default.json`) is an allow-list: about 370 named
+//! Docker's profile (moby `profiles/seccomp/default.json`) is an allow-list: more than 300 named
 //! syscalls are allowed, some more only when the container has a given capability, and every
 //! other syscall fails with EPERM (`defaultAction: SCMP_ACT_ERRNO`, `defaultErrnoRet: 1`). The
 //! lab's filter is the other side of that list for the calls that matter most: the syscalls that
