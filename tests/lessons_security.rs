@@ -11,7 +11,7 @@
 mod common;
 
 use common::lesson_run::{interrupt, lab_turn, play, LabTurn, Run, Wrap};
-use common::{assert_empty_dir, sleepers, wait_until};
+use common::{assert_empty_dir, parent_of, sleepers, wait_until};
 use std::time::Duration;
 
 /// A sleep whose command line no other program uses, to find leftovers by.
@@ -52,7 +52,14 @@ fn full(lesson: &str, key: &[&str]) -> Run {
     run
 }
 
-fn interrupted(lesson: &str, after: usize, who: &str) {
+/// Interrupts `lesson` while `who` sleeps after step `after` (0-based count of steps played);
+/// `at_pause` gets the sleep's pid and says what it saw. Returns the run's output and that.
+fn interrupted_with(
+    lesson: &str,
+    after: usize,
+    who: &str,
+    at_pause: impl FnOnce(Option<i32>) -> String,
+) -> String {
     let t = lab_turn();
     let within = Duration::from_secs(120);
     let run = interrupt(
@@ -61,10 +68,15 @@ fn interrupted(lesson: &str, after: usize, who: &str) {
         SLEEP,
         t.dir(),
         within,
-        |_| String::new(),
+        at_pause,
     );
     assert_eq!(run.code, Some(130), "{}", run.output);
     check_clean(&t, &run);
+    run.output
+}
+
+fn interrupted(lesson: &str, after: usize, who: &str) {
+    interrupted_with(lesson, after, who, |_| String::new());
 }
 
 fn has_root_block_device() -> bool {
@@ -88,9 +100,53 @@ fn hardening_masks_paths_makes_proc_sys_read_only_and_seccomp_refuses_unshare_an
 }
 
 #[test]
-fn hardening_interrupted_with_a_seccomped_process_cleans_up() {
-    // After "seccomp": box runs under the filter, with its masks and read-only /proc/sys.
-    interrupted("hardening", 3, "box");
+fn hardening_interrupted_with_a_seccomped_process_cleans_up_and_its_shell_is_filtered_too() {
+    // After "seccomp": box runs under the filter, with its masks and read-only /proc/sys. A
+    // learner's shell entering it (the TUI's `s`, `containerlab __enter`) takes the filter on,
+    // as `docker exec` does: keyctl and unshare fail there too.
+    let seen = interrupted_with("hardening", 3, "box", |sleeper| {
+        let sleeper = sleeper.expect("the pause's sleep runs");
+        let lab = common::bin();
+        let typed = format!(
+            "'{}' __newkeyring; unshare --uts true; grep Seccomp /proc/self/status; exit\n",
+            lab.display()
+        );
+        let mut shell = std::process::Command::new(&lab)
+            .args([
+                "__enter",
+                "--pid",
+                &parent_of(sleeper)
+                    .expect("box, the sleep's parent")
+                    .to_string(),
+            ])
+            .args(["--label", "box"])
+            .env("SHELL", "/bin/sh")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        shell
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(typed.as_bytes())
+            .unwrap();
+        let out = shell.wait_with_output().unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    for wanted in [
+        "keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) failed: EPERM",
+        "unshare failed: Operation not permitted",
+        "Seccomp:\t2",
+    ] {
+        assert!(seen.contains(wanted), "{wanted:?} not in:\n{seen}");
+    }
 }
 
 #[test]
