@@ -121,6 +121,9 @@ pub enum Command {
     /// Internal: fork up to MAX sleeping children (the cgroup lesson's tame fork bomb).
     #[command(name = "__forkbomb", hide = true)]
     Forkbomb { max: u32 },
+    /// Internal: join a new session keyring with keyctl(2) (the hardening lesson's refused call).
+    #[command(name = "__newkeyring", hide = true)]
+    Newkeyring,
     /// Internal: the userland proxy of a published port (started by a lesson's `publish`). It
     /// accepts on the listening socket it inherits as fd 3; the addresses are for `ps` to show
     /// and for it to connect to.
@@ -297,6 +300,7 @@ pub fn main() -> i32 {
             ..
         }) => crate::engine::proxy::run(std::net::SocketAddrV4::new(container_ip, container_port)),
         Some(Command::Forkbomb { max }) => crate::workloads::forkbomb(max),
+        Some(Command::Newkeyring) => crate::workloads::newkeyring(),
         Some(Command::Tui { lesson }) => tui(&cli.lessons, &lang, lesson.as_deref()),
         Some(Command::Enter { pid, label, note }) => {
             crate::words::shell::enter(pid, &label, &lang, note.as_deref())

@@ -97,6 +97,24 @@ pub fn check(req: Requirement) -> ProbeResult {
                 }
             }
         },
+        Requirement::RootBlockDevice => match crate::inspect::mounts::root_block_device() {
+            Some(d) => (
+                true,
+                format!("/ is {} on the block device {}", d.fstype, d.source),
+                None,
+            ),
+            None => (
+                false,
+                "/ is not an ext4 or xfs filesystem mounted from a block device (a container, an \
+                 initramfs, btrfs or overlay): there is no host disk to show"
+                    .into(),
+                Some(
+                    "run this lesson on a machine or VM whose root filesystem is on a disk \
+                     (e.g. /dev/vda1 with ext4)"
+                        .into(),
+                ),
+            ),
+        },
         Requirement::Capsh => match which("capsh") {
             Some(p) => (true, format!("capsh at {}", p.display()), None),
             None => (

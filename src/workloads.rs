@@ -1,8 +1,10 @@
-//! The hidden `__alloc` and `__forkbomb` subcommands: workloads a lesson runs inside a lab
-//! cgroup to meet its limits (see `containerlab_cgroup::allocate_and_touch` and `fork_bomb`).
-//! A learner's shell has them under friendly names too: `alloc MIB` and `forkbomb MAX` are links
-//! to this binary in the session's tools directory, which [`by_program_name`] recognises.
-//! Both go at a watchable pace when the session asks for it (`CONTAINERLAB_PACE`, see
+//! The hidden `__alloc`, `__forkbomb` and `__newkeyring` subcommands: workloads a lesson runs
+//! inside a lab cgroup to meet its limits (see `containerlab_cgroup::allocate_and_touch` and
+//! `fork_bomb`), and one syscall a seccomp filter refuses (keyctl; keyutils' `keyctl` tool is not
+//! on every machine). A learner's shell has them under friendly names too: `alloc MIB`,
+//! `forkbomb MAX` and `newkeyring` are links to this binary in the session's tools directory,
+//! which [`by_program_name`] recognises.
+//! The workloads go at a watchable pace when the session asks for it (`CONTAINERLAB_PACE`, see
 //! [`containerlab_cgroup::Pace`]).
 
 use containerlab_cgroup::Pace;
@@ -55,8 +57,35 @@ pub fn forkbomb(max: u32) -> i32 {
     0
 }
 
+/// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL), as `keyctl new_session` does: this process gets a
+/// new anonymous session keyring (gone when it exits). Docker's seccomp profile refuses keyctl,
+/// since the kernel's keyrings are not namespaced.
+pub fn newkeyring() -> i32 {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl with an integer operation and a NULL name.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    if r < 0 {
+        let e = nix::errno::Errno::last();
+        println!(
+            "keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) failed: {} ({})",
+            containerlab_trace::errno_name(e),
+            e.desc()
+        );
+        1
+    } else {
+        println!("keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) = {r}: a new session keyring");
+        0
+    }
+}
+
 /// The names a learner's shell finds the workloads under (links to this binary).
-pub const TOOL_NAMES: [&str; 2] = ["alloc", "forkbomb"];
+pub const TOOL_NAMES: [&str; 3] = ["alloc", "forkbomb", "newkeyring"];
 
 /// When this binary was started as `alloc` or `forkbomb` (through a link of the session's tools
 /// directory), runs that workload with its one numeric argument and returns the exit code.
@@ -69,6 +98,9 @@ pub fn by_program_name() -> Option<i32> {
         .to_string();
     if !TOOL_NAMES.contains(&name.as_str()) {
         return None;
+    }
+    if name == "newkeyring" {
+        return Some(newkeyring());
     }
     let usage = |what: &str| {
         eprintln!("usage: {name} {what}");

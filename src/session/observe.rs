@@ -178,6 +178,17 @@ impl Scene<'_> {
                         .unwrap_or_else(|| "not mounted".into()),
                 )
             }
+            Observe::MountOptions(p) => {
+                let pid = self.pid(&p.of)?;
+                let target = path(&p.path)?;
+                let table = mounts::mounts_of(pid);
+                match mounts::mount_at(&table, &target) {
+                    Some(m) => {
+                        Observed::List(m.options.iter().cloned().map(Observed::Text).collect())
+                    }
+                    None => Observed::Text("not mounted".into()),
+                }
+            }
             Observe::Life(who) => Observed::Text(self.life(who)?.to_string()),
             Observe::Result(id) => Observed::Text(
                 self.results

@@ -8,6 +8,7 @@
 //! | `{pid:NAME}` | the host PID of the sandbox process `NAME` | once `NAME` was spawned |
 //! | `{which:PROG}` | where `PROG` is on this machine (`/nonexistent/PROG` when missing, so running it fails with ENOENT) | always |
 //! | `{cgroup_file:KEY}` | the file this machine's memory controller uses for `KEY` (`memory_limit` is `memory.max` on v2, `memory.limit_in_bytes` on v1; see [`cgroup_file`]) | always |
+//! | `{root_device:source}`, `{root_device:fstype}` | the block device the host's `/` is mounted from, and its filesystem (see the `root_block_device` requirement) | when there is one |
 //! | `{image_file:N}`, `{image_file_layer:N}`, `{image_lowerdirs}` | a file of the unpacked image, the layer directory holding it, the overlay `lowerdir=` list (see [`super::image_facts`]) | after `layer_unpack` of all layers |
 //!
 //! `{var:NAME}` is not one of them: the lesson loader replaces it in the file's text before the
@@ -44,6 +45,8 @@ pub struct Facts {
     pub tools: Option<PathBuf>,
     /// Short names of the cgroups the lesson made with `cgroup_create`, in order.
     pub cgroups: Vec<String>,
+    /// The block device the host's `/` is mounted from, when it is one (`/dev/vda`).
+    pub root_device: Option<String>,
 }
 
 /// The PATH a learner's shell gets after the tools directory: the usual one of a root shell.
@@ -67,10 +70,12 @@ pub enum Unresolved {
          (it picks up to 8, non-empty, at most 64 KiB, UTF-8)"
     )]
     NoImageFile(String),
+    #[error("{0}: the host's / is not a disk filesystem mounted from a block device")]
+    NoRootDevice(String),
 }
 
 /// The placeholder names this resolver knows; `{name}` or `{name:argument}`.
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "work",
     "exe",
     "pid",
@@ -79,6 +84,7 @@ const NAMES: [&str; 8] = [
     "image_file",
     "image_file_layer",
     "image_lowerdirs",
+    "root_device",
 ];
 
 impl Facts {
@@ -91,6 +97,7 @@ impl Facts {
             cgroup: containerlab_cgroup::detect()
                 .ok()
                 .map(|layout| layout.memory.version),
+            root_device: containerlab_inspect::mounts::root_block_device().map(|d| d.source),
             ..Facts::default()
         }
     }
@@ -154,6 +161,12 @@ impl Facts {
             env.push((shell_name(name), pid.to_string()));
         }
         env.extend(self.cgroup_dirs());
+        // `ROOT_DEVICE`: what `{root_device:source}` names, for the privileged lesson's shell.
+        env.extend(
+            self.root_device
+                .iter()
+                .map(|d| ("ROOT_DEVICE".to_string(), d.clone())),
+        );
         // `IMAGE_FILE_N`: what `{image_file:N}` names in the texts, so an exercise on the
         // learner's own image (`--image`) has a solution that names the same file.
         for (n, (file, _)) in self.samples.files.iter().enumerate() {
@@ -252,6 +265,12 @@ impl Facts {
                     layer.to_string_lossy().into_owned()
                 })
             }
+            ("root_device", Some(part @ ("source" | "fstype"))) => {
+                let d = containerlab_inspect::mounts::root_block_device()
+                    .ok_or_else(|| Unresolved::NoRootDevice(owned()))?;
+                Ok(if part == "source" { d.source } else { d.fstype })
+            }
+            ("root_device", Some(_)) => Err(Unresolved::NoRootDevice(owned())),
             // A known name with the wrong shape (`{work:x}`, `{pid}`) is no placeholder of ours:
             // `next_placeholder` only returns well-formed ones.
             _ => unreachable!("next_placeholder returned {token}"),
@@ -328,6 +347,33 @@ mod tests {
             cgroup: Some(Version::V2),
             tools: None,
             cgroups: vec!["lab".into()],
+            root_device: None,
+        }
+    }
+
+    #[test]
+    fn a_shell_gets_the_root_device_when_there_is_one() {
+        let f = Facts {
+            root_device: Some("/dev/vda".into()),
+            ..facts()
+        };
+        assert!(f
+            .shell_env()
+            .contains(&("ROOT_DEVICE".to_string(), "/dev/vda".to_string())));
+        assert!(!facts().shell_env().iter().any(|(k, _)| k == "ROOT_DEVICE"));
+    }
+
+    #[test]
+    fn root_device_takes_source_or_fstype_only() {
+        assert!(matches!(
+            facts().resolve("{root_device:label}"),
+            Err(Unresolved::NoRootDevice(_))
+        ));
+        // What the machine has decides the rest: the same answer the requirement's probe uses.
+        let probed = containerlab_inspect::mounts::root_block_device();
+        match probed {
+            Some(d) => assert_eq!(facts().resolve("{root_device:source}").unwrap(), d.source),
+            None => assert!(facts().resolve("{root_device:source}").is_err()),
         }
     }
 

@@ -125,6 +125,12 @@ pub fn to_op(action: &Action, facts: &Facts, image: Option<&Path>) -> Result<Op,
         },
         Action::CapProfile(a) => Op::CapProfile { caps: a.all_caps() },
         Action::NoNewPrivs(_) => Op::NoNewPrivs,
+        Action::Seccomp(_) => Op::Seccomp,
+        Action::MountDeviceReadonly(a) => Op::MountDeviceReadonly {
+            source: x(&a.source)?,
+            target: x(&a.target)?,
+            fstype: x(&a.fstype)?,
+        },
         Action::ImageBuild(a) => Op::ImageBuild {
             dir: x(&a.dir)?,
             recipe: engine_types::image_recipe(a.recipe),

@@ -24,6 +24,9 @@ pub struct Likeness {
     /// Capabilities the target may ever have: its bounding set within its permitted set.
     pub keep_caps: u64,
     pub no_new_privs: bool,
+    /// The target runs under a seccomp filter (`Seccomp: 2`); the only one the lab installs is
+    /// [`super::seccomp`]'s, which a shell entering it takes on too.
+    pub seccomp: bool,
 }
 
 /// What could not be read of the target, or not be made like it.
@@ -81,6 +84,7 @@ pub fn read(pid: i32) -> Result<Likeness, AssumeError> {
         gid: inside_id(&v.gid_map, host_id("Gid")?),
         keep_caps: mask("CapBnd")? & mask("CapPrm")?,
         no_new_privs: field("NoNewPrivs").is_ok_and(|v| v == "1"),
+        seccomp: field("Seccomp").is_ok_and(|v| v == "2"),
     })
 }
 

@@ -101,6 +101,14 @@ pub fn join(pid: i32) -> Result<Entered, EnterError> {
         Some(fd) => fchdir(fd).map_err(failed("fchdir(cwd)"))?,
         None => nix::unistd::chdir("/").map_err(failed("chdir /"))?,
     }
+    // Like `docker exec`, under the container's seccomp profile; installed while this process
+    // still has CAP_SYS_ADMIN (no no_new_privs needed), and after the last setns and chroot.
+    if like.seccomp {
+        crate::seccomp::install_quietly().map_err(|e| EnterError::Call {
+            call: format!("seccomp: {e}"),
+            source: nix::Error::EPERM,
+        })?;
+    }
     // Capabilities first: changing ids needs CAP_SETUID, and dropping from the bounding set
     // CAP_SETPCAP, both of which a non-root uid loses.
     for step in [assume::drop_capabilities, assume::become_ids] {

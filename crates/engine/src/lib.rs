@@ -11,6 +11,7 @@ mod bounded;
 pub mod cgroups;
 pub mod chroot;
 pub mod cleanup;
+pub mod device_mount;
 
 pub mod enter;
 pub mod firewall;
@@ -29,5 +30,6 @@ pub mod publish;
 pub mod reply;
 pub mod rundir;
 pub mod sandbox;
+pub mod seccomp;
 pub mod syscalls;
 pub mod teardown;

@@ -16,7 +16,7 @@ use super::interpret::Interpreter;
 use super::namespaces::Namespace;
 pub use super::reply::{FileStat, Life, Member, OpError, Reply, Request, Value};
 use super::syscalls::LiveKernel;
-use super::{cgroups, chroot, image_ops, json_log, ns_ops, policy, privs};
+use super::{cgroups, chroot, device_mount, image_ops, json_log, ns_ops, policy, privs, seccomp};
 use containerlab_trace::Trace;
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +160,15 @@ pub enum Op {
     CapProfile { caps: Vec<String> },
     /// prctl(PR_SET_NO_NEW_PRIVS, 1).
     NoNewPrivs,
+    /// seccomp(2): the lab's subset of Docker's default profile ([`super::seccomp`]).
+    Seccomp,
+    /// A block device mounted read-only from its first moment (fsopen, fsmount with
+    /// MOUNT_ATTR_RDONLY, move_mount): `--privileged` reading the host's disk.
+    MountDeviceReadonly {
+        source: String,
+        target: String,
+        fstype: String,
+    },
     /// Host file work by the holder: write an OCI image layout into `dir`, built from `recipe`,
     /// or copied from the layout (directory or `.tar`) the learner gave with `--image`.
     ImageBuild {
@@ -426,6 +435,15 @@ impl Agent {
             Op::BsetDrop { caps } => privs::bset_drop(caps, trace),
             Op::CapProfile { caps } => privs::apply_profile(caps, trace),
             Op::NoNewPrivs => privs::no_new_privs(trace),
+            Op::Seccomp => seccomp::install(trace),
+            Op::MountDeviceReadonly {
+                source,
+                target,
+                fstype,
+            } => {
+                policy::device_mount(source, target, &work, in_host_mnt_ns())?;
+                device_mount::mount_readonly(source, target, fstype, trace)
+            }
 
             // Images: host file work by the holder, under the work directory only.
             Op::ImageBuild { dir, recipe, from } => {

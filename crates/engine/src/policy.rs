@@ -26,10 +26,13 @@
 //! 6. **Writes into existing files** ([`write_target`]): only under the work directory, on a
 //!    container's overlay, on a read-only mount (to show EROFS), into a process's ID maps and
 //!    time offsets, and into the sysctls of a network or UTS namespace the lesson made.
-//!
-//! 5. **Packets.** A registry pull connects only to a loopback address (127.0.0.0/8), and only
+//! 7. **Packets.** A registry pull connects only to a loopback address (127.0.0.0/8), and only
 //!    from a network namespace the lesson made: the lab's own registry, never a real address
 //!    ([`registry_address`]).
+//! 8. **The host's disks.** A block device is only ever mounted read-only from its first moment
+//!    ([`super::device_mount`]), only in a mount namespace of the lesson's own (so the mount
+//!    dies with it and the host's table never shows it), and only on a path under the work
+//!    directory ([`device_mount`]).
 //!
 //! Objects a lesson may make in the host's namespaces (processes, cgroups, veths, IPC objects,
 //! mounts under the work directory) are not refused but journaled: see [`super::journal`].
@@ -206,7 +209,7 @@ pub fn work_file(path: &str, work: &Path) -> Result<(), OpError> {
     }
 }
 
-/// Rule 5: a pull talks to `a.b.c.d:port` on loopback, inside a network namespace of the lesson's.
+/// Rule 7: a pull talks to `a.b.c.d:port` on loopback, inside a network namespace of the lesson's.
 pub fn registry_address(address: &str) -> Result<(), OpError> {
     let addr: std::net::SocketAddrV4 = address
         .parse()
@@ -224,6 +227,25 @@ pub fn registry_address(address: &str) -> Result<(), OpError> {
         )));
     }
     Ok(())
+}
+
+/// Rule 8: a device mount (always read-only) only in the lesson's own mount namespace, on a
+/// path under the work directory.
+pub fn device_mount(
+    source: &str,
+    target: &str,
+    work: &Path,
+    in_host_mnt_ns: bool,
+) -> Result<(), OpError> {
+    if in_host_mnt_ns {
+        return Err(OpError::msg(format!(
+            "refusing to mount the device {source} in the host's mount namespace: unshare a \
+             mount namespace (and make it private) first"
+        )));
+    }
+    // Whether `source` is a block device is the kernel's to say (ENOTBLK), after it has
+    // checked CAP_SYS_ADMIN (EPERM), which is what the lesson shows.
+    work_file(target, work)
 }
 
 #[cfg(test)]

@@ -55,7 +55,11 @@ pub fn describe_stat(meta: &std::fs::Metadata) -> FileStat {
             libc::minor(meta.rdev())
         )
     } else if ft.is_block_device() {
-        "block device".to_string()
+        format!(
+            "block device {}:{}",
+            libc::major(meta.rdev()),
+            libc::minor(meta.rdev())
+        )
     } else if ft.is_fifo() {
         "fifo".to_string()
     } else {

@@ -20,6 +20,9 @@ pub struct Mount {
     pub device: String,
     /// `shared:1`, `master:3`, `private`, `unbindable`, or several joined by spaces.
     pub propagation: String,
+    /// The mount's own options (`ro`, `nosuid`, `relatime`...), sorted: `ro` here is what makes
+    /// a bind mount read-only while the filesystem stays writable elsewhere.
+    pub options: Vec<String>,
 }
 
 /// The mounts that `pid` sees, in mount order.
@@ -46,6 +49,18 @@ pub fn parse_mountinfo(text: &[u8]) -> Vec<Mount> {
             root: m.root,
             device: m.majmin,
             propagation: propagation_text(&m.opt_fields),
+            options: {
+                let mut o: Vec<String> = m
+                    .mount_options
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => format!("{k}={v}"),
+                        None => k.clone(),
+                    })
+                    .collect();
+                o.sort();
+                o
+            },
         })
         .collect()
 }
@@ -79,6 +94,53 @@ pub fn overlay_uppers(pid: i32) -> Vec<String> {
         .filter(|m| m.fs_type == "overlay")
         .filter_map(|m| m.super_options.get("upperdir").cloned().flatten())
         .collect()
+}
+
+/// The host's root filesystem when it lives directly on a block device: what `--privileged`
+/// could mount in a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootDevice {
+    /// The device node, `/dev/vda`.
+    pub source: String,
+    /// Its filesystem, `ext4`.
+    pub fstype: String,
+}
+
+/// Filesystems a block device holds whose mountinfo device is the device itself (btrfs shows
+/// an anonymous device, overlay and network filesystems none).
+const DISK_FILESYSTEMS: [&str; 4] = ["ext4", "ext3", "ext2", "xfs"];
+
+/// The block device the host's `/` is mounted from, read from this process's mountinfo: only
+/// when the mount shows the whole filesystem (root `/`), the source is a block device node whose
+/// number is the mount's device, and the filesystem is one of [`DISK_FILESYSTEMS`]. None in a
+/// container, on an initramfs, on btrfs or overlay.
+pub fn root_block_device() -> Option<RootDevice> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let mounts = std::fs::read("/proc/self/mountinfo")
+        .map(|text| parse_mountinfo(&text))
+        .ok()?;
+    let root = mount_at(&mounts, "/")?;
+    if root.root != "/" || !DISK_FILESYSTEMS.contains(&root.fstype.as_str()) {
+        return None;
+    }
+    let meta = std::fs::metadata(&root.source).ok()?;
+    if !meta.file_type().is_block_device() {
+        return None;
+    }
+    let rdev = meta.rdev();
+    let number = format!("{}:{}", libc_major(rdev), libc_minor(rdev));
+    (number == root.device).then(|| RootDevice {
+        source: root.source.clone(),
+        fstype: root.fstype.clone(),
+    })
+}
+
+// The kernel's dev_t split (glibc's gnu_dev_major/minor), without an unsafe call.
+fn libc_major(dev: u64) -> u64 {
+    ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0x0000_0fff)
+}
+fn libc_minor(dev: u64) -> u64 {
+    ((dev >> 12) & 0xffff_ff00) | (dev & 0x0000_00ff)
 }
 
 /// The mount at exactly `path` (the last one, if several are stacked).
@@ -163,7 +225,25 @@ mod tests {
             root: "/".into(),
             device: device.into(),
             propagation: "private".into(),
+            options: vec!["rw".into()],
         }
+    }
+
+    #[test]
+    fn mount_options_are_read_sorted() {
+        let line = b"36 25 8:1 / /mnt ro,nosuid,relatime shared:1 - ext4 /dev/sda1 rw\n";
+        let m = &parse_mountinfo(line)[0];
+        assert_eq!(m.options, ["nosuid", "relatime", "ro"]);
+    }
+
+    #[test]
+    fn the_dev_t_split_is_the_kernels() {
+        // makedev(259, 65537): major above 255, minor above 255.
+        let dev: u64 = ((259 & 0xfff) << 8)
+            | ((259 & !0xfff) << 32)
+            | (65537 & 0xff)
+            | ((65537 & !0xff) << 12);
+        assert_eq!((libc_major(dev), libc_minor(dev)), (259, 65537));
     }
 
     #[test]

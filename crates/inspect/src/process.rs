@@ -40,7 +40,7 @@ pub struct ProcessView {
 }
 
 /// The status keys worth showing for containers.
-const STATUS_KEYS: [&str; 13] = [
+const STATUS_KEYS: [&str; 14] = [
     "Name",
     "State",
     "Pid",
@@ -54,6 +54,7 @@ const STATUS_KEYS: [&str; 13] = [
     "CapBnd",
     "NoNewPrivs",
     "Seccomp",
+    "Seccomp_filters",
 ];
 
 impl ProcessView {

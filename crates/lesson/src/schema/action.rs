@@ -106,6 +106,13 @@ actions! {
         CapProfile = "cap_profile" (CapProfileAction),
         /// prctl(PR_SET_NO_NEW_PRIVS, 1).
         NoNewPrivs = "no_new_privs" (NoArgs),
+        /// seccomp(2): the lab's subset of Docker's default seccomp profile (the syscalls that
+        /// profile refuses to a container with Docker's default capabilities fail with EPERM).
+        Seccomp = "seccomp" (NoArgs),
+        /// Mount a block device read-only from its first moment (fsopen, fsmount with
+        /// MOUNT_ATTR_RDONLY, move_mount); only in a mount namespace of the lesson's own, on a
+        /// path under `{work}`.
+        MountDeviceReadonly = "mount_device_readonly" (MountDeviceAction),
         /// Write an OCI image layout into `dir` (host file work): the article's example image, or
         /// with `recipe`, a part of it. `containerlab run lesson ID --image PATH` makes the
         /// `example` recipe copy the learner's own layout instead.
@@ -422,6 +429,11 @@ impl CapProfileAction {
     }
 }
 action_struct!(NoArgs {});
+action_struct!(MountDeviceAction {
+    source: String,
+    target: String,
+    fstype: String
+});
 action_struct!(PivotRootAction {
     new_root: String,
     put_old: String

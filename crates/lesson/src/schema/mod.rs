@@ -112,11 +112,14 @@ pub enum Requirement {
     /// The `nft` tool, and nf_tables with NAT (masquerade) and conntrack's
     /// /proc/net/nf_conntrack, usable in a network namespace of the lab's.
     Nftables,
+    /// The host's `/` is a disk filesystem (ext4, xfs) mounted straight from a block device,
+    /// which a privileged container can mount read-only (`{root_device:source}`).
+    RootBlockDevice,
 }
 
 impl Requirement {
     /// Every requirement, in the order `doctor` lists them.
-    pub const ALL: [Requirement; 15] = [
+    pub const ALL: [Requirement; 16] = [
         Requirement::Root,
         Requirement::UserNamespaces,
         Requirement::CgroupMemory,
@@ -132,6 +135,7 @@ impl Requirement {
         Requirement::TimeNamespaces,
         Requirement::Bridge,
         Requirement::Nftables,
+        Requirement::RootBlockDevice,
     ];
 }
 

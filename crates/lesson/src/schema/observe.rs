@@ -62,6 +62,9 @@ pub enum Observe {
     /// The propagation of the mount at a path in that process's mount namespace
     /// (`shared:N`, `private`, ...), or `not mounted`.
     Propagation(PathOf),
+    /// The options of the mount at a path in that process's mount namespace (`ro`,
+    /// `relatime`...), a list; `not mounted` when nothing is mounted exactly there.
+    MountOptions(PathOf),
     /// What became of a spawned process: `running`, `exited with status N`, `killed by SIGKILL`.
     Life(Who),
     /// The result of the action with this id: `ok`, or its errno name (`ENOENT`).
@@ -428,6 +431,7 @@ impl Observe {
             Observe::ReadDir(p)
             | Observe::File(p)
             | Observe::Propagation(p)
+            | Observe::MountOptions(p)
             | Observe::Inode(p)
             | Observe::Device(p)
             | Observe::Owner(p)
