@@ -115,11 +115,18 @@ fn mutants(lesson: &Value) -> Vec<Mutant> {
                 .and_then(|f| f.get("unchecked"))
                 .and_then(Value::as_str)
                 .map(String::from);
+            // Shown without its reason, which is printed after it.
+            let mut shown = action.clone();
+            if let Some(Value::Mapping(f)) =
+                shown.as_mapping_mut().and_then(|m| m.values_mut().next())
+            {
+                f.remove("unchecked");
+            }
             out.push(Mutant {
                 step,
                 step_id: step_id.clone(),
                 change: Change::DropAction(i),
-                shown: one_line(action),
+                shown: one_line(&shown),
                 reason,
             });
         }
@@ -195,7 +202,9 @@ struct Sandbox {
 
 impl Sandbox {
     fn new() -> Sandbox {
-        let scratch = tempfile::tempdir().unwrap();
+        // Not under /tmp: a mutant of the mount lesson whose box kept / shared mounts a tmpfs on
+        // /tmp for the whole test namespace, which would hide the sessions from the lab itself.
+        let scratch = tempfile::tempdir_in("/var/tmp").unwrap();
         // Traversable by the lessons' unprivileged users (a tempdir is 0700).
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
