@@ -73,16 +73,14 @@ pub enum At<'a> {
     Before(&'a str),
 }
 
-/// A copy of built-in lesson `lesson` with one more step at `at`: titled `marker`, running
-/// `action` (one line of YAML). The copy is written to a new directory (for `--lessons`) that
-/// lives as long as the returned handle.
-pub fn lesson_with_step(lesson: &str, at: At, marker: &str, action: &str) -> tempfile::TempDir {
+/// Built-in lesson `lesson` as a YAML tree, its variables put in and `vars` removed (so a copy
+/// written back reads the same: `uid: {var:x}` is not YAML we could write back as it was).
+pub fn lesson_value(lesson: &str) -> serde_yaml::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("lessons")
         .join(format!("{lesson}.yaml"));
     let mut text = std::fs::read_to_string(path).unwrap();
     let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    // Put the variables in now: `uid: {var:x}` is not YAML we could write back as it was.
     if let Some(vars) = value.get("vars").and_then(|v| v.as_mapping()) {
         for (k, v) in vars {
             let v = match v {
@@ -93,13 +91,32 @@ pub fn lesson_with_step(lesson: &str, at: At, marker: &str, action: &str) -> tem
         }
     }
     let mut value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    let map = value.as_mapping_mut().unwrap();
-    map.remove("vars");
+    value.as_mapping_mut().unwrap().remove("vars");
+    value
+}
+
+/// Writes `value` as lesson `lesson` into a new directory (for `--lessons`) that lives as long
+/// as the returned handle.
+pub fn write_lesson(lesson: &str, value: &serde_yaml::Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(format!("{lesson}.yaml")),
+        serde_yaml::to_string(value).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+/// A copy of built-in lesson `lesson` with one more step at `at`: titled `marker`, running
+/// `action` (one line of YAML). The copy is written to a new directory (for `--lessons`) that
+/// lives as long as the returned handle.
+pub fn lesson_with_step(lesson: &str, at: At, marker: &str, action: &str) -> tempfile::TempDir {
+    let mut value = lesson_value(lesson);
     let step: serde_yaml::Value = serde_yaml::from_str(&format!(
         "id: pause\ntitle: {{en: {marker}}}\ntext: {{en: waits}}\nactions:\n  - {action}\n"
     ))
     .unwrap();
-    let steps = map.get_mut("steps").unwrap().as_sequence_mut().unwrap();
+    let steps = value["steps"].as_sequence_mut().unwrap();
     let index = match at {
         At::After(i) => i + 1,
         At::Before(id) => steps
@@ -108,13 +125,7 @@ pub fn lesson_with_step(lesson: &str, at: At, marker: &str, action: &str) -> tem
             .unwrap_or_else(|| panic!("no step {id} in {lesson}")),
     };
     steps.insert(index, step);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{lesson}.yaml")),
-        serde_yaml::to_string(&value).unwrap(),
-    )
-    .unwrap();
-    dir
+    write_lesson(lesson, &value)
 }
 
 /// [`lesson_with_step`] after step `after`, in which `who` runs `sleep SLEEP`, long enough to

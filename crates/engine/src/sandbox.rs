@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -191,12 +192,37 @@ impl Sandbox {
         self.torn_down = true;
         // Closing stdin asks the holder to leave; the journal's kill makes sure it does.
         drop(self.stdin.take());
+        // An interrupt stops the front end's wait for an answer, not the op the holder (or a
+        // member, for it) is doing: that op goes on making and journaling objects (the four
+        // directories of a v1 cgroup, say), and a journal read now would miss the last ones. A
+        // holder that finishes its op reads the closed stdin and leaves; one still busy after
+        // the grace (a long `run`) is killed, which kills what it runs.
+        self.stop_holder(HOLDER_GRACE);
         let entries = Journal::read(&self.rundir.journal_path()).unwrap_or_default();
         let mut report = teardown::undo(&entries);
         let _ = self.child.kill();
         let _ = self.child.wait();
         report.merge(remove_rundir(&self.rundir));
         report
+    }
+}
+
+/// How long teardown lets the holder finish the op it is doing before it kills it.
+const HOLDER_GRACE: Duration = Duration::from_secs(2);
+
+impl Sandbox {
+    /// Waits (up to `grace`) for the holder to leave by itself, then kills it; either way it
+    /// is reaped, so nothing it does can reach the journal afterwards.
+    fn stop_holder(&mut self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Ok(Some(_)) | Err(_) => return,
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -115,6 +115,22 @@ pub fn validate(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
                 );
                 action_ids.push((id.clone(), prints));
             }
+            if common
+                .unchecked
+                .as_deref()
+                .is_some_and(|r| r.trim().is_empty())
+            {
+                f.error(
+                    "unchecked",
+                    "",
+                    format!(
+                        "step {:?}: action {} says `unchecked` without a reason: say why no \
+                         check observes what it does, or add a check that does",
+                        step.id,
+                        action.name()
+                    ),
+                );
+            }
             if let Some(e) = &common.expect_error {
                 if !is_errno_name(e) {
                     f.error(
@@ -462,6 +478,24 @@ mod tests {
         assert!(e[0]
             .message
             .contains("no port was published as \"docker-proxy\""));
+    }
+
+    #[test]
+    fn an_unchecked_action_needs_a_reason() {
+        let step = "  - id: a\n    title: {en: A, ja: A}\n    text: {en: x, ja: x}\n    actions:\n";
+        let src =
+            format!("{BASE}{step}      - unshare: {{namespaces: [uts], unchecked: \"  \"}}\n");
+        let e = errors(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].message.contains("`unchecked` without a reason"),
+            "{e:?}"
+        );
+        assert_eq!(e[0].line, 10);
+        let src = format!(
+            "{BASE}{step}      - unshare: {{namespaces: [uts], unchecked: \"the next step shows it\"}}\n"
+        );
+        assert!(errors(&src).is_empty());
     }
 
     #[test]

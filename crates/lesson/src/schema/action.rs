@@ -23,6 +23,7 @@ macro_rules! actions {
                         process: a.process.clone(),
                         id: a.id.clone(),
                         expect_error: a.expect_error.clone(),
+                        unchecked: a.unchecked.clone(),
                     },)*
                 }
             }
@@ -40,8 +41,8 @@ macro_rules! actions {
 actions! {
     /// One engine action. Written as a one-key map: `- sethostname: {name: lab}`.
     /// Every action takes `in` (which process runs it; default `sandbox`), an optional `id` (so a
-    /// check can look at its result), and `expect_error` (an errno such as `ENOENT` when the
-    /// failure is the point of the step).
+    /// check can look at its result), `expect_error` (an errno such as `ENOENT` when the
+    /// failure is the point of the step) and `unchecked` (why no check observes its effect).
     pub enum Action {
         /// unshare(2).
         Unshare = "unshare" (Unshare),
@@ -189,6 +190,11 @@ macro_rules! action_struct {
             pub id: Option<String>,
             #[serde(default)]
             pub expect_error: Option<String>,
+            /// Why no check observes what this action does (the mutation test, tests/mutation.rs,
+            /// drops each action in turn and requires a check to fail; an action whose effect is
+            /// deliberately not checked says why here instead).
+            #[serde(default)]
+            pub unchecked: Option<String>,
             $($(#[$fm])* pub $field: $ty,)*
         }
     };
