@@ -167,6 +167,8 @@ pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, Valu
         "pids_limit_hits" => lab.pids_limit_hits().map(|v| v.to_string()),
         "cpu_usage_usec" => lab.cpu_usage_usec().map(|v| v.to_string()),
         "procs" => lab.procs().map(|p| p.len().to_string()),
+        "swap" => lab.swap_setting(),
+        "controllers" => lab.controllers().map(|c| c.join(" ")),
         other => {
             return Err(ValueError::Unknown {
                 name: other.to_string(),

@@ -184,10 +184,15 @@ pub fn verify(dir: &str, trace: &mut Trace) -> Result<Value, OpError> {
     if bad.is_empty() {
         Ok(Value::Entries(lines))
     } else {
-        Err(OpError::msg(format!(
-            "digest mismatch: {} (the blob was changed after it was named)",
-            bad.join(", ")
-        )))
+        // EBADMSG ("Bad message"): the data is not what its name promises. An errno name so a
+        // lesson can expect the failure (`expect_error: EBADMSG`) and a check can see it.
+        Err(OpError {
+            errno: Some("EBADMSG".into()),
+            message: format!(
+                "digest mismatch: {} (the blob was changed after it was named)",
+                bad.join(", ")
+            ),
+        })
     }
 }
 
