@@ -198,7 +198,10 @@ mod tests {
             rejected: vec![],
             note: None,
         };
-        assert_eq!(first_use_without_both("UTS 名前空間 (UTS Namespace) と", &t), None);
+        assert_eq!(
+            first_use_without_both("UTS 名前空間 (UTS Namespace) と", &t),
+            None
+        );
         assert_eq!(first_use_without_both("名前空間（Namespace）", &t), None);
         assert_eq!(first_use_without_both("ありません", &t), None);
         assert!(first_use_without_both("名前空間は 名前空間 (Namespace)", &t).is_some());
