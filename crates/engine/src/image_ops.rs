@@ -178,7 +178,11 @@ pub fn verify(dir: &str, trace: &mut Trace) -> Result<Value, OpError> {
             bad.push(c.role.clone());
             // Not "✗": that mark is a failed check's in every report, and a lesson may verify
             // a tampered copy on purpose.
-            format!("{} ≠ {}: the blob changed", short(&c.actual), short(&c.digest))
+            format!(
+                "{} ≠ {}: the blob changed",
+                short(&c.actual),
+                short(&c.digest)
+            )
         };
         note(trace, call, Ok(shown.clone()));
         lines.push(format!("{} {}", c.role, shown));
