@@ -100,6 +100,13 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `containerlab manpage | man -l -`.
     Manpage,
+    /// For the project's docs: print docs/claims.md, every lesson's steps with their checks'
+    /// claims and their exercises (`containerlab claims > docs/claims.md`).
+    #[command(hide = true)]
+    Claims,
+    /// For the project's docs: print docs/glossary.md from docs/glossary.yaml.
+    #[command(hide = true)]
+    Glossary,
     /// Remove what crashed or killed sessions left behind (mounts, cgroups, links, processes).
     Cleanup {
         /// Also clean sessions whose owner process still runs.
@@ -292,6 +299,18 @@ pub fn main() -> i32 {
         },
         Some(Command::Completions { shell }) => crate::shell_files::completions(shell),
         Some(Command::Manpage) => crate::shell_files::manpage(),
+        Some(Command::Claims) => match catalog(&cli.lessons) {
+            Ok(loaded) => {
+                let lessons: Vec<_> = loaded.iter().map(|l| &l.lesson).collect();
+                print!("{}", crate::lesson::claims::markdown(&lessons));
+                exit::OK
+            }
+            Err(code) => code,
+        },
+        Some(Command::Glossary) => {
+            print!("{}", crate::glossary::markdown());
+            exit::OK
+        }
         Some(Command::Cleanup { force }) => run_cleanup(force),
         Some(Command::Alloc { mib }) => crate::workloads::alloc(mib),
         Some(Command::Proxy {

@@ -10,6 +10,7 @@
 pub mod cli;
 pub use containerlab_engine as engine;
 pub mod exit;
+pub mod glossary;
 pub mod headless;
 pub mod i18n;
 pub mod image_arg;

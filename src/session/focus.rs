@@ -124,6 +124,8 @@ fn cgroup_files(v: CgroupValueName) -> &'static [&'static str] {
         C::CpuUsageUsec => &["cpu.stat", "cpuacct.usage"],
         C::CpuMax => &["cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us"],
         C::CpuThrottled => &["cpu.stat"],
+        C::Swap => &["memory.swap.max", "memory.swappiness"],
+        C::Controllers => &["cgroup.controllers"],
         C::Procs => &["cgroup.procs"],
     }
 }

@@ -419,6 +419,16 @@ impl Scene<'_> {
                 }
             }
             Observe::JsonLog(j) => super::json_log::field(&path(&j.path)?, j.field.as_str())?,
+            Observe::Cwd(who) => {
+                let pid = self.pid(who)?;
+                Observed::Text(cwd_within_root(pid)?)
+            }
+            Observe::IdCount(m) => {
+                let pid = self.pid(&m.of)?;
+                let file = format!("/proc/{pid}/{}_map", m.map);
+                let text = std::fs::read_to_string(&file).with_context(|| file.clone())?;
+                Observed::Number(mapped_id_count(&text).with_context(|| file.clone())?)
+            }
             Observe::WhiteoutCount(dir) => {
                 let dir = path(dir)?;
                 Observed::Number(
@@ -493,6 +503,39 @@ fn timens_offset(text: &str, clock: &str) -> Option<i64> {
     })
 }
 
+/// Where a process's working directory is, seen from its own root: the kernel keeps both as
+/// paths the lab (on the host, in the host's mount namespace) reads through /proc/PID/cwd and
+/// /proc/PID/root. A working directory not under the root is what a chroot without chdir
+/// leaves, and what `..` can climb from.
+fn cwd_within_root(pid: i32) -> anyhow::Result<String> {
+    let link = |name: &str| {
+        let path = format!("/proc/{pid}/{name}");
+        std::fs::read_link(&path).with_context(|| path.clone())
+    };
+    let (root, cwd) = (link("root")?, link("cwd")?);
+    Ok(match cwd.strip_prefix(&root) {
+        Ok(rest) => format!("/{}", rest.display()),
+        Err(_) => "outside its root".into(),
+    })
+}
+
+/// The number of ids an id map maps: the sum of each line's third column (`inside outside
+/// count`); an error when a line is not three numbers.
+fn mapped_id_count(map: &str) -> anyhow::Result<i64> {
+    map.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [_, _, count] => count
+                    .parse::<i64>()
+                    .map_err(|_| anyhow!("{line:?} has no count")),
+                _ => Err(anyhow!("{line:?} is not `inside outside count`")),
+            }
+        })
+        .sum()
+}
+
 /// The path of the line of /proc/PID/cgroup for the hierarchy lab cgroups are made in for the
 /// memory controller: `0::PATH` on cgroup v2, the line listing `memory` on v1.
 pub fn lab_cgroup_line(text: &str) -> anyhow::Result<String> {
@@ -516,7 +559,7 @@ pub fn lab_cgroup_line(text: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::timens_offset;
+    use super::{mapped_id_count, timens_offset};
 
     #[test]
     fn timens_offsets_lines_are_read_by_clock_name() {
@@ -526,5 +569,19 @@ mod tests {
         assert_eq!(timens_offset(text, "boottime"), Some(604800));
         assert_eq!(timens_offset(text, "realtime"), None);
         assert_eq!(timens_offset("monotonic -5 0\n", "monotonic"), Some(-5));
+    }
+
+    #[test]
+    fn an_id_map_counts_its_ranges() {
+        assert_eq!(
+            mapped_id_count("         0       1000          1\n").unwrap(),
+            1
+        );
+        assert_eq!(
+            mapped_id_count("0 1000 1\n1 100000 65536\n").unwrap(),
+            65537
+        );
+        assert_eq!(mapped_id_count("").unwrap(), 0);
+        assert!(mapped_id_count("0 1000\n").is_err());
     }
 }

@@ -131,7 +131,7 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
         ("umount2", "EBUSY") => (
             "Something still uses the mount (an open file, a process's cwd, or a mount on top of \
              it). Leave it, or use a lazy unmount (umount -l, MNT_DETACH).",
-            "何かがまだそのマウントを使っています (開いているファイル、プロセスのカレントディレクトリ、\
+            "何かがまだそのマウントを使っています (開いているファイル、プロセスの作業ディレクトリ、\
              上に重なったマウント)。そこから離れるか、遅延アンマウント (umount -l、MNT_DETACH) を\
              使ってください。",
         ),
@@ -159,7 +159,7 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
         ),
         ("unlink", "EROFS") => (
             "The file is on a read-only mount: overlayfs' lower layers are only ever changed through the upper one.",
-            "ファイルが読み取り専用のマウント上にあります。overlayfs の下位レイヤーは上位レイヤーを通してしか変わりません。",
+            "ファイルが読み取り専用のマウント上にあります。overlayfs の下位レイヤは上位レイヤを通してしか変わりません。",
         ),
         ("mount", "ENOENT") => (
             "The mount point or source does not exist (in this process's view of the filesystem).",
@@ -178,14 +178,14 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
         ),
         ("prctl", "EPERM") if target.contains("CAPBSET_DROP") => (
             "Dropping from the bounding set needs CAP_SETPCAP in the caller's effective set.",
-            "バウンディングセットから外すには、呼び出し元の実効セットに CAP_SETPCAP が要ります。",
+            "bounding セットから外すには、呼び出し元の effective セットに CAP_SETPCAP が要ります。",
         ),
         ("capset", "EPERM") => (
             "A process may only keep or drop capabilities: the new permitted set must be within \
              the old one, the effective within the new permitted, and the inheritable within \
              the bounding set.",
-            "プロセスはケーパビリティを保つか手放すことしかできません。新しい許可セットは古い許可セットの\
-             内側、実効セットは新しい許可セットの内側、継承可能セットはバウンディングセットの内側で\
+            "プロセスはケーパビリティを保つか手放すことしかできません。新しい permitted セットは古い permitted セットの\
+             内側、effective セットは新しい permitted セットの内側、inheritable セットは bounding セットの内側で\
              なければなりません。",
         ),
         ("setxattr" | "removexattr", "EPERM") => (
@@ -200,13 +200,13 @@ pub fn explain(call: &str, errno: &str) -> Option<Msg> {
         ("write", "ENOENT") if target.contains("cgroup") => (
             "This cgroup file does not exist: the controller is not enabled for this cgroup (v2: \
              its parent's cgroup.subtree_control), or this kernel does not have it.",
-            "この cgroup ファイルはありません。この cgroup でコントローラーが有効になっていないか \
-             (v2 では親の cgroup.subtree_control)、このカーネルにそのコントローラーがありません。",
+            "この cgroup ファイルはありません。この cgroup でコントローラが有効になっていないか \
+             (v2 では親の cgroup.subtree_control)、このカーネルにそのコントローラがありません。",
         ),
         ("write", "EBUSY") if target.contains("cgroup") => (
             "cgroup v2's no-internal-processes rule: a cgroup that enables controllers for its \
              children cannot hold processes itself.",
-            "cgroup v2 の「内部プロセスなし」規則です。子にコントローラーを有効にした cgroup は、\
+            "cgroup v2 の「内部プロセスなし」規則です。子にコントローラを有効にした cgroup は、\
              自分ではプロセスを持てません。",
         ),
         ("kill", "ETIMEDOUT") => (

@@ -131,7 +131,11 @@ fn v2_create_hands_controllers_down_and_records_everything() {
 
     let mut t = Trace::new();
     lab.set_memory_limit(100 << 20, &mut t).unwrap();
+    assert_eq!(lab.swap_setting().unwrap(), "max");
     assert_eq!(lab.disable_swap(&mut t).unwrap(), SwapOff::SwapMaxZero);
+    assert_eq!(lab.swap_setting().unwrap(), "0");
+    // v2: what the kernel lists in the child's cgroup.controllers (the parent's hand-down).
+    assert_eq!(lab.controllers().unwrap(), ["memory", "pids", "cpu"]);
     lab.set_pids_max(5, &mut t).unwrap();
     lab.add_process(Pid::from_raw(4242), &mut t).unwrap();
     assert_eq!(read(leaf.join("memory.max")), "104857600");
@@ -321,7 +325,14 @@ fn v1_makes_a_directory_per_tree_and_synthesises_events() {
 
     let mut t = Trace::new();
     lab.set_memory_limit(64 << 20, &mut t).unwrap();
+    assert_eq!(lab.swap_setting().unwrap(), "60");
     assert_eq!(lab.disable_swap(&mut t).unwrap(), SwapOff::Swappiness0);
+    assert_eq!(lab.swap_setting().unwrap(), "0");
+    // v1: one tree per controller, and the cgroup has a directory in each.
+    assert_eq!(
+        lab.controllers().unwrap(),
+        ["memory", "pids", "cpu", "cpuacct"]
+    );
     lab.add_process(Pid::from_raw(77), &mut t).unwrap();
     let mem = tmp.path().join("memory/containerlab/s1");
     assert_eq!(read(mem.join("memory.limit_in_bytes")), "67108864");

@@ -168,6 +168,42 @@ impl LabCgroup {
             })
     }
 
+    /// The swap setting of the memory controller, as its file says it: v2 `memory.swap.max`
+    /// (`max`, or a number of bytes; `0` is no swap at all), v1 `memory.swappiness` (inherited
+    /// from the parent, usually 60; `0` means the cgroup's reclaim never swaps anonymous memory).
+    /// A v2 kernel without swap accounting has no such file: an error, never a made-up value.
+    pub fn swap_setting(&self) -> Result<String> {
+        let f = self.memory.file(match self.memory.version {
+            Version::V2 => "memory.swap.max",
+            Version::V1 => "memory.swappiness",
+        });
+        Ok(fsops::read(&f)?.trim().to_string())
+    }
+
+    /// The controllers that work in this cgroup. On v2, its own `cgroup.controllers`: the kernel
+    /// lists there exactly what the parent's `cgroup.subtree_control` hands down. On v1 every
+    /// controller has a tree of its own, so it is the controllers of the trees this cgroup has a
+    /// directory in.
+    pub fn controllers(&self) -> Result<Vec<String>> {
+        if self.memory.version == Version::V2 {
+            let text = fsops::read(&self.memory.file("cgroup.controllers"))?;
+            return Ok(text.split_whitespace().map(str::to_string).collect());
+        }
+        let mut names = Vec::new();
+        let dirs = [
+            ("memory", Some(&self.memory)),
+            ("pids", Some(&self.pids)),
+            ("cpu", self.cpu.as_ref()),
+            ("cpuacct", self.cpuacct.as_ref()),
+        ];
+        for (name, dir) in dirs {
+            if dir.is_some_and(|d| d.version == Version::V1 && d.path.is_dir()) {
+                names.push(name.to_string());
+            }
+        }
+        Ok(names)
+    }
+
     /// The processes in the cgroup (its memory hierarchy's `cgroup.procs`).
     pub fn procs(&self) -> Result<Vec<Pid>> {
         Ok(fsops::read_procs(&self.memory.file("cgroup.procs"))?

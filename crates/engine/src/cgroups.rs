@@ -175,6 +175,8 @@ pub fn read_value(session: &str, name: &str, value: &str) -> Result<String, Valu
         "cpu_max" => lab.cpu_max(),
         "cpu_throttled" => lab.cpu_throttled().map(|v| v.to_string()),
         "procs" => lab.procs().map(|p| p.len().to_string()),
+        "swap" => lab.swap_setting(),
+        "controllers" => lab.controllers().map(|c| c.join(" ")),
         other => {
             return Err(ValueError::Unknown {
                 name: other.to_string(),

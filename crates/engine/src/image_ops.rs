@@ -183,7 +183,13 @@ pub fn verify(dir: &str, trace: &mut Trace) -> Result<Value, OpError> {
             format!("{} ✓", short(&c.actual))
         } else {
             bad.push(c.role.clone());
-            format!("{} ✗ expected {}", short(&c.actual), short(&c.digest))
+            // Not "✗": that mark is a failed check's in every report, and a lesson may verify
+            // a tampered copy on purpose.
+            format!(
+                "{} ≠ {}: the blob changed",
+                short(&c.actual),
+                short(&c.digest)
+            )
         };
         note(trace, call, Ok(shown.clone()));
         lines.push(format!("{} {}", c.role, shown));
@@ -191,10 +197,15 @@ pub fn verify(dir: &str, trace: &mut Trace) -> Result<Value, OpError> {
     if bad.is_empty() {
         Ok(Value::Entries(lines))
     } else {
-        Err(OpError::msg(format!(
-            "digest mismatch: {} (the blob was changed after it was named)",
-            bad.join(", ")
-        )))
+        // EBADMSG ("Bad message"): the data is not what its name promises. An errno name so a
+        // lesson can expect the failure (`expect_error: EBADMSG`) and a check can see it.
+        Err(OpError {
+            errno: Some("EBADMSG".into()),
+            message: format!(
+                "digest mismatch: {} (the blob was changed after it was named)",
+                bad.join(", ")
+            ),
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! its actions into engine operations. It depends on no other containerlab crate (the format owns
 //! its names for namespaces, mount flags and the like), so the arrows point one way.
 
+pub mod claims;
 pub mod diagnostic;
 pub mod load;
 pub mod schema;

@@ -145,6 +145,14 @@ pub enum Observe {
     /// A field of an OCI runtime spec (`config.json`, as runc reads it) at a path on the host,
     /// read through the spec's own types: a file that does not parse as one has no value.
     RuntimeSpec(RuntimeSpecOf),
+    /// A process's working directory relative to its own root (`/proc/PID/cwd` against
+    /// `/proc/PID/root`, both read by the lab on the host): `/`, `/sub/dir`, or
+    /// `outside its root` when the working directory is not under the root (as after a chroot
+    /// without chdir).
+    Cwd(Who),
+    /// How many ids a process's user namespace maps: the sum of the third column (the range's
+    /// length) of /proc/PID/uid_map or gid_map, so a single line `0 1000 1` is exactly 1.
+    IdCount(IdMapOf),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +202,21 @@ closed_set! {
         Bounding = "bounding",
         Effective = "effective",
         Permitted = "permitted",
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdMapOf {
+    pub of: Who,
+    pub map: IdMap,
+}
+
+closed_set! {
+    /// The two id maps of a user namespace.
+    pub enum IdMap {
+        Uid = "uid",
+        Gid = "gid",
     }
 }
 
@@ -263,6 +286,13 @@ closed_set! {
         /// How many periods the cgroup was throttled in (`nr_throttled` in cpu.stat).
         CpuThrottled = "cpu_throttled",
         Procs = "procs",
+        /// The swap setting the driver uses ({cgroup_file:swap}): v2 `memory.swap.max`, v1
+        /// `memory.swappiness`; 0 in both means this cgroup's memory is never swapped out.
+        Swap = "swap",
+        /// The controllers that work in the cgroup, space-separated: v2 its `cgroup.controllers`
+        /// (what the parent's `cgroup.subtree_control` hands down), v1 the controllers of the
+        /// trees it has a directory in.
+        Controllers = "controllers",
     }
 }
 
@@ -436,7 +466,8 @@ impl Observe {
             | Observe::Device(p)
             | Observe::Owner(p)
             | Observe::FileType(p) => Some(&p.of),
-            Observe::Environ(w) => Some(w),
+            Observe::Environ(w) | Observe::Cwd(w) => Some(w),
+            Observe::IdCount(m) => Some(&m.of),
             Observe::FileCaps(p) => Some(&p.of),
             Observe::Caps(c) => Some(&c.of),
             Observe::Result(_)
