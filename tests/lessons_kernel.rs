@@ -28,33 +28,10 @@ fn lab_turn() -> LabTurn {
 fn passes_with(wrap: Wrap, lesson: &str, key_checks: &[&str]) -> Run {
     let t = lab_turn();
     let run = play(wrap, lesson, &[], t.dir());
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    assert!(
-        run.output.contains(&format!("✓ {lesson}:")),
-        "{}",
-        run.output
-    );
-    for claim in key_checks {
-        assert!(
-            run.output.contains(&format!("✓ {claim}")),
-            "{claim:?} did not pass:\n{}",
-            run.output
-        );
-    }
+    run.assert_passed_with(lesson, key_checks);
     t.turn.assert_host_unchanged(&run.output);
     assert_empty_dir(t.dir());
     run
-}
-
-fn assert_mountinfo_kept(run: &Run) {
-    let (before, after) = (run.file("before"), run.file("after"));
-    assert!(
-        before
-            .lines()
-            .any(|l| l.split(' ').nth(4) == Some("/") && l.contains("shared:")),
-        "/ was not made shared in the test's namespace:\n{before}"
-    );
-    assert_eq!(before, after, "mountinfo changed:\n{}", run.output);
 }
 
 /// Issue #17 item 1 (article 0.2): inside a container-like sandbox, the kernel is the host's.
@@ -73,7 +50,7 @@ fn kernel_lesson_shows_the_host_kernel_inside_the_sandbox() {
             "box's CLOCK_BOOTTIME is the host's (0 s apart)",
         ],
     );
-    assert_mountinfo_kept(&run);
+    run.assert_mountinfo_kept();
 }
 
 /// Issue #17 item 14: the time namespace's offsets, and the clocks they shift and do not.
@@ -129,5 +106,5 @@ fn least_privilege_lesson_refuses_uid_1000_and_adds_one_capability() {
             "netadmin's mount fails with EPERM",
         ],
     );
-    assert_mountinfo_kept(&run);
+    run.assert_mountinfo_kept();
 }

@@ -22,32 +22,15 @@ fn check_clean(t: &LabTurn, run: &Run) {
     assert_empty_dir(t.dir());
     wait_until(10, || sleepers(SLEEP).is_empty());
     assert_eq!(sleepers(SLEEP), Vec::<i32>::new(), "a sleep survived");
-    let (b, a) = (run.file("before"), run.file("after"));
-    assert!(
-        b.lines()
-            .any(|l| l.split(' ').nth(4) == Some("/") && l.contains("shared:")),
-        "/ was not made shared in the test's namespace:\n{b}"
-    );
-    assert_eq!(b, a, "mountinfo changed:\n{}", run.output);
+    run.assert_mountinfo_kept();
 }
 
 /// Plays `lesson` to the end; every claim in `key` must be reported as passed.
 fn full(lesson: &str, key: &[&str]) -> Run {
     let t = lab_turn();
     let run = play(Wrap::RsharedMountNs, lesson, &[], t.dir());
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    assert!(
-        run.output.contains(&format!("✓ {lesson}:")) && run.output.contains(" 0 failed"),
-        "{}",
-        run.output
-    );
-    for claim in key {
-        assert!(
-            run.output.contains(&format!("✓ {claim}")),
-            "{claim:?} not passed:\n{}",
-            run.output
-        );
-    }
+    run.assert_passed_with(lesson, key);
+    assert!(run.output.contains(" 0 failed"), "{}", run.output);
     check_clean(&t, &run);
     run
 }

@@ -226,6 +226,38 @@ impl Run {
         std::fs::read_to_string(self.scratch.path().join(name)).unwrap_or_default()
     }
 
+    /// Played in `Wrap::RsharedMountNs`: `/` was shared there (as systemd makes it), and its
+    /// mountinfo is the same after the lesson as before it (nothing the lesson mounted leaked).
+    #[track_caller]
+    pub fn assert_mountinfo_kept(&self) {
+        let (before, after) = (self.file("before"), self.file("after"));
+        assert!(
+            before
+                .lines()
+                .any(|l| l.split(' ').nth(4) == Some("/") && l.contains("shared:")),
+            "/ was not made shared in the test's namespace:\n{before}"
+        );
+        assert_eq!(before, after, "mountinfo changed:\n{}", self.output);
+    }
+
+    /// The lesson ran to the end and passed, and each claim in `key` was reported passed.
+    #[track_caller]
+    pub fn assert_passed_with(&self, lesson: &str, key: &[&str]) {
+        assert_eq!(self.code, Some(0), "{}", self.output);
+        assert!(
+            self.output.contains(&format!("✓ {lesson}:")),
+            "{}",
+            self.output
+        );
+        for claim in key {
+            assert!(
+                self.output.contains(&format!("✓ {claim}")),
+                "{claim:?} did not pass:\n{}",
+                self.output
+            );
+        }
+    }
+
     /// The test's network namespace has nothing but `lo` once the lab has exited.
     #[track_caller]
     pub fn assert_net_ns_clean(&self) {
