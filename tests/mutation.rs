@@ -443,10 +443,13 @@ fn every_action_of_every_lesson_is_seen_by_a_check() {
     }
     t.assert_host_unchanged("after the mutants");
     common::assert_nothing_left(&run_dir);
-    say(&format!(
+    let summary = format!(
         "mutation: {made} mutants, {caught} caught, {reasoned} unchecked with a reason, {} survived",
         survivors.len()
-    ));
+    );
+    say(&summary);
+    // .ci/run prints it (a passing test's output is hidden).
+    common::summary::report("mutation", &summary);
     assert!(
         survivors.is_empty(),
         "{} mutants passed every check (no check sees what the action does; add one, or give \
