@@ -22,6 +22,7 @@ messages! {
     NO_MATCH = " no lesson matches the filter (Backspace to edit)",
         " 絞り込みに合うレッスンはありません (Backspace で編集)";
     LESSONS = "Lessons", "レッスン";
+    LESSONS_SHOWN = "{}–{} of {} · ↑↓ for more", "{}–{} 件目 / 全 {} 件 · ↑↓ で残り";
     TOO_SMALL = "containerlab needs a terminal of at least {}x{} (80x24 is best); this one is {}x{}. Enlarge it; Ctrl-C quits.",
         "containerlab には {}x{} 以上の端末が必要です (80x24 が最適)。この端末は {}x{} です。広げてください。Ctrl-C で終了します。";
     INTRO_GOES_ON = " … more when you open it ", " … 続きはレッスンの中で ";

@@ -189,11 +189,24 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect, t: Theme) {
         };
         lines.push(Line::from(Span::styled(text, style)));
     }
+    // A list longer than the pane says which part of it is shown, so no lesson is out of sight
+    // without a sign.
+    let shown = list.len().min(rows.max(1));
+    let range = if list.len() > shown {
+        let (a, b, n) = (first + 1, first + shown, list.len());
+        format!(" {} ", fill(T::LESSONS_SHOWN.get(lang), &[&a, &b, &n]))
+    } else {
+        String::new()
+    };
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(Span::styled(
-            format!(" {} ", T::LESSONS.get(lang)),
-            t.title(),
-        ))),
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(Span::styled(
+                    format!(" {} ", T::LESSONS.get(lang)),
+                    t.title(),
+                ))
+                .title_bottom(Line::from(Span::styled(range, t.dim())).right_aligned()),
+        ),
         table,
     );
     if detail.height > 0 {
