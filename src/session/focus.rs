@@ -288,7 +288,8 @@ mod tests {
     fn a_step_s_checks_name_its_processes_namespaces_and_fields() {
         let caps = lesson("caps");
         let f = Focus::of_step(&caps, step(&caps, "docker-profile"));
-        assert_eq!(f.processes, ["docker"]);
+        // `user` too: a check compares docker's network namespace with user's.
+        assert_eq!(f.processes, ["docker", "user"]);
         assert_eq!(f.fields, ["CapEff", "CapBnd", "CapInh"]);
         let uts = lesson("uts");
         let f = Focus::of_step(&uts, step(&uts, "sethostname"));

@@ -145,6 +145,8 @@ pub const VALUES: &[&str] = &[
     "cpu_max",
     "cpu_throttled",
     "procs",
+    "swap",
+    "controllers",
 ];
 
 /// Why a cgroup value could not be read.
