@@ -13,11 +13,12 @@ cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 # busybox-static: the chroot/layers rootfs and the VM's userland; iputils-ping + libcap2-bin: the
-# caps and net lessons; nftables: `nft`, the bridge lesson's NAT rules (also copied into the VM); qemu-system-x86 + cpio + xz-utils: the cgroup-v2 VM test; tmux: the TUI
+# caps and net lessons; nftables: `nft`, the bridge lesson's NAT rules (also copied into the VM); qemu-system-x86 + cpio + xz-utils
+# + e2fsprogs (mkfs.ext4, the guest's root disk): the cgroup-v2 VM test; tmux: the TUI
 # end-to-end test; shellcheck + ruby: checks of the Vagrant provisioning; debootstrap: the test that
 # runs vagrant/provision.sh in a fresh Debian 12 chroot (tests/provision.rs).
 packages=(busybox-static iputils-ping iproute2 libcap2-bin util-linux procps nftables
-    qemu-system-x86 cpio xz-utils tmux shellcheck ruby debootstrap)
+    qemu-system-x86 cpio xz-utils e2fsprogs tmux shellcheck ruby debootstrap)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

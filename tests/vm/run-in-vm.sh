@@ -6,9 +6,12 @@
 # with `cgroup_no_v1=all` under qemu gives us the same kernel view a learner's
 # machine has (or, with --cgroup hybrid, the v1+v2 layout of older hosts).
 #
-# The guest has no disk and no network device: root is a tmpfs filled from an
+# The guest has one disk and no network device: root is an ext4 filesystem on
+# /dev/vda (a sparse image in this script's temp dir), filled at boot from an
 # initramfs that holds busybox, the files given with --file (plus the shared
-# libraries they need), and the kernel modules the lessons use.
+# libraries they need), and the kernel modules the lessons use. A disk, not a
+# tmpfs, because a learner's `/` is one: the privileged lesson mounts the
+# block device `/` lives on.
 #
 # Exit status: the guest command's exit status; 124 on timeout; 125 if the
 # guest never reported an exit status (boot failure, kernel panic, ...);
@@ -65,7 +68,12 @@ FILES=()
 # The bridge lesson: a bridge, and nf_tables NAT (masquerade, dnat) with conntrack. libcrc32c
 # (which nf_tables and nf_conntrack depend on) asks the crypto API for "crc32c" when it loads,
 # which only a softdep names and no modprobe in the guest resolves: crc32c_generic goes first.
-MODULES=(overlay veth crc32c_generic bridge nf_tables nf_conntrack nf_nat nft_chain_nat nft_masq nft_nat)
+# The root disk: virtio_pci and virtio_blk for /dev/vda, ext4 (which wants crc32c too) for `/`.
+# tcp_diag (with inet_diag): the lab lists listening sockets over sock_diag netlink, like ss; a
+# learner's kernel loads it on the first such request, but that autoload calls modprobe, which
+# cannot resolve modules here (no modules.dep).
+MODULES=(crc32c_generic virtio_pci virtio_blk ext4 overlay veth bridge nf_tables nf_conntrack nf_nat
+    nft_chain_nat nft_masq nft_nat tcp_diag)
 CACHE=${CONTAINERLAB_VM_CACHE:-/var/cache/containerlab-vm}
 
 need_arg() {
@@ -97,8 +105,8 @@ for n in "$MEM" "$SMP" "$TIMEOUT"; do
 done
 LOG_FILE=${LOG_FILE:-$CACHE/last-run.log}
 
-for tool in qemu-system-x86_64 busybox cpio gzip flock; do
-    command -v "$tool" >/dev/null || die "missing host tool '$tool' (apt-get install qemu-system-x86 busybox-static cpio gzip util-linux)"
+for tool in qemu-system-x86_64 busybox cpio gzip flock mkfs.ext4; do
+    command -v "$tool" >/dev/null || die "missing host tool '$tool' (apt-get install qemu-system-x86 busybox-static cpio gzip util-linux e2fsprogs)"
 done
 BUSYBOX=$(command -v busybox)
 # A dynamically linked busybox would need its own libraries in the guest.
@@ -301,15 +309,23 @@ quote() {
 } >"$ROOT/etc/containerlab-vm/cmd"
 echo "$CGROUP" >"$ROOT/etc/containerlab-vm/cgroup"
 
-# Stage 1 (/init, on the kernel's rootfs): copy everything into a tmpfs and
-# switch_root into it. rootfs cannot be pivot_root'ed away or unmounted, so
-# container code that calls pivot_root would fail there; a real distro also
-# runs from a normal mounted filesystem after its initramfs.
+# Stage 1 (/init, on the kernel's rootfs): load the modules, copy everything
+# onto the ext4 disk and switch_root into it. rootfs cannot be pivot_root'ed
+# away or unmounted, so container code that calls pivot_root would fail there;
+# a real distro also runs from its disk after its initramfs. The copy is made
+# here rather than with `mke2fs -d` on the host so that every file is root's
+# (cpio -R 0:0) even when this script does not run as root.
 cat >"$ROOT/init" <<'EOF'
 #!/bin/sh
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
-mount -t tmpfs -o mode=0755 containerlab-root /newroot
+while read -r mod; do
+    insmod "$mod" || echo "containerlab-vm: insmod $mod failed"
+done </etc/containerlab-vm/modules
+# virtio_blk probes the disk asynchronously: wait (up to 10 s) for its node.
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+mount -t ext4 /dev/vda /newroot || { echo "containerlab-vm: cannot mount /dev/vda"; poweroff -f; }
 for entry in /*; do
     case $entry in /newroot | /proc | /sys | /dev) continue ;; esac
     cp -a "$entry" /newroot/
@@ -320,7 +336,7 @@ mount --move /dev /newroot/dev
 exec switch_root /newroot /sbin/containerlab-init
 EOF
 
-# Stage 2 (pid 1 on the tmpfs root): set up the system, run the command,
+# Stage 2 (pid 1 on the disk): set up the system, run the command,
 # report its exit status on the console and power off.
 cat >"$ROOT/sbin/containerlab-init" <<'EOF'
 #!/bin/sh
@@ -353,10 +369,6 @@ hybrid)
     ;;
 esac
 
-while read -r mod; do
-    insmod "$mod" || echo "containerlab-vm: insmod $mod failed"
-done </etc/containerlab-vm/modules
-
 # systemd makes / shared at boot; lessons expect that starting point.
 mount --make-rshared /
 hostname vm
@@ -376,6 +388,16 @@ chmod 0755 "$ROOT/init" "$ROOT/sbin/containerlab-init"
 INITRD=$WORK/initramfs.cpio.gz
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$INITRD"
 
+# The root disk: the tree, and 1 GiB for what the command writes outside the
+# tmpfs mounts (/tmp, /run). Sparse, so only what is written takes host space;
+# the inode tables and journal are written now so that the guest's ext4lazyinit
+# thread does not compete with the command for the emulated CPU.
+DISK=$WORK/root.ext4
+DISK_MIB=$(($(du -sm "$ROOT" | cut -f1) + 1024))
+truncate -s "${DISK_MIB}M" "$DISK"
+mkfs.ext4 -q -F -L clab-root -E lazy_itable_init=0,lazy_journal_init=0 "$DISK" ||
+    die "mkfs.ext4 $DISK failed"
+
 # ---------------------------------------------------------------------------
 # 3. Boot.
 # ---------------------------------------------------------------------------
@@ -387,7 +409,8 @@ CONSOLE=$WORK/console.log
 : >"$CONSOLE"
 log "booting $KVER ($ACCEL, ${MEM}M, cgroup $CGROUP, timeout ${TIMEOUT}s)"
 qemu-system-x86_64 -accel "$ACCEL" -m "$MEM" -smp "$SMP" -nographic -no-reboot \
-    -nic none -kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE" \
+    -nic none -drive "file=$DISK,if=virtio,format=raw" \
+    -kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE" \
     </dev/null >"$CONSOLE" 2>&1 &
 QEMU_PID=$!
 

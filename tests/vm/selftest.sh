@@ -46,6 +46,9 @@ cat >"$WORK/guest-checks" <<EOF
 bad=0
 check() { name=\$1; shift; if "\$@"; then echo "ok \$name"; else echo "FAIL \$name"; bad=1; fi; }
 
+# The root the privileged lesson needs: ext4 straight from a block device.
+check "/ is ext4 on /dev/vda" sh -c 'grep " / / " /proc/self/mountinfo | grep -q " - ext4 /dev/vda " &&
+    test -b /dev/vda'
 check "cgroup is 0::/" test "\$(cat /proc/self/cgroup)" = "0::/"
 check "cgroup2 on /sys/fs/cgroup" grep -q '^[^ ]* /sys/fs/cgroup cgroup2 ' /proc/mounts
 check "v1 memory hierarchy refused" sh -c 'mkdir -p /tmp/clab-v1 &&
