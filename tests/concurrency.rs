@@ -30,11 +30,15 @@ fn hold_at(l: &Loaded) -> String {
     format!("{}:checks", veth.unwrap_or(steps.len() / 2))
 }
 
+/// The lesson makes a veth pair from the holder, in the network namespace it was started in
+/// (where two copies would ask for the same link names); a lesson that makes its links inside
+/// network namespaces of its own (the bridge lesson's `gw`) does not.
 fn names_links(l: &Loaded) -> bool {
-    l.lesson
-        .steps
-        .iter()
-        .any(|s| s.actions.iter().any(|a| matches!(a, Action::CreateVeth(_))))
+    l.lesson.steps.iter().any(|s| {
+        s.actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateVeth(v) if v.process == "sandbox"))
+    })
 }
 
 /// A shell in a new network namespace with `lo` up that runs `held` until the hook stops it,
