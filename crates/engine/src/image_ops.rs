@@ -279,26 +279,6 @@ pub fn unpack(
     Ok(Value::Layers(dirs))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn digests_are_shortened_for_the_trace() {
-        assert_eq!(short("sha256:0123456789abcdef0123"), "sha256:0123456789ab…");
-        assert_eq!(short("sha256:ab"), "sha256:ab");
-    }
-
-    #[test]
-    fn edited_recipe_differs_only_in_the_copied_file() {
-        let a = recipe(ImageRecipe::ExampleApp);
-        let b = recipe(ImageRecipe::ExampleAppEdited);
-        assert_eq!(a.steps.len(), 3);
-        assert_eq!(a.steps[..2], b.steps[..2]);
-        assert_ne!(a.steps[2], b.steps[2]);
-    }
-}
-
 /// Publishes a layout in the registry directory `root` (`docker push`, to a registry whose
 /// storage is a directory a static web server serves).
 pub fn registry_push(
@@ -397,5 +377,25 @@ impl registry::Fetch for Recorded<'_> {
             },
         });
         got
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_shortened_for_the_trace() {
+        assert_eq!(short("sha256:0123456789abcdef0123"), "sha256:0123456789ab…");
+        assert_eq!(short("sha256:ab"), "sha256:ab");
+    }
+
+    #[test]
+    fn edited_recipe_differs_only_in_the_copied_file() {
+        let a = recipe(ImageRecipe::ExampleApp);
+        let b = recipe(ImageRecipe::ExampleAppEdited);
+        assert_eq!(a.steps.len(), 3);
+        assert_eq!(a.steps[..2], b.steps[..2]);
+        assert_ne!(a.steps[2], b.steps[2]);
     }
 }

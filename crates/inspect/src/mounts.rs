@@ -239,10 +239,11 @@ mod tests {
     #[test]
     fn the_dev_t_split_is_the_kernels() {
         // makedev(259, 65537): major above 255, minor above 255.
-        let dev: u64 = ((259 & 0xfff) << 8)
-            | ((259 & !0xfff) << 32)
-            | (65537 & 0xff)
-            | ((65537 & !0xff) << 12);
+        let (major, minor): (u64, u64) = (259, 65537);
+        let dev = ((major & 0xfff) << 8)
+            | ((major & !0xfff) << 32)
+            | (minor & 0xff)
+            | ((minor & !0xff) << 12);
         assert_eq!((libc_major(dev), libc_minor(dev)), (259, 65537));
     }
 
