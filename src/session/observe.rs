@@ -223,23 +223,11 @@ impl Scene<'_> {
                 )
             }
             Observe::LinkFlags(d) => {
-                let snap = self.net(&d.of)?;
-                let dev = path(&d.dev)?;
-                let link = snap
-                    .links
-                    .into_iter()
-                    .find(|l| l.name == dev)
-                    .with_context(|| format!("no interface {dev} there"))?;
+                let link = self.link(&d.of, &path(&d.dev)?)?;
                 Observed::List(link.flags.into_iter().map(Observed::Text).collect())
             }
             Observe::LinkMaster(d) => {
-                let snap = self.net(&d.of)?;
-                let dev = path(&d.dev)?;
-                let link = snap
-                    .links
-                    .into_iter()
-                    .find(|l| l.name == dev)
-                    .with_context(|| format!("no interface {dev} there"))?;
+                let link = self.link(&d.of, &path(&d.dev)?)?;
                 Observed::Text(link.master.unwrap_or_else(|| "none".into()))
             }
             Observe::Addresses(who) => {
@@ -479,6 +467,15 @@ impl Scene<'_> {
         let pid = self.pid(who)?;
         let ns = format!("/proc/{pid}/ns/net");
         Ok(containerlab_net::snapshot(Some(std::path::Path::new(&ns)))?)
+    }
+
+    /// The interface `dev` in `who`'s network namespace.
+    fn link(&self, who: &str, dev: &str) -> anyhow::Result<containerlab_net::Link> {
+        self.net(who)?
+            .links
+            .into_iter()
+            .find(|l| l.name == dev)
+            .with_context(|| format!("no interface {dev} there"))
     }
 
     fn process(&self, who: &str) -> anyhow::Result<ProcessView> {
