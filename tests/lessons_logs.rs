@@ -9,6 +9,9 @@ use common::{assert_nothing_left, expect_exit, lab_in};
 
 #[test]
 fn item_5_stdout_and_stderr_in_a_json_lines_log_read_back_and_removed_with_the_container() {
+    // The machine's turn: the test beside it compares the whole host before and after, and this
+    // run's agents would be in its picture.
+    let _m = common::machine();
     let t = tempfile::Builder::new()
         .prefix("clab-logs-test-")
         .tempdir_in("/tmp")

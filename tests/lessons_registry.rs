@@ -13,6 +13,8 @@ use std::sync::OnceLock;
 fn run() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| {
+        // The machine's turn: a test beside it compares the whole host before and after.
+        let _m = common::machine();
         let t = tempfile::Builder::new()
             .prefix("clab-registry-test-")
             .tempdir_in("/tmp")
