@@ -51,6 +51,34 @@ fn descriptor(media: MediaType, digest: &str, size: usize) -> Result<oci_spec::i
         .map_err(Error::spec("descriptor"))
 }
 
+/// Makes `dir` an OCI image layout holding one image: `index.json` lists the manifest `manifest`
+/// (annotated with its reference name, as `docker save`/skopeo do) and `oci-layout` says the
+/// layout's version. The blobs are already in `dir/blobs`. Used by a build and by a pull.
+pub(super) fn write_index_and_layout(
+    dir: &Path,
+    mut manifest: oci_spec::image::Descriptor,
+    reference: &str,
+) -> Result<()> {
+    manifest.set_annotations(Some(HashMap::from([(
+        ANNOTATION_REF_NAME.to_string(),
+        reference.to_string(),
+    )])));
+    ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(vec![manifest])
+        .build()
+        .map_err(Error::spec("index"))?
+        .to_file_pretty(dir.join("index.json"))
+        .map_err(Error::spec("write index.json"))?;
+    OciLayoutBuilder::default()
+        .image_layout_version("1.0.0")
+        .build()
+        .map_err(Error::spec("oci-layout"))?
+        .to_file(dir.join("oci-layout"))
+        .map_err(Error::spec("write oci-layout"))
+}
+
 /// Builds the image `recipe` describes into the OCI layout `dir` (created if missing), with
 /// `base_rootfs` as the content of [`super::Change::AddBaseRootfs`].
 pub fn build_layout(dir: &Path, base_rootfs: &Path, recipe: &Recipe) -> Result<BuiltImage> {
@@ -146,10 +174,6 @@ pub fn build_layout(dir: &Path, base_rootfs: &Path, recipe: &Recipe) -> Result<B
         &manifest_digest,
         manifest_json.len(),
     )?;
-    mdesc.set_annotations(Some(HashMap::from([(
-        ANNOTATION_REF_NAME.to_string(),
-        recipe.reference.clone(),
-    )])));
     mdesc.set_platform(Some(
         PlatformBuilder::default()
             .architecture(Arch::default())
@@ -157,21 +181,7 @@ pub fn build_layout(dir: &Path, base_rootfs: &Path, recipe: &Recipe) -> Result<B
             .build()
             .map_err(Error::spec("platform"))?,
     ));
-    let index = ImageIndexBuilder::default()
-        .schema_version(2u32)
-        .media_type(MediaType::ImageIndex)
-        .manifests(vec![mdesc])
-        .build()
-        .map_err(Error::spec("index"))?;
-    index
-        .to_file_pretty(dir.join("index.json"))
-        .map_err(Error::spec("write index.json"))?;
-    OciLayoutBuilder::default()
-        .image_layout_version("1.0.0")
-        .build()
-        .map_err(Error::spec("oci-layout"))?
-        .to_file(dir.join("oci-layout"))
-        .map_err(Error::spec("write oci-layout"))?;
+    write_index_and_layout(dir, mdesc, &recipe.reference)?;
 
     Ok(BuiltImage {
         dir: dir.to_path_buf(),

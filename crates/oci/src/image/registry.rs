@@ -21,11 +21,7 @@
 use super::open::open_layout;
 use crate::error::{Error, Result};
 use crate::sha;
-use oci_spec::image::{
-    DescriptorBuilder, Digest, ImageIndexBuilder, ImageManifest, MediaType, OciLayoutBuilder,
-    ANNOTATION_REF_NAME,
-};
-use std::collections::HashMap;
+use oci_spec::image::{DescriptorBuilder, Digest, ImageManifest, MediaType};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -348,30 +344,13 @@ pub fn pull(
         std::os::unix::fs::symlink("../../blobs", &link)
             .map_err(Error::io(format!("symlink {}", link.display())))?;
     }
-    let mut desc = DescriptorBuilder::default()
+    let desc = DescriptorBuilder::default()
         .media_type(MediaType::ImageManifest)
         .digest(Digest::from_str(&manifest_digest).map_err(Error::spec("digest"))?)
         .size(manifest_bytes.len() as u64)
         .build()
         .map_err(Error::spec("descriptor"))?;
-    desc.set_annotations(Some(HashMap::from([(
-        ANNOTATION_REF_NAME.to_string(),
-        format!("{repository}:{tag}"),
-    )])));
-    ImageIndexBuilder::default()
-        .schema_version(2u32)
-        .media_type(MediaType::ImageIndex)
-        .manifests(vec![desc])
-        .build()
-        .map_err(Error::spec("index"))?
-        .to_file_pretty(dir.join("index.json"))
-        .map_err(Error::spec("write index.json"))?;
-    OciLayoutBuilder::default()
-        .image_layout_version("1.0.0")
-        .build()
-        .map_err(Error::spec("oci-layout"))?
-        .to_file(dir.join("oci-layout"))
-        .map_err(Error::spec("write oci-layout"))?;
+    super::build::write_index_and_layout(&dir, desc, &format!("{repository}:{tag}"))?;
     log(format!("Digest: {manifest_digest}"));
     log(format!(
         "Status: Downloaded newer image for {repository}:{tag}"
