@@ -427,21 +427,7 @@ pub(super) fn run_program(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    // The program's own process group keeps a learner's Ctrl-C for the front end.
-    cmd.process_group(0);
-    // Not Stdio::null(): that opens /dev/null, which a fresh chroot may not have. A pipe
-    // closed right after the fork reads as end-of-file just the same.
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    // SAFETY: prctl is async-signal-safe. The program dies with the agent, so a session that is
-    // torn down (or killed) leaves no program running. (execve of a setuid or file-capability
-    // program clears this again; the lessons only run those briefly.)
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
-        });
-    }
+    super::bounded::dies_with_the_agent(&mut cmd);
     if !cgroup_procs.is_empty() {
         let files: Vec<std::ffi::CString> = cgroup_procs
             .iter()

@@ -13,6 +13,26 @@ use std::os::fd::AsFd;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
+/// Prepares `cmd` for [`wait_bounded`]: its own process group (a learner's Ctrl-C stays with the
+/// front end, and the limit kills everything it forked), its three standard streams as pipes
+/// (not /dev/null, which a fresh chroot may not have: a pipe closed right after the fork reads
+/// as end-of-file just the same), and death with the agent, so a session torn down or killed
+/// leaves no program running. (execve of a setuid or file-capability program clears the death
+/// signal again; the lessons only run those briefly.)
+pub fn dies_with_the_agent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: prctl is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+        });
+    }
+}
+
 /// How a bounded wait ended.
 pub enum Waited {
     /// The program ended by itself (both pipes closed, or it exited and the pipes were read).

@@ -5,13 +5,11 @@
 //! Rules live in the network namespace they were loaded in and die with it, so they need no
 //! journal entry; the host's own firewall is never touched (policy rule 5).
 
-use super::bounded::{wait_bounded, Waited};
+use super::bounded::{dies_with_the_agent, wait_bounded, Waited};
 use super::ops::{OpError, Value};
 use super::policy;
 use containerlab_trace::{quoted, Outcome, Record, Trace};
-use nix::sys::signal::Signal;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
 /// How long `nft` may take: it loads a few rules.
@@ -21,16 +19,8 @@ const LIMIT: Duration = Duration::from_secs(10);
 pub fn apply(ruleset: &str, trace: &mut Trace) -> Result<Value, OpError> {
     policy::host_firewall()?;
     let mut cmd = std::process::Command::new("nft");
-    cmd.args(["-f", "-"]).process_group(0);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    // SAFETY: prctl is async-signal-safe; nft dies with the agent.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
-        });
-    }
+    cmd.args(["-f", "-"]);
+    dies_with_the_agent(&mut cmd);
     let call = format!(
         "execve(\"nft\", [\"nft\", \"-f\", \"-\"]) < {}",
         quoted(ruleset)
