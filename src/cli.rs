@@ -252,9 +252,31 @@ pub struct RunOpts {
     pub timeout: Option<u64>,
 }
 
+/// `containerlab ns` and `ns --json` / `ns -J`, exactly so and nothing else on the line, run
+/// without clap. `ns` is timed against util-linux `lsns` (issue #19, docs/performance.md), and
+/// clap building the whole command tree (every subcommand's arguments) before it looks at the
+/// first word was a measurable part of a run at about 100 processes. These three forms mean the
+/// same to clap (`ns` reads no global option); anything else (`--help`, a global option, a
+/// typo) goes through clap as before.
+fn ns_without_clap() -> Option<i32> {
+    let mut args = std::env::args_os().skip(1);
+    let (first, second, third) = (args.next(), args.next(), args.next());
+    if first.as_deref() != Some("ns".as_ref()) || third.is_some() {
+        return None;
+    }
+    match second.as_deref().map(|a| a.to_str()) {
+        None => Some(crate::reports::ns(false)),
+        Some(Some("--json" | "-J")) => Some(crate::reports::ns(true)),
+        Some(_) => None,
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     if let Some(code) = crate::workloads::by_program_name() {
+        return code;
+    }
+    if let Some(code) = ns_without_clap() {
         return code;
     }
     let cli = Cli::parse();

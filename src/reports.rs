@@ -41,8 +41,17 @@ pub fn ns(as_json: bool) -> i32 {
     if as_json {
         print_json(&ns_json(&rows));
     } else {
-        for line in namespaces::render(&rows) {
-            println!("{line}");
+        // One write for the whole table (stdout is line-buffered: a write per row otherwise).
+        // A reader that closed the pipe early (`| head`) is not an error; a full disk is.
+        use std::io::Write;
+        let mut text = namespaces::render(&rows).join("\n");
+        text.push('\n');
+        match std::io::stdout().lock().write_all(text.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                eprintln!("containerlab: writing the table: {e}");
+                return exit::ENVIRONMENT;
+            }
+            _ => {}
         }
     }
     exit::OK
