@@ -189,3 +189,18 @@ fn a_report_that_cannot_be_written_fails_the_run() {
         assert_eq!(out.status.code(), Some(3), "{format}: {stderr}");
     }
 }
+
+/// `ns` writes its table in one write: to a full disk that is an error, said on stderr with
+/// exit 3 (it was a panic in `println!`).
+#[test]
+fn ns_says_when_its_table_cannot_be_written() {
+    let full = lab()
+        .arg("ns")
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&full.stderr).into_owned();
+    assert_eq!(full.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("writing the table"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
