@@ -204,3 +204,27 @@ fn ns_says_when_its_table_cannot_be_written() {
     assert!(stderr.contains("writing the table"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// The binary carries GCC's unwinder (libgcc_eh) instead of loading libgcc_s.so.1 at every start
+/// (src/main.rs says why). What the dynamic loader would load, it lists under
+/// `LD_TRACE_LOADED_OBJECTS` (what `ldd` does) without running the program; and a panic must still
+/// unwind to the runtime (exit 101, not an abort) with a backtrace that names the function. The
+/// panic used is `println!` to a full disk in `list`.
+#[test]
+fn the_binary_carries_its_own_unwinder() {
+    let loaded = lab().env("LD_TRACE_LOADED_OBJECTS", "1").output().unwrap();
+    let libraries = String::from_utf8_lossy(&loaded.stdout).into_owned();
+    assert!(libraries.contains("libc.so.6"), "{libraries}");
+    assert!(!libraries.contains("libgcc_s"), "{libraries}");
+
+    let panicked = lab()
+        .arg("list")
+        .env("RUST_BACKTRACE", "1")
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&panicked.stderr).into_owned();
+    assert_eq!(panicked.status.code(), Some(101), "{stderr}");
+    assert!(stderr.contains("stack backtrace:"), "{stderr}");
+    assert!(stderr.contains("containerlab::reports::list"), "{stderr}");
+}

@@ -90,7 +90,7 @@ fn net_lesson_shows_the_hosts_default_route_and_what_a_failed_ping_said() {
     // The host's view shows its default route and counts the routes it leaves out (the
     // up0 subnet's), where it used to say "(no routes)".
     assert!(out.contains("│   default via 192.0.2.254 dev up0"), "{out}");
-    assert!(out.contains("(+ 1 other routes of the host)"), "{out}");
+    assert!(out.contains("(+ 1 other route of the host)"), "{out}");
     // Step 8's ping fails: below its "exited with status 2" comes what it printed.
     let failed = "wait4(child) = exited with status 2\n  │ [box] what it printed:\n  │   ping: connect: Network is unreachable";
     assert_eq!(out.matches(failed).count(), 2, "steps 1 and 8: {out}");

@@ -344,9 +344,11 @@ fn mounts_view(s: &Subjects) -> Vec<String> {
             .collect::<Vec<_>>()
             .join(", ");
         let table = mounts::mounts_of(members[0].1);
-        let root = mounts::mount_at(&table, "/")
-            .map(|m| m.propagation.clone())
-            .unwrap_or_default();
+        // A chrooted process's / is a directory, not a mount: its mountinfo has no "/" line.
+        let root = mounts::mount_at(&table, "/").map_or_else(
+            || W::ROOT_NOT_MOUNTED.get(&s.lang).to_string(),
+            |m| m.propagation.clone(),
+        );
         lines.push(fill(
             W::MOUNT_NS.get(&s.lang),
             &[&name, &ns.unwrap_or(0), &root],
@@ -449,7 +451,12 @@ fn net_view(s: &Subjects) -> Vec<String> {
         lines.push("  $ ip -br link".into());
         lines.extend(snap.render_ip_link().lines().map(|l| format!("  {l}")));
         if hidden > 0 {
-            lines.push(fill(W::OTHER_LINKS.get(&s.lang), &[&hidden]));
+            lines.push(W::count_of_others(
+                &W::OTHER_LINK,
+                &W::OTHER_LINKS,
+                hidden,
+                &s.lang,
+            ));
         }
         lines.push("  $ ip -br addr".into());
         lines.extend(snap.render_ip_addr().lines().map(|l| format!("  {l}")));
@@ -460,7 +467,12 @@ fn net_view(s: &Subjects) -> Vec<String> {
         }
         lines.extend(routes.lines().map(|l| format!("  {l}")));
         if hidden_routes > 0 {
-            lines.push(fill(W::OTHER_ROUTES.get(&s.lang), &[&hidden_routes]));
+            lines.push(W::count_of_others(
+                &W::OTHER_ROUTE,
+                &W::OTHER_ROUTES,
+                hidden_routes,
+                &s.lang,
+            ));
         }
         listening_lines(pid, name == "host", s, &mut lines);
     }
@@ -530,7 +542,12 @@ fn listening_lines(pid: i32, host: bool, s: &Subjects, lines: &mut Vec<String>) 
     lines.push("  $ ss -ltnp".into());
     lines.extend(shown);
     if others > 0 {
-        lines.push(fill(W::OTHER_SOCKETS.get(&s.lang), &[&others]));
+        lines.push(W::count_of_others(
+            &W::OTHER_SOCKET,
+            &W::OTHER_SOCKETS,
+            others,
+            &s.lang,
+        ));
     }
 }
 
