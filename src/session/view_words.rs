@@ -9,7 +9,7 @@ crate::i18n::messages! {
     HOST_PID = "── {} (host pid {}) ──", "── {} (ホストの PID {}) ──";
     CHILD = "└ (child)", "└ (子)";
     MOUNT_NS = "── {}: mount namespace {}, / is {} ──", "── {}: マウント名前空間 {}、/ は {} ──";
-    ROOT_NOT_MOUNTED = "not a mount point (chrooted)", "マウントポイントではない (chroot 済み)";
+    ROOT_NOT_MOUNTED = "not a mount (chroot)", "マウントではない (chroot)";
     SAME_MOUNTS = "  (same mounts as the host)", "  (ホストと同じマウント)";
     SHARES_HOST_MOUNTS = "every lab process shares the host's mount namespace; / is {}",
         "ラボのどのプロセスもホストのマウント名前空間を共有している。/ は {}";
