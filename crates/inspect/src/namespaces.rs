@@ -156,8 +156,11 @@ fn links_of(proc: &ProcDir, pids: &[i32]) -> Vec<(i32, [Option<u64>; TYPES.len()
     std::thread::scope(|scope| {
         let other = scope.spawn(|| read(second));
         let mut links = read(first);
-        // A thread that cannot be joined panicked: read its half here instead.
-        links.extend(other.join().unwrap_or_else(|_| read(second)));
+        links.extend(
+            other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
         links
     })
 }

@@ -105,8 +105,20 @@ pub fn set_var_overrides(vars: std::collections::BTreeMap<String, String>) {
 
 /// The lesson's `vars:` map, read before anything else (the rest may not parse until the
 /// variables are in place: `uid: {var:uid}` is a number only once replaced).
+///
+/// Reading YAML is most of what loading the lessons costs (the TUI's first frame loads all of
+/// them), so the file is not read whole a second time for this: a lesson without a `{var:` has
+/// nothing to replace, and one with them has its top-level `vars:` block read alone (the whole
+/// file only if that block is not found on its own lines).
 fn vars_of(source: &str) -> std::collections::BTreeMap<String, String> {
-    let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(source) else {
+    if !source.contains("{var:") {
+        return Default::default();
+    }
+    let value = vars_block(source)
+        .and_then(|block| serde_yaml::from_str::<serde_yaml::Value>(block).ok())
+        .filter(|v| v.get("vars").is_some())
+        .or_else(|| serde_yaml::from_str::<serde_yaml::Value>(source).ok());
+    let Some(value) = value else {
         return Default::default();
     };
     value
@@ -126,6 +138,28 @@ fn vars_of(source: &str) -> std::collections::BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The text of the top-level `vars:` key: from its line to the next line that starts another
+/// top-level key (a line beginning with neither a space nor `#`).
+fn vars_block(source: &str) -> Option<&str> {
+    let start = if source.starts_with("vars:") {
+        0
+    } else {
+        source.find("\nvars:")? + 1
+    };
+    let rest = &source[start..];
+    let end = rest
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .find(|&i| {
+            rest[i..]
+                .chars()
+                .next()
+                .is_some_and(|c| !c.is_whitespace() && c != '#')
+        })
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 /// Replaces every `{var:NAME}` whose NAME is in `vars`.
@@ -151,6 +185,36 @@ pub fn lesson_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Every built-in lesson loaded, in `BUILTIN`'s order, on two threads (each about half the
+/// text): reading 600 KB of YAML is most of what the TUI does before its first frame.
+fn load_builtin() -> Vec<(Option<Loaded>, Vec<Diagnostic>)> {
+    let load = |part: &[(&str, &str)]| -> Vec<_> {
+        part.iter()
+            .map(|(name, text)| load_file(&format!("<built-in>/{name}"), text))
+            .collect()
+    };
+    let total: usize = BUILTIN.iter().map(|(_, text)| text.len()).sum();
+    let mut size = 0;
+    let half = BUILTIN
+        .iter()
+        .position(|(_, text)| {
+            size += text.len();
+            size * 2 >= total
+        })
+        .map_or(BUILTIN.len(), |i| i + 1);
+    let (first, second) = BUILTIN.split_at(half);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| load(second));
+        let mut all = load(first);
+        all.extend(
+            other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+        all
+    })
+}
+
 /// All lessons: the built-in ones, then those in `extra` (replacing built-ins with the same id).
 /// Files that fail to load are reported, not fatal for the others.
 pub fn catalog(extra: &[PathBuf]) -> (Vec<Loaded>, Vec<Diagnostic>) {
@@ -163,8 +227,7 @@ pub fn catalog(extra: &[PathBuf]) -> (Vec<Loaded>, Vec<Diagnostic>) {
             lessons.push(l);
         }
     };
-    for (name, text) in BUILTIN {
-        let (l, d) = load_file(&format!("<built-in>/{name}"), text);
+    for (l, d) in load_builtin() {
         add(l, d);
     }
     for dir in extra {
@@ -237,6 +300,35 @@ mod tests {
         assert!(loaded.is_none());
         assert!(diags[0].message.contains("vars"), "{diags:?}");
         assert_eq!(diags[0].line, 8);
+    }
+
+    /// The `vars:` block is read on its own: in block style, with a comment in it and keys after
+    /// it, first in the file, or in flow style; where it is not on lines of its own, the whole
+    /// file is read as before.
+    #[test]
+    fn the_vars_block_is_read_alone_wherever_it_is() {
+        let block = "id: v\nvars:\n  uid: 1000\n  # the lab's subnet\n  ip: \"10.0.0.1\"\nsteps: {var:ip}\n";
+        assert_eq!(
+            vars_block(block),
+            Some("vars:\n  uid: 1000\n  # the lab's subnet\n  ip: \"10.0.0.1\"\n")
+        );
+        let read = vars_of(block);
+        assert_eq!(read.get("uid").map(String::as_str), Some("1000"));
+        assert_eq!(read.get("ip").map(String::as_str), Some("10.0.0.1"));
+        let first = "vars: {ip: 10.0.0.2}\nid: {var:ip}\n";
+        assert_eq!(vars_block(first), Some("vars: {ip: 10.0.0.2}\n"));
+        assert_eq!(
+            vars_of(first).get("ip").map(String::as_str),
+            Some("10.0.0.2")
+        );
+        let flow = "{id: v, vars: {ip: 10.0.0.3}, title: \"{var:ip}\"}\n";
+        assert_eq!(vars_block(flow), None);
+        assert_eq!(
+            vars_of(flow).get("ip").map(String::as_str),
+            Some("10.0.0.3")
+        );
+        // No placeholder: nothing to replace, whatever `vars:` says.
+        assert!(vars_of("vars: {ip: 10.0.0.4}\nid: v\n").is_empty());
     }
 
     #[test]
