@@ -143,9 +143,10 @@ impl ProcDir {
 /// From this many processes on, two threads read the links, each half of the processes.
 const TWO_THREADS_FROM: usize = 1000;
 
-/// Every process's links, in `pids`' order. One thread reads them up to [`TWO_THREADS_FROM`]
-/// processes: below that, starting a thread costs more than it saves (at 95 and 400 processes
-/// two were slower than one, docs/performance.md). Above, two threads each read half.
+/// Every process's links, in `pids`' order. One thread reads them below [`TWO_THREADS_FROM`]
+/// processes: there a second thread measured slower on a loaded machine (95 and 400
+/// processes) and at most a tenth faster on a quiet one (250 and 500); from 1,000 on it saves a
+/// fifth to a third of the time (docs/performance.md). Two threads then each read half.
 fn links_of(proc: &ProcDir, pids: &[i32]) -> Vec<(i32, [Option<u64>; TYPES.len()])> {
     let read =
         |part: &[i32]| -> Vec<_> { part.iter().map(|&p| (p, proc.ns_inodes_of(p))).collect() };
