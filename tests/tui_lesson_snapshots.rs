@@ -291,6 +291,9 @@ fn assert_expected_failures_stand_unexplained(lesson: &str, events: &[Value]) ->
 
 #[test]
 fn every_lesson_key_step_at_80x24() {
+    // The machine's turn: the views compare a lesson's mounts with the host's, and a lesson run
+    // by the other test here at the same time adds its own mounts to the host's table.
+    let _m = common::machine();
     let lessons: Vec<_> = catalog(&[]).0.into_iter().map(|l| l.lesson).collect();
     let mut expected_failures = 0;
     for &(id, step_id) in KEY_STEPS {
@@ -404,6 +407,7 @@ fn drawn(app: &App) -> String {
 /// Docker's set.
 #[test]
 fn what_a_step_is_about_is_in_sight_at_80x24() {
+    let _m = common::machine();
     let lessons: Vec<Lesson> = catalog(&[]).0.into_iter().map(|l| l.lesson).collect();
     for lang in ["en", "ja"] {
         // pid step 3: a long explanation.
